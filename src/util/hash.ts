@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+
+export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+
+/** Lower-case, collapse white space, drop surrounding punctuation: two prompts that differ only in
+ * spacing or case are the same base prompt for leakage and partition purposes. */
+export function normalizePrompt(text: string): string {
+  return text.toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * 53-bit FNV-1a-style hash of a string, as a JS number. Fast enough for the hot path (no Buffer, no
+ * crypto call) and wide enough that collisions among a few million prompts are negligible.
+ */
+export function hash53(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** A value in [0, 1) fixed by the text alone (and a salt): how base prompts are assigned to the held-out
+ * partition, so membership never depends on run size, seed or shard. */
+export function unitHash(text: string, salt: string): number {
+  return hash53(`${salt}\u0000${normalizePrompt(text)}`) / 2 ** 53;
+}
