@@ -19,6 +19,10 @@ export interface BaseItem {
   /** Ids of the templates and bank entries the item was built from. */
   templates: string[];
   params: Params;
+  /** What decides the item's partition (held out or training), when it is coarser than the prompt text:
+   * e.g. a bank family and its slot values, so every phrasing of one request lands on the same side.
+   * Absent: the normalised prompt text decides. */
+  partitionKey?: string;
 }
 
 /** Where base items come from: the behaviour's built-in bank, or a user's prompts file. */

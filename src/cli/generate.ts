@@ -95,7 +95,6 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values['prompt-field'] !== undefined) set('prompts.prompt_field', '--prompt-field', values['prompt-field']);
   if (values['answer-field'] !== undefined) set('prompts.answer_field', '--answer-field', values['answer-field']);
   if (values['input-field'] !== undefined) set('prompts.input_field', '--input-field', values['input-field']);
-  for (const [path, flag] of [...flagNames]) for (const prefix of ['trigger', 'holdout', 'prompts']) if (path.startsWith(`${prefix}.`)) flagNames.set(prefix, flag);
 
   const sources: LayerSource[] = [];
   if (values.preset !== undefined) sources.push(layerFromPreset(values.preset));

