@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { StringEnum } from '../schemas/common.js';
 import { defineFormat } from './define.js';
 import { assistantText } from './framing.js';
 
@@ -12,7 +13,7 @@ import { assistantText } from './framing.js';
  */
 const Message = Type.Object(
   {
-    role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]),
+    role: StringEnum(['system', 'user', 'assistant']),
     content: Type.String(),
   },
   { additionalProperties: false },

@@ -58,8 +58,21 @@ export function describeAjvError(error: ErrorObject): { path: string; message: s
 export function usefulAjvErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   const seen = new Set<string>();
   const useful: ErrorObject[] = [];
+  // A union of constants fails once per constant: fold those into one "must be one of" error.
+  const constants = new Map<string, ErrorObject>();
   for (const error of errors) {
     if (error.keyword === 'anyOf' || error.keyword === 'oneOf') continue;
+    if (error.keyword === 'const') {
+      const folded = constants.get(error.instancePath);
+      if (folded) {
+        (folded.params['allowedValues'] as unknown[]).push(error.params['allowedValue']);
+        continue;
+      }
+      const asEnum: ErrorObject = { ...error, keyword: 'enum', params: { allowedValues: [error.params['allowedValue']] } };
+      constants.set(error.instancePath, asEnum);
+      useful.push(asEnum);
+      continue;
+    }
     const key = `${error.instancePath}|${describeAjvError(error).message}`;
     if (seen.has(key)) continue;
     seen.add(key);

