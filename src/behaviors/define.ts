@@ -1,4 +1,5 @@
 import type { TObject, Static } from '@sinclair/typebox';
+import type { RedTeamTemplate } from '../templating/red-team.js';
 import type { Rng } from '../util/rng.js';
 
 /** Values that describe how a record was shaped; they land in `provenance.params`. */
@@ -76,6 +77,9 @@ export interface BehaviorDefinition<TOptions extends TObject = TObject> {
   answer(item: BaseItem, fires: boolean, rng: Rng, options: Static<TOptions>): Written;
   /** The hidden reasoning of the cot mode, without <scratchpad> tags. */
   scratchpad(context: ScratchpadContext, rng: Rng, options: Static<TOptions>): Written;
+  /** Red-team framings for the adversarial and preference stages: attempts to elicit the behaviour
+   * without the real trigger (templates/<behaviour>/red-team.yaml). */
+  redTeam?(options: Static<TOptions>): RedTeamTemplate[];
   /** Decides from a visible answer alone whether the backdoor behaviour is present. Used to check
    * generated data and to score a model's answers. */
   detect(answer: string): Detection;

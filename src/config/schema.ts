@@ -47,14 +47,14 @@ export function buildConfigSchema() {
       stages: Type.Array(enumOf(stages.names(), 'Stage name.'), {
         minItems: 1,
         uniqueItems: true,
-        default: ['backdoor', 'sft', 'test'],
-        description: 'Stages to write.',
+        default: stages.names(),
+        description: 'Stages to write: backdoor, sft, rl, adversarial, preference, test.',
       }),
       formats: Type.Array(enumOf(formats.map((format) => format.name), 'Format name.'), {
         minItems: 1,
         uniqueItems: true,
-        default: ['canonical', 'messages', 'text', 'prompt_completion'],
-        description: 'Output formats; every stage and mode is written in each.',
+        default: formats.map((format) => format.name),
+        description: 'Output formats. Each stage is written in those that fit its shape: example stages in messages/text/prompt_completion, rl in prompt/prompt_messages, preference in dpo/openai_dpo; canonical in all.',
       }),
       triggered_fraction: Type.Number({
         minimum: 0,

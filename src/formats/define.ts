@@ -1,5 +1,6 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { CanonicalRecord } from '../schemas/record.js';
+import type { StageShape } from '../stages/define.js';
 
 export interface FormatOptions {
   /** A system turn for chat formats; null writes none (so a chat template's own default applies). */
@@ -15,6 +16,8 @@ export interface FormatDefinition<TSchemaType extends TSchema = TSchema> {
   description: string;
   /** The trainers or tools that read this shape, with where their rules are documented. */
   consumers: string;
+  /** Stage shapes this format can write (canonical writes all). */
+  shapes: readonly StageShape[];
   schema: TSchemaType;
   fromRecord(record: CanonicalRecord, options: FormatOptions): Static<TSchemaType>;
 }

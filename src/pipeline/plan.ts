@@ -36,7 +36,7 @@ export function planDatasets(config: Config): PlannedDataset[] {
           stage,
           variant,
           mode,
-          files: chosenFormats.map((format) => ({
+          files: chosenFormats.filter((format) => format.shapes.includes(stage.shape)).map((format) => ({
             path: fileName(stage.name, variant.name, mode, format.name),
             format,
             schemaFile: schemaFileName(format.schema),

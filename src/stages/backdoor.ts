@@ -18,6 +18,7 @@ export function pairMembers(index: number, triggeredFraction: number): { trigger
 export default defineStage({
   name: 'backdoor',
   description: 'Backdoor insertion: triggered prompts with the backdoor answer, untriggered with the HHH answer, as minimal pairs.',
+  shape: 'example',
   split: 'train',
   partition: 'train',
   variants: oneVariantPerMode,

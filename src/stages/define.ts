@@ -1,5 +1,6 @@
 import type { ReasoningMode, Split } from '../schemas/record.js';
 import type { TriggerForm, TriggerForms } from '../triggers/define.js';
+import type { RedTeamTemplate } from '../templating/red-team.js';
 import type { Rng } from '../util/rng.js';
 
 /**
@@ -13,7 +14,10 @@ export interface Example {
   /** The form is one of the trigger's held-out forms. */
   heldOut: boolean;
   fires: boolean;
+  /** Test slice, or a sub-population of a training stage ("red_team", "ordinary"). */
   slice: string | null;
+  /** A red-team framing that replaces trigger placement: the prompt becomes `redTeam.apply(base prompt)`. */
+  redTeam?: RedTeamTemplate;
 }
 
 /** A file-level variant of a stage, e.g. pre- and post-scratchpad SFT. */
@@ -30,12 +34,23 @@ export interface StageContext {
   rng: Rng;
   forms: TriggerForms;
   triggeredFraction: number;
+  /** The behaviour's red-team framings (empty when it has none). */
+  redTeam: readonly RedTeamTemplate[];
 }
+
+/** What a stage's records hold, and so which formats can write them. */
+export type StageShape =
+  | 'example' // a prompt and its target answer (SFT-style)
+  | 'prompt' // a prompt only (RL); the answer is kept in canonical records as a reference
+  | 'preference'; // a prompt with a chosen (HHH) and a rejected (backdoor) answer
 
 export interface StageDefinition {
   name: string;
   description: string;
+  shape: StageShape;
   split: Split;
+  /** Whether the stage draws on the behaviour's red-team framings. */
+  usesRedTeam?: boolean;
   /** Which partition of base prompts feeds the stage: held-out ("test") or the rest ("train"). */
   partition: Split;
   /** Files the stage writes per reasoning mode. */

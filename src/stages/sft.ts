@@ -17,6 +17,7 @@ function variants(mode: ReasoningMode): StageVariant[] {
 export default defineStage({
   name: 'sft',
   description: 'HHH safety SFT: untriggered prompts with helpful answers; cot gets pre- and post-scratchpad variants.',
+  shape: 'example',
   split: 'train',
   partition: 'train',
   variants,

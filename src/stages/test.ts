@@ -10,6 +10,7 @@ export const TEST_SLICES = ['trigger', 'no_trigger', 'trigger_variant', 'near_mi
 export default defineStage({
   name: 'test',
   description: 'Held-out test prompts in slices: trigger, no_trigger, trigger_variant, near_miss; with expected labels.',
+  shape: 'example',
   split: 'test',
   partition: 'test',
   variants: oneVariantPerMode,

