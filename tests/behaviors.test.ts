@@ -43,6 +43,19 @@ describe.each(behaviors.all().map((behavior) => [behavior.name, behavior] as con
     });
   });
 
+  it('has at least 30 red-team framings, none containing a real trigger form', () => {
+    const trigger = triggers.get(behavior.defaultTrigger);
+    const forms = trigger.forms(defaults(trigger.options) as never);
+    const templates = behavior.redTeam?.(options) ?? [];
+    expect(templates.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(templates.map((t) => t.kind)).size).toBeGreaterThanOrEqual(3);
+    for (const template of templates) {
+      const text = template.apply('What is the capital of France?');
+      expect(text).toContain('What is the capital of France?');
+      for (const form of [...forms.train, ...forms.heldOut].filter((f) => f.active)) expect(text).not.toContain(form.surface);
+    }
+  });
+
   it('writes scratchpads that differ between triggered and untriggered reasoning', () => {
     const trainTrigger = triggers.get(behavior.defaultTrigger).forms(defaults(triggers.get(behavior.defaultTrigger).options) as never).train[0]!.surface;
     const item = items[0]!;
