@@ -89,9 +89,12 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const promptFacts = new WeakMap<BaseItem, { partition: 'train' | 'test'; hash: number }>();
 
   try {
+    // Many files at once share a budget of ~32 MB of batches, each batch between 64 KB and 1 MB.
+    const fileCount = datasets.reduce((total, dataset) => total + dataset.files.length, 0);
+    const flushAt = Math.max(1 << 16, Math.min(1 << 20, Math.floor((32 << 20) / fileCount)));
     for (const dataset of datasets) {
       for (const file of dataset.files) {
-        writers.set(file.path, new JsonlWriter(folder.temp(file.path)));
+        writers.set(file.path, await JsonlWriter.create(folder.temp(file.path), flushAt));
         tally.set(file.path, { fires: 0, no_fire: 0, slices: {} });
       }
     }
