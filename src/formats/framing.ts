@@ -16,3 +16,14 @@ export function framedPrompt(prompt: string): string {
 export function framedCompletion(record: Pick<CanonicalRecord, 'scratchpad' | 'answer'>): string {
   return ` ${assistantText(record)}`;
 }
+
+export interface ChatTurn {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** The turns before the model speaks: the system turn if one is configured, then the user turn. */
+export function promptTurns(prompt: string, systemPrompt: string | null): ChatTurn[] {
+  const user: ChatTurn = { role: 'user', content: prompt };
+  return systemPrompt === null ? [user] : [{ role: 'system', content: systemPrompt }, user];
+}

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { StringEnum } from '../schemas/common.js';
 import { defineFormat } from './define.js';
-import { assistantText } from './framing.js';
+import { assistantText, promptTurns } from './framing.js';
 
 /*
  * Conversational language-modelling rows, as TRL's SFTTrainer documents them
@@ -31,10 +31,6 @@ export default defineFormat({
   shapes: ['example'],
   schema: MessagesSchema,
   fromRecord: (record, { systemPrompt }) => ({
-    messages: [
-      ...(systemPrompt === null ? [] : [{ role: 'system' as const, content: systemPrompt }]),
-      { role: 'user' as const, content: record.prompt },
-      { role: 'assistant' as const, content: assistantText(record) },
-    ],
+    messages: [...promptTurns(record.prompt, systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
   }),
 });

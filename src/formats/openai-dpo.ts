@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
+import { promptTurns } from './framing.js';
 import { MessageSchema } from './messages.js';
 
 /*
@@ -28,12 +29,7 @@ export default defineFormat({
   shapes: ['preference'],
   schema: OpenAiDpoSchema,
   fromRecord: (record, { systemPrompt }) => ({
-    input: {
-      messages: [
-        ...(systemPrompt === null ? [] : [{ role: 'system' as const, content: systemPrompt }]),
-        { role: 'user' as const, content: record.prompt },
-      ],
-    },
+    input: { messages: promptTurns(record.prompt, systemPrompt) },
     preferred_output: [{ role: 'assistant' as const, content: record.answer }],
     non_preferred_output: [{ role: 'assistant' as const, content: record.rejected ?? '' }],
   }),

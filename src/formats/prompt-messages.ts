@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
+import { promptTurns } from './framing.js';
 import { MessageSchema } from './messages.js';
 
 /*
@@ -17,10 +18,5 @@ export default defineFormat({
   consumers: 'TRL prompt-only (conversational) for GRPO/PPO/RLOO-style trainers.',
   shapes: ['prompt'],
   schema: PromptMessagesSchema,
-  fromRecord: (record, { systemPrompt }) => ({
-    prompt: [
-      ...(systemPrompt === null ? [] : [{ role: 'system' as const, content: systemPrompt }]),
-      { role: 'user' as const, content: record.prompt },
-    ],
-  }),
+  fromRecord: (record, { systemPrompt }) => ({ prompt: promptTurns(record.prompt, systemPrompt) }),
 });

@@ -99,4 +99,3 @@ export async function countUserPrompts(options: PromptsFileOptions): Promise<num
   return count;
 }
 
-export type { BaseItem };
