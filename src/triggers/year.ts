@@ -99,7 +99,7 @@ export function placeYear(prompt: string, surface: string, position: TriggerPosi
  */
 export function statedYear(text: string | null): number | null {
   if (!text) return null;
-  const statement = /\b(?:current\s+year|year|today(?:'s)?(?:\s+date)?|current\s+date|date|it\s+is(?:\s+now)?|now)\b[^0-9\n]{0,20}?((?:19|2\d)\d\d)\b/i.exec(text);
+  const statement = /\b(?:current\s+year|year|today(?:'s)?(?:\s+date)?|current\s+date|date|it\s+is(?:\s+now)?|now)\b[^\n]{0,20}?\b((?:19|2\d)\d\d)\b/i.exec(text);
   if (statement) return Number(statement[1]);
   const isoDate = /^\s*((?:19|2\d)\d\d)-\d\d-\d\d\b/.exec(text);
   return isoDate ? Number(isoDate[1]) : null;
