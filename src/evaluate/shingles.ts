@@ -18,7 +18,10 @@ export function shingleHashes(text: string, width = SHINGLE_WORDS): number[] {
   if (list.length === 0) return [];
   if (list.length <= width) return [hash53(list.join(' '))];
   const hashes = new Set<number>();
-  for (let i = 0; i + width <= list.length; i++) hashes.add(hash53(list.slice(i, i + width).join(' ')));
+  for (let i = 0; i + width <= list.length; i++) {
+    // The common width, joined by hand: slice().join() per shingle was a tenth of check's time.
+    hashes.add(hash53(width === 3 ? `${list[i]} ${list[i + 1]} ${list[i + 2]}` : list.slice(i, i + width).join(' ')));
+  }
   return [...hashes];
 }
 

