@@ -1,0 +1,30 @@
+/**
+ * The Anthropic backend's client layer. The pipeline uses it in two passes:
+ *   pass 1 — enumerate every answer request of the run and fill the cache: `client.completeAll(requests)`
+ *            (concurrent Messages calls) or `client.runBatch(requests)` (Message Batches, half price);
+ *   pass 2 — write records in plan order, reading each answer with `client.cached(request)` (or
+ *            `new ResponseCache(dir).get(requestKey(request))`): no network, no key, deterministic.
+ */
+export { AnthropicClient, type AnthropicClientOptions, type RunOptions, type RunSummary } from './client.js';
+export type { BatchReport } from './batch.js';
+export { ResponseCache, type CachedAnswer } from './cache.js';
+export { requestKey, canonicalJson } from './request-key.js';
+export { costOfUsage, formatCostSummary, CostMeter, type CostSummary, BATCH_DISCOUNT, CACHE_READ_MULTIPLIER, CACHE_WRITE_MULTIPLIER } from './cost.js';
+export { PRICE_TABLE, priceFor, type ModelPrice, type PriceOverrides } from './prices.js';
+export { createProgress, silentProgress, type ProgressReporter, type ProgressOptions } from './progress.js';
+export type { RetryOptions } from './retry.js';
+export {
+  AnthropicBackendError,
+  MissingApiKeyError,
+  AuthenticationFailedError,
+  UnknownModelPriceError,
+  BudgetExceededError,
+  RequestFailedError,
+  BatchIncompleteError,
+  BatchFailedError,
+  isBudgetExceeded,
+  type AnthropicErrorKind,
+  type BatchItemFailure,
+} from './errors.js';
+export type { AnswerRequest, AnswerResult, ChatTurn, SystemBlock, TokenUsage } from './types.js';
+export { loadPromptKit, parseAnswer, type PromptKit, type ParsedAnswer, type AnswerRequestOptions } from './prompts.js';
