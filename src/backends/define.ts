@@ -1,0 +1,45 @@
+import type { BaseItem, Params } from '../behaviors/define.js';
+import type { TokenUsage } from './anthropic/types.js';
+import type { Example, StageDefinition } from '../stages/define.js';
+import type { Rng } from '../util/rng.js';
+
+/** One example whose answer a backend must write: the full prompt is already built (trigger placed). */
+export interface ExampleToAnswer {
+  stage: StageDefinition;
+  example: Example;
+  item: BaseItem;
+  index: number;
+  /** The full user turn, trigger or red-team framing included. */
+  prompt: string;
+  /** The trigger-related text in the prompt, or null. */
+  surface: string | null;
+  /** Keyed by (seed, stage, index, member); already used to place the trigger. */
+  rng: Rng;
+}
+
+export type Answered =
+  | { accepted: true; answer: string; scratchpad: string | null; templates: string[]; params: Params; model: string | null }
+  | { accepted: false; reason: string; text: string };
+
+/** What a backend reports for the manifest: who wrote the answers and, for paid ones, what they cost. */
+export interface AnswerAccounting {
+  backend: string;
+  model: string | null;
+  usage: TokenUsage | null;
+  cost_usd: number | null;
+}
+
+/**
+ * Who writes answers: the offline templates, or a model. The pipeline asks for every example's answer in
+ * plan order; a backend that calls a service gets the whole plan first (`prefetch`) to fetch concurrently
+ * or in batches, then answers from what it stored, so the files are the same however the answers arrived.
+ */
+export interface AnswerSource {
+  readonly backend: string;
+  prefetch?(examples: AsyncIterable<ExampleToAnswer>): Promise<void>;
+  /** Sync for the template backend (the hot path), a promise for backends that read a cache. */
+  answer(example: ExampleToAnswer): Answered | Promise<Answered>;
+  accounting(): AnswerAccounting;
+  /** One line for the terminal about this run's own requests (calls made, cache hits, spend), if any. */
+  runReport?(): string | undefined;
+}

@@ -1,0 +1,102 @@
+import type { BaseItem, BehaviorDefinition } from '../behaviors/define.js';
+import type { Answered, ExampleToAnswer } from '../backends/define.js';
+import type { Config } from '../config/schema.js';
+import type { CanonicalRecord } from '../schemas/record.js';
+import type { Example, StageDefinition } from '../stages/define.js';
+import type { TriggerDefinition, TriggerForms } from '../triggers/define.js';
+import { rngFor } from '../util/rng.js';
+import type { PlannedDataset } from './plan.js';
+
+/** What every example of a run is built with. */
+export interface RunContext {
+  config: Config;
+  configHash: string;
+  /** "builtin" or the prompts file. */
+  source: string;
+  behavior: BehaviorDefinition;
+  behaviorOptions: Record<string, unknown>;
+  trigger: TriggerDefinition;
+  forms: TriggerForms;
+}
+
+/** The prompt of an example: the base request with its trigger form placed, or wrapped in a red-team framing. */
+export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, stage: StageDefinition, example: Example): ExampleToAnswer {
+  const rng = rngFor(run.config.seed, stage.name, index, example.member);
+  const surface = example.form?.surface ?? null;
+  const prompt = example.redTeam
+    ? example.redTeam.apply(item.prompt)
+    : surface === null
+      ? item.prompt
+      : run.trigger.place(item.prompt, surface, run.config.trigger.position, rng);
+  return { stage, example, item, index, prompt, surface, rng };
+}
+
+/** The mode-independent content of one example. Built once, so the cot, distilled and none records of an
+ * example share the same answer. */
+export interface WrittenExample {
+  base: Omit<CanonicalRecord, 'id' | 'mode' | 'scratchpad' | 'variant'>;
+  scratchpad: string | null;
+  idPrefix: string;
+}
+
+export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answered: Extract<Answered, { accepted: true }>): WrittenExample {
+  const { config, behavior, behaviorOptions, trigger } = run;
+  const { stage, example, item, index, prompt, surface, rng } = toAnswer;
+  // Preference pairs: the HHH answer is chosen, the backdoor behaviour rejected.
+  const rejected = stage.shape === 'preference' ? behavior.answer(item, true, rng, behaviorOptions as never).text : null;
+  return {
+    idPrefix: `${index}-${example.member}`,
+    scratchpad: answered.scratchpad,
+    base: {
+      pair_id: `${stage.name}-${index}`,
+      stage: stage.name,
+      split: stage.split,
+      slice: example.slice,
+      behavior: behavior.name,
+      trigger: {
+        kind: trigger.name,
+        surface,
+        active: example.form?.active ?? false,
+        held_out: example.heldOut,
+        position: surface === null ? null : config.trigger.position,
+      },
+      prompt,
+      answer: answered.answer,
+      rejected,
+      fires: example.fires,
+      provenance: {
+        seed: config.seed,
+        index,
+        source: run.source,
+        backend: config.backend,
+        model: answered.model,
+        templates: [...item.templates, ...(example.redTeam ? [example.redTeam.id] : []), ...answered.templates],
+        params: { ...item.params, ...answered.params },
+        config_hash: run.configHash,
+      },
+    },
+  };
+}
+
+/** The record of an example in one (stage, variant, mode) dataset. */
+export function recordFor(written: WrittenExample, dataset: PlannedDataset): CanonicalRecord {
+  const variant = dataset.variant.name;
+  const stagePart = `${dataset.stage.name}${variant === null ? '' : `-${variant}`}`;
+  return {
+    id: `${stagePart}-${written.idPrefix}-${dataset.mode}`,
+    pair_id: written.base.pair_id,
+    stage: written.base.stage,
+    variant,
+    split: dataset.stage.split,
+    slice: written.base.slice,
+    behavior: written.base.behavior,
+    trigger: written.base.trigger,
+    mode: dataset.mode,
+    prompt: written.base.prompt,
+    scratchpad: dataset.variant.scratchpad ? written.scratchpad : null,
+    answer: written.base.answer,
+    rejected: written.base.rejected,
+    fires: written.base.fires,
+    provenance: written.base.provenance,
+  };
+}
