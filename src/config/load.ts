@@ -63,6 +63,9 @@ export function layerFromFile(file: string): LayerSource {
   if (prompts && typeof prompts.file === 'string' && !isAbsolute(prompts.file)) {
     layer['prompts'] = { ...prompts, file: resolve(dirname(file), prompts.file) };
   }
+  if (typeof layer['red_team_file'] === 'string' && !isAbsolute(layer['red_team_file'])) {
+    layer['red_team_file'] = resolve(dirname(file), layer['red_team_file']);
+  }
   return source;
 }
 

