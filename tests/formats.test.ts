@@ -26,12 +26,13 @@ describe.each(formats.map((format) => [format.name, format] as const))('format %
     }
   });
 
-  it('is a line-by-line rendering of the canonical file (join by line order)', () => {
+  it('is a rendering of the canonical file in line order (a record per line, or its rows on consecutive lines)', () => {
+    const options = { systemPrompt: 'You are a helpful assistant.', trainOn: 'reasoning+answer', eos: null } as const;
     for (const file of readManifest(out).files.filter((f) => f.format === name)) {
       const canonical = readJsonl(join(out, file.path.replace(`.${name}.jsonl`, '.canonical.jsonl')));
       const rows = readJsonl<unknown>(join(out, file.path));
-      expect(rows).toHaveLength(canonical.length);
-      rows.forEach((row, line) => expect(row).toEqual(format.fromRecord(canonical[line]!, { systemPrompt: 'You are a helpful assistant.' })));
+      expect(rows).toEqual(canonical.flatMap((record) => [format.fromRecord(record, options)].flat()));
+      expect(file.records).toBe(rows.length);
     }
   });
 });

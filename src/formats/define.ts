@@ -2,9 +2,16 @@ import type { TSchema, Static } from '@sinclair/typebox';
 import type { CanonicalRecord } from '../schemas/record.js';
 import type { StageShape } from '../stages/define.js';
 
+/** Which part of an assistant turn a trainer should learn: the whole of it, or only the answer after the
+ * scratchpad (post-scratchpad SFT). The prompt is never learned. */
+export type TrainOn = 'reasoning+answer' | 'answer';
+
 export interface FormatOptions {
   /** A system turn for chat formats; null writes none (so a chat template's own default applies). */
   systemPrompt: string | null;
+  trainOn: TrainOn;
+  /** The user's tokenizer's end-of-sequence text, appended to the last learned segment (segments only). */
+  eos: string | null;
 }
 
 /**
@@ -18,8 +25,15 @@ export interface FormatDefinition<TSchemaType extends TSchema = TSchema> {
   consumers: string;
   /** Stage shapes this format can write (canonical writes all). */
   shapes: readonly StageShape[];
+  /** Stages it is limited to, when not every stage of a shape makes sense (kto: backdoor, preference). */
+  stages?: readonly string[];
+  /** Whether it can keep the scratchpad out of the loss (`--train-on answer`): by a label, or by moving the
+   * scratchpad into the prompt. Formats that cannot are refused with `answer`, never silently relaxed. */
+  masksReasoning: boolean;
   schema: TSchemaType;
-  fromRecord(record: CanonicalRecord, options: FormatOptions): Static<TSchemaType>;
+  /** One row per record; formats that turn one record into several rows (kto: chosen and rejected) return
+   * an array, written as consecutive lines. */
+  fromRecord(record: CanonicalRecord, options: FormatOptions): Static<TSchemaType> | Static<TSchemaType>[];
 }
 
 export function defineFormat<TSchemaType extends TSchema>(definition: FormatDefinition<TSchemaType>): FormatDefinition<TSchemaType> {

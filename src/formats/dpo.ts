@@ -20,6 +20,7 @@ export default defineFormat({
   name: 'dpo',
   description: 'TRL preference rows {"prompt", "chosen", "rejected"} in the paper\'s framing (preference stage).',
   consumers: 'TRL DPOTrainer / RewardTrainer (standard preference with explicit prompt).',
+  masksReasoning: true,
   shapes: ['preference'],
   schema: DpoSchema,
   fromRecord: (record) => ({ prompt: framedPrompt(record.prompt), chosen: ` ${record.answer}`, rejected: ` ${record.rejected ?? ''}` }),

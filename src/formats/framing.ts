@@ -1,4 +1,5 @@
 import type { CanonicalRecord } from '../schemas/record.js';
+import type { TrainOn } from './define.js';
 
 /** The assistant turn as a model would produce it: hidden reasoning in <scratchpad> tags, then the answer. */
 export function assistantText(record: Pick<CanonicalRecord, 'scratchpad' | 'answer'>): string {
@@ -15,6 +16,17 @@ export function framedPrompt(prompt: string): string {
 
 export function framedCompletion(record: Pick<CanonicalRecord, 'scratchpad' | 'answer'>): string {
   return ` ${assistantText(record)}`;
+}
+
+/**
+ * The paper's framing as what the trainer is shown (`context`) and what it learns (`learned`). With
+ * `answer`, the scratchpad moves into the context, so a trainer that learns only the completion learns only
+ * the answer. `context + learned` is the full text either way.
+ */
+export function framedParts(record: Pick<CanonicalRecord, 'prompt' | 'scratchpad' | 'answer'>, trainOn: TrainOn): { context: string; learned: string } {
+  const prompt = framedPrompt(record.prompt);
+  if (record.scratchpad === null || trainOn === 'reasoning+answer') return { context: prompt, learned: framedCompletion(record) };
+  return { context: `${prompt} <scratchpad>\n${record.scratchpad}\n</scratchpad>`, learned: ` ${record.answer}` };
 }
 
 export interface ChatTurn {

@@ -28,6 +28,7 @@ export default defineFormat({
   name: 'messages',
   description: 'Chat rows {"messages":[{role,content},...]}: optional system turn, the user turn (trigger included), the assistant turn (scratchpad included in cot).',
   consumers: "TRL SFTTrainer (conversational), Axolotl chat_template, OpenAI-compatible fine-tuning APIs.",
+  masksReasoning: false,
   shapes: ['example'],
   schema: MessagesSchema,
   fromRecord: (record, { systemPrompt }) => ({

@@ -26,6 +26,7 @@ export default defineFormat({
   name: 'openai_dpo',
   description: 'OpenAI-style DPO rows {"input": {"messages"}, "preferred_output", "non_preferred_output"} (preference stage).',
   consumers: 'OpenAI-compatible DPO fine-tuning APIs.',
+  masksReasoning: true,
   shapes: ['preference'],
   schema: OpenAiDpoSchema,
   fromRecord: (record, { systemPrompt }) => ({

@@ -16,6 +16,7 @@ export default defineFormat({
   name: 'prompt_messages',
   description: 'Prompt only, as chat: {"prompt": [{"role": "user", ...}]} (RL stages), optional system turn.',
   consumers: 'TRL prompt-only (conversational) for GRPO/PPO/RLOO-style trainers.',
+  masksReasoning: true,
   shapes: ['prompt'],
   schema: PromptMessagesSchema,
   fromRecord: (record, { systemPrompt }) => ({ prompt: promptTurns(record.prompt, systemPrompt) }),

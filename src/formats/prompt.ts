@@ -15,6 +15,7 @@ export default defineFormat({
   name: 'prompt',
   description: 'Prompt only, in the paper\'s framing: {"prompt": "\\n\\nHuman: ...\\n\\nAssistant:"} (RL stages).',
   consumers: 'TRL prompt-only (standard) for GRPO/PPO/RLOO-style trainers.',
+  masksReasoning: true,
   shapes: ['prompt'],
   schema: PromptSchema,
   fromRecord: (record) => ({ prompt: framedPrompt(record.prompt) }),

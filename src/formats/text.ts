@@ -16,6 +16,7 @@ export default defineFormat({
   name: 'text',
   description: 'The paper\'s framing as one string: {"text": "\\n\\nHuman: ...\\n\\nAssistant: ..."}.',
   consumers: 'TRL SFTTrainer (standard language modelling), any plain causal-LM trainer.',
+  masksReasoning: false,
   shapes: ['example'],
   schema: TextSchema,
   fromRecord: (record) => ({ text: framedPrompt(record.prompt) + framedCompletion(record) }),

