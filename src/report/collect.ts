@@ -5,6 +5,7 @@ import { listedFiles, type ListedFile } from '../evaluate/manifest-files.js';
 import { ReportStats } from './aggregate.js';
 import { buildPairSample, FilePairSampler, type PairSample, type SampledFile } from './pair-sample.js';
 import { toReportRecord } from './report-record.js';
+import { StringPool } from './string-pool.js';
 
 /** What the page says about the run, from manifest.json (read loosely: any field may be missing). */
 export interface RunFacts {
@@ -55,15 +56,16 @@ export const DEFAULT_MAX_SAMPLE_BYTES = 3_000_000;
 export async function collectReportData(dir: string, options: CollectOptions = {}): Promise<ReportData> {
   const canonical = listedFiles(dir).filter((file) => file.format === 'canonical');
   const stats = new ReportStats();
+  const pool = new StringPool();
   const sampled: SampledFile[] = [];
   const files: CanonicalFileSummary[] = [];
   for (const file of canonical) {
-    const sampler = new FilePairSampler(options.maxPairsPerFile ?? DEFAULT_MAX_PAIRS_PER_FILE);
+    const sampler = new FilePairSampler(pool, options.maxPairsPerFile ?? DEFAULT_MAX_PAIRS_PER_FILE);
     const summary = await readCanonicalFile(dir, file, stats, sampler);
     files.push(summary);
     sampled.push({ stage: file.stage, variant: file.variant, mode: file.mode, sampler });
   }
-  const { sample, json } = buildPairSample(sampled, options.maxSampleBytes ?? DEFAULT_MAX_SAMPLE_BYTES);
+  const { sample, json } = buildPairSample(pool, sampled, options.maxSampleBytes ?? DEFAULT_MAX_SAMPLE_BYTES);
   return { run: readRunFacts(dir), files, stats, sample, sampleJson: json };
 }
 

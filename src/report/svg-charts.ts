@@ -98,13 +98,15 @@ export function histogram(frame: ChartFrame & { xLabel: string }, series: Series
   });
   // About five ticks, on bin edges, so the labels are round numbers.
   const every = Math.max(1, Math.ceil(bins.length / 5));
+  const lastBin = bins[bins.length - 1];
   bins.forEach((bin, b) => {
     if (b % every !== 0) return;
     const x = left + b * barWidth;
+    // Leave room for the "≥" label of an overflow bin at the right end.
+    if (lastBin?.overflow && left + plotWidth - x < 56) return;
     parts.push(`<line class="tick" x1="${x}" y1="${top + plotHeight}" x2="${x}" y2="${top + plotHeight + 4}"/>`);
     parts.push(`<text class="axis-label" x="${x}" y="${top + plotHeight + 14}" text-anchor="middle">${escapeHtml(formatEdge(bin.from))}</text>`);
   });
-  const lastBin = bins[bins.length - 1];
   if (lastBin?.overflow) {
     parts.push(`<text class="axis-label" x="${left + plotWidth}" y="${top + plotHeight + 14}" text-anchor="end">≥ ${escapeHtml(formatEdge(lastBin.from))}</text>`);
   }
