@@ -305,8 +305,7 @@ describe('progress', () => {
     }
     p.note('a note');
     p.finish();
-    expect(out).toContain('\r\x1b[K');
-    expect(out).toMatch(/answers \[#{10}\.{14}\] 4\/10 40% · 1\.0\/s · ETA 0:06/);
+    expect(out).toMatch(/answers \[={10}-{14}\] 4\/10 40% \| 1\.0\/s \| ETA 0:06/);
     expect(out).toContain('a note\n');
     expect(out.endsWith('\n')).toBe(true);
   });
@@ -324,6 +323,6 @@ describe('progress', () => {
     expect(out).not.toContain('\r');
     const lines = out.trim().split('\n');
     expect(lines.length).toBe(5); // one per 5 s of 20 s, plus the final line
-    expect(lines.at(-1)).toMatch(/^answers: 20\/100 20% · 0\.5\/s · ETA 2:40$/);
+    expect(lines.at(-1)).toMatch(/^answers: 20\/100 20% \| 0\.5\/s \| ETA 2:40$/);
   });
 });

@@ -1,3 +1,4 @@
+import cliProgress from 'cli-progress';
 /**
  * Progress on stderr: a redrawn bar with rate and ETA on a terminal, a plain line every few seconds when
  * stderr is a file or a CI log (where carriage returns make a mess). No dependency: it is forty lines.
@@ -41,32 +42,23 @@ export function createProgress(options: ProgressOptions = {}): ProgressReporter 
   let timed = 0; // non-cached items, for the rate
   let startedAt = 0;
   let lastDraw = 0;
-  let drawn = false;
+  // On a terminal, cli-progress draws (cursor movement, clearing, width); the rate and ETA are ours, since
+  // cached answers take no time and must not flatter the rate.
+  let bar: cliProgress.SingleBar | undefined;
 
-  const status = (): string => {
-    const elapsed = Math.max(now() - startedAt, 1);
-    const rate = (timed / elapsed) * 1000;
-    const parts = [total === undefined ? `${done}` : `${done}/${total} ${Math.floor((100 * done) / Math.max(total, 1))}%`, `${rate.toFixed(1)}/s`];
-    if (total !== undefined && done < total) parts.push(`ETA ${rate > 0 ? formatDuration(((total - done) / rate) * 1000) : '?'}`);
-    else parts.push(`elapsed ${formatDuration(elapsed)}`);
-    return parts.join(' · ');
+  const rate = (): number => (timed / Math.max(now() - startedAt, 1)) * 1000;
+  const eta = (): string => {
+    if (total === undefined || done >= total) return `elapsed ${formatDuration(now() - startedAt)}`;
+    return `ETA ${rate() > 0 ? formatDuration(((total - done) / rate()) * 1000) : '?'}`;
   };
-  const bar = (): string => {
-    if (total === undefined || total === 0) return '';
-    const width = 24;
-    const filled = Math.round((width * done) / total);
-    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] `;
-  };
-  const draw = (force: boolean): void => {
+  const status = (): string =>
+    [total === undefined ? `${done}` : `${done}/${total} ${Math.floor((100 * done) / Math.max(total, 1))}%`, `${rate().toFixed(1)}/s`, eta()].join(' | ');
+  const payload = () => ({ label, rate: rate().toFixed(1), remaining: eta(), done });
+  const drawLine = (force: boolean): void => {
     const t = now();
     if (!force && t - lastDraw < intervalMs) return;
     lastDraw = t;
-    if (tty) {
-      stream.write(`\r\x1b[K${label} ${bar()}${status()}`);
-      drawn = true;
-    } else {
-      stream.write(`${label}: ${status()}\n`);
-    }
+    stream.write(`${label}: ${status()}\n`);
   };
 
   return {
@@ -76,23 +68,40 @@ export function createProgress(options: ProgressOptions = {}): ProgressReporter 
       done = 0;
       timed = 0;
       startedAt = now();
-      lastDraw = tty ? 0 : startedAt; // plain mode: first line after one interval, not at once
-      if (tty) draw(true);
+      lastDraw = startedAt; // plain mode: first line after one interval, not at once
+      if (!tty) return;
+      bar = new cliProgress.SingleBar(
+        {
+          stream: stream as NodeJS.WriteStream,
+          format: total === undefined ? '{label} {done} | {rate}/s | {remaining}' : '{label} [{bar}] {value}/{total} {percentage}% | {rate}/s | {remaining}',
+          barsize: 24,
+          hideCursor: false,
+          fps: 1000 / intervalMs,
+          noTTYOutput: true,
+        },
+        cliProgress.Presets.legacy,
+      );
+      bar.start(total ?? 0, 0, payload());
     },
     advance(opts = {}) {
       done++;
       if (!opts.cached) timed++;
-      draw(false);
+      if (bar) bar.update(done, payload());
+      else drawLine(false);
     },
     note(message) {
-      if (tty && drawn) stream.write('\r\x1b[K');
-      stream.write(`${message}\n`);
-      if (tty && drawn) draw(true);
+      // A line of its own above the bar, which is then drawn again below it.
+      if (bar) {
+        stream.write(`\r\x1b[K${message}\n`);
+        bar.render();
+      } else stream.write(`${message}\n`);
     },
     finish() {
-      draw(true);
-      if (tty) stream.write('\n');
-      drawn = false;
+      if (bar) {
+        bar.update(done, payload());
+        bar.stop();
+        bar = undefined;
+      } else drawLine(true);
     },
   };
 }
