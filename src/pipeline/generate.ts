@@ -127,6 +127,10 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     }
   };
 
+  // The output folder is claimed first, so a folder that would be refused is refused before any paid call.
+  const folder = new OutputFolder(options.out, options.force ?? false);
+  folder.prepare();
+
   // Pass 1, for backends that fetch answers: the whole plan, before any file is opened.
   if (answers.prefetch) {
     const census = new BaseCensus(config.holdout.fraction, config.holdout.salt);
@@ -134,11 +138,14 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       const items = builtin !== undefined ? builtinItems(builtin.draw, config.seed, start, end) : fileItems(promptsFile!, behavior, behaviorOptions, start, end);
       for await (const { index, item } of items) for (const group of groupsOf(census, index, item)) yield* group;
     };
-    await answers.prefetch(examples());
+    try {
+      await answers.prefetch(examples());
+    } catch (error) {
+      folder.discard();
+      throw error;
+    }
   }
 
-  const folder = new OutputFolder(options.out, options.force ?? false);
-  folder.prepare();
   const census = new BaseCensus(config.holdout.fraction, config.holdout.salt);
   const acceptance = new AcceptanceTally();
   const sinks: FileSink[] = [];
