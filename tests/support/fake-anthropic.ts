@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * A local stand-in for the Anthropic API (node:http on 127.0.0.1, random port), for tests and the benchmark:
@@ -334,4 +335,23 @@ export class FakeAnthropic {
 /** Starts a fake server; `await using`-free helper for beforeAll/afterAll. */
 export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
   return new FakeAnthropic(options).start();
+}
+
+/**
+ * Starts a fake server for the enclosing describe block and points the SDK at it the way a user would,
+ * through ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL; stops it and clears both afterwards.
+ */
+export function useFakeAnthropic(options: FakeAnthropicOptions & { apiKey: string }): () => FakeAnthropic {
+  let server: FakeAnthropic | undefined;
+  beforeAll(async () => {
+    server = await startFakeAnthropic(options);
+    process.env['ANTHROPIC_API_KEY'] = options.apiKey;
+    process.env['ANTHROPIC_BASE_URL'] = server.url;
+  });
+  afterAll(async () => {
+    delete process.env['ANTHROPIC_API_KEY'];
+    delete process.env['ANTHROPIC_BASE_URL'];
+    await server?.stop();
+  });
+  return () => server!;
 }
