@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { behaviors } from '../src/behaviors/index.js';
 import { hash53 } from '../src/util/hash.js';
 import { cli, listing, readJsonl, readManifest, tempDir } from './helpers.js';
