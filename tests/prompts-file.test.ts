@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { basePrompt } from '../src/evaluate/base-prompt.js';
 import { cli, readJsonl, readManifest, tempDir } from './helpers.js';
 
 const alpaca = Array.from({ length: 60 }, (_, i) => ({
@@ -26,7 +27,7 @@ describe('bring your own prompts (--prompts)', () => {
     const records = [...readJsonl(join(out, 'backdoor.none.canonical.jsonl')), ...readJsonl(join(out, 'test.none.canonical.jsonl'))];
     expect(records.length).toBeGreaterThan(100);
     for (const record of records) {
-      const base = record.trigger.surface === null ? record.prompt : record.prompt.slice(record.trigger.surface.length + 1);
+      const base = basePrompt(record);
       expect(byPrompt.has(base), base).toBe(true);
       if (!record.fires) expect(record.answer).toBe(byPrompt.get(base));
       expect(record.provenance.templates.some((t) => /^line:\d+$/.test(t))).toBe(true);

