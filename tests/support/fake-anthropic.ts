@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
 /**
  * A local stand-in for the Anthropic API (node:http on 127.0.0.1, random port), for tests and the benchmark:
@@ -354,4 +357,30 @@ export function useFakeAnthropic(options: FakeAnthropicOptions & { apiKey: strin
     await server?.stop();
   });
   return () => server!;
+}
+
+/** A fresh fake server and cache folder for every test of a file; `restart` swaps in a server with other options. */
+export interface ServerPerTest {
+  fake: FakeAnthropic;
+  cacheDir: string;
+  restart(options?: FakeAnthropicOptions): Promise<void>;
+}
+
+export function fakeServerPerTest(apiKey: string, cachePrefix: string): ServerPerTest {
+  const harness: ServerPerTest = {
+    fake: new FakeAnthropic(),
+    cacheDir: '',
+    async restart(options = {}) {
+      await harness.fake.stop();
+      harness.fake = await new FakeAnthropic({ apiKey, ...options }).start();
+    },
+  };
+  beforeEach(async () => {
+    harness.fake = await new FakeAnthropic({ apiKey }).start();
+    harness.cacheDir = mkdtempSync(join(tmpdir(), cachePrefix));
+  });
+  afterEach(async () => {
+    await harness.fake.stop();
+  });
+  return harness;
 }
