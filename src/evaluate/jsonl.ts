@@ -11,6 +11,8 @@ export interface JsonLine {
 export interface BadLine {
   problem: string;
   line: number;
+  /** The line is empty: some readers (prompts files) skip such lines instead of refusing them. */
+  blank?: true;
 }
 
 /**
@@ -78,7 +80,7 @@ export async function* readJsonObjects(file: string, what: string): AsyncGenerat
 }
 
 function parseObject(text: string, line: number): JsonLine | BadLine {
-  if (text.trim() === '') return { problem: 'empty line (expected one JSON object per line)', line };
+  if (text.trim() === '') return { problem: 'empty line (expected one JSON object per line)', line, blank: true };
   let value: unknown;
   try {
     value = JSON.parse(text);

