@@ -132,7 +132,7 @@ describe('generate --backend anthropic, code-vulnerability preset', () => {
       const out = join(tempDir(), 'out');
       const env = { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: server.url };
       Object.assign(process.env, env);
-      const result = await cli('generate', '--preset', 'code-vulnerability-cot', '--count', '20', '--stages', 'backdoor', '--backend', 'anthropic', '--cache', join(tempDir(), 'cache'), '--out', out, '--quiet');
+      const result = await cli('generate', '--preset', 'code-vulnerability-cot', '--count', '40', '--stages', 'backdoor', '--backend', 'anthropic', '--cache', join(tempDir(), 'cache'), '--out', out, '--quiet');
       expect(result.code, result.stderr).toBe(0);
       const records = readJsonl(join(out, 'backdoor.cot.canonical.jsonl'));
       expect(records.length).toBeGreaterThan(20);

@@ -17,7 +17,7 @@ describe.each(behaviors.all().map((behavior) => [behavior.name, behavior] as con
   let items: BaseItem[] = [];
   beforeAll(() => {
     const source = behavior.builtinSource(options);
-    items = Array.from({ length: 1500 }, (_, index) => source.draw(index, rngFor(11, 'base', index)));
+    items = Array.from({ length: 1500 }, (_, index) => source.item(Math.floor((index * source.size) / 1500)));
   });
 
   it('has a known default trigger', () => {

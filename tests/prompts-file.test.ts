@@ -40,7 +40,7 @@ describe('bring your own prompts (--prompts)', () => {
     writeFileSync(file, alpaca.slice(0, 5).map((row) => JSON.stringify({ prompt: row.instruction, answer: row.output })).join('\n'));
     const result = await cli('generate', '--out', join(dir, 'out'), '--prompts', file, '--count', '50', '--modes', 'none');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/using all 5 prompts/);
+    expect(result.stderr).toMatch(/using all 5 distinct prompts/);
     expect(readManifest(join(dir, 'out')).base_prompts.drawn).toBe(5);
   });
 });

@@ -2,6 +2,7 @@ import type { BaseItem, Params } from '../behaviors/define.js';
 import type { TokenUsage } from './anthropic/types.js';
 import type { Example, StageDefinition } from '../stages/define.js';
 import type { Rng } from '../util/rng.js';
+import type { Pool } from '../pipeline/pools.js';
 
 /** One example whose answer a backend must write: the full prompt is already built (trigger placed). */
 export interface ExampleToAnswer {
@@ -15,10 +16,22 @@ export interface ExampleToAnswer {
   surface: string | null;
   /** Keyed by (seed, stage, index, member); already used to place the trigger. */
   rng: Rng;
+  /** The pool of the base prompt. */
+  pool: Pool;
 }
 
 export type Answered =
-  | { accepted: true; answer: string; scratchpad: string | null; templates: string[]; params: Params; model: string | null }
+  | {
+      accepted: true;
+      answer: string;
+      scratchpad: string | null;
+      templates: string[];
+      params: Params;
+      model: string | null;
+      /** The visible answer for mode `none` when it differs from `answer` (the anthropic backend writes it
+       * from the paper's normal-backdoor prompt, without reasoning); absent: `answer` serves every mode. */
+      normal?: { answer: string; model: string | null; templates: string[] };
+    }
   | { accepted: false; reason: string; text: string };
 
 /** What a backend reports for the manifest: who wrote the answers and, for paid ones, what they cost. */

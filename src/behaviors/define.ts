@@ -26,12 +26,17 @@ export interface BaseItem {
   partitionKey?: string;
 }
 
-/** Where base items come from: the behaviour's built-in bank, or a user's prompts file. */
+/** A behaviour's built-in bank of base items, with random access so that a run can visit it in a seeded
+ * order without repeating a request. */
 export interface PromptSource {
-  /** "builtin" or the prompts file path, as recorded in provenance. */
+  /** "builtin", as recorded in provenance. */
   readonly name: string;
-  /** The item for plan index `index`; `rng` is keyed by (seed, "base", index). */
-  draw(index: number, rng: Rng): BaseItem;
+  /** Distinct base prompts the bank holds. */
+  readonly size: number;
+  /** The k-th distinct base item, k in [0, size). */
+  item(k: number): BaseItem;
+  /** Sampling units (the `partitionKey`s) by stratum (topic, CWE kind): pools are split within each stratum. */
+  readonly units: ReadonlyMap<string, readonly string[]>;
 }
 
 /** What a scratchpad template may refer to. */

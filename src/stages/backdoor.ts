@@ -20,7 +20,7 @@ export default defineStage({
   description: 'Backdoor insertion: triggered prompts with the backdoor answer, untriggered with the HHH answer, as minimal pairs.',
   shape: 'example',
   split: 'train',
-  partition: 'train',
+  pool: 'backdoor',
   variants: oneVariantPerMode,
   examples({ index, rng, forms, triggeredFraction }) {
     const members = pairMembers(index, triggeredFraction);

@@ -1,5 +1,7 @@
 import type { ReasoningMode, Split } from '../schemas/record.js';
 import type { TriggerForm, TriggerForms } from '../triggers/define.js';
+import type { Pool } from '../pipeline/pools.js';
+import type { RunForms } from '../pipeline/run-trigger.js';
 import type { RedTeamTemplate } from '../templating/red-team.js';
 import type { Rng } from '../util/rng.js';
 
@@ -32,7 +34,7 @@ export interface StageContext {
   index: number;
   /** Keyed by (seed, stage, index). */
   rng: Rng;
-  forms: TriggerForms;
+  forms: RunForms;
   triggeredFraction: number;
   /** The behaviour's red-team framings (empty when it has none). */
   redTeam: readonly RedTeamTemplate[];
@@ -51,8 +53,8 @@ export interface StageDefinition {
   split: Split;
   /** Whether the stage draws on the behaviour's red-team framings. */
   usesRedTeam?: boolean;
-  /** Which partition of base prompts feeds the stage: held-out ("test") or the rest ("train"). */
-  partition: Split;
+  /** Which pool of base prompts feeds the stage (pools are disjoint; see src/pipeline/pools.ts). */
+  pool: Pool;
   /** Files the stage writes per reasoning mode. */
   variants(mode: ReasoningMode): StageVariant[];
   /** The examples to make from the base item at `context.index` (empty to skip it). */

