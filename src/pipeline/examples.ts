@@ -37,6 +37,8 @@ export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, 
 export interface WrittenExample {
   base: Omit<CanonicalRecord, 'id' | 'mode' | 'scratchpad' | 'variant'>;
   scratchpad: string | null;
+  /** The `none` records' answer when it comes from its own generation (Answered.normal). */
+  normal: Extract<Answered, { accepted: true }>['normal'];
   idPrefix: string;
 }
 
@@ -48,6 +50,7 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
   return {
     idPrefix: `${index}-${example.member}`,
     scratchpad: answered.scratchpad,
+    normal: answered.normal,
     base: {
       pair_id: `${stage.name}-${index}`,
       stage: stage.name,
@@ -95,7 +98,7 @@ export function recordFor(written: WrittenExample, dataset: PlannedDataset): Can
     mode: dataset.mode,
     prompt: written.base.prompt,
     scratchpad: dataset.variant.scratchpad ? written.scratchpad : null,
-    answer: written.base.answer,
+    answer: dataset.mode === 'none' && written.normal !== undefined ? written.normal.answer : written.base.answer,
     rejected: written.base.rejected,
     fires: written.base.fires,
     provenance: written.base.provenance,
