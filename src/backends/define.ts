@@ -20,18 +20,22 @@ export interface ExampleToAnswer {
   pool: Pool;
 }
 
+/** The answer of mode `none` when it comes from its own generation (see `Answered`). */
+export interface NormalAnswer {
+  answer: string;
+  model: string | null;
+  templates: string[];
+}
+
+/**
+ * An example's answer, or why there is none. `answer` and `scratchpad` are what the cot and distilled records
+ * show. `normal`, when present, is the visible answer of the `none` records instead: the paper's normal
+ * backdoor is written by a model shown the policy without any deceptive reasoning, a different generation
+ * from the cot one (the anthropic backend, when the run has both kinds of modes). Absent, `none` records use
+ * `answer` (the template backend, or a run whose only mode is `none`, where `answer` is already that).
+ */
 export type Answered =
-  | {
-      accepted: true;
-      answer: string;
-      scratchpad: string | null;
-      templates: string[];
-      params: Params;
-      model: string | null;
-      /** The visible answer for mode `none` when it differs from `answer` (the anthropic backend writes it
-       * from the paper's normal-backdoor prompt, without reasoning); absent: `answer` serves every mode. */
-      normal?: { answer: string; model: string | null; templates: string[] };
-    }
+  | { accepted: true; answer: string; scratchpad: string | null; templates: string[]; params: Params; model: string | null; normal?: NormalAnswer }
   | { accepted: false; reason: string; text: string };
 
 /** What a backend reports for the manifest: who wrote the answers and, for paid ones, what they cost. */

@@ -38,8 +38,8 @@ export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, 
 export interface WrittenExample {
   base: Omit<CanonicalRecord, 'id' | 'mode' | 'scratchpad' | 'variant'>;
   scratchpad: string | null;
-  /** The answer of mode `none` when it was written apart from the reasoning modes' (anthropic backend). */
-  normalAnswer: string | null;
+  /** The `none` records' answer and provenance when they come from their own generation (Answered.normal). */
+  normal: { answer: string; provenance: CanonicalRecord['provenance'] } | null;
   idPrefix: string;
 }
 
@@ -48,6 +48,18 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
   const { stage, example, item, index, prompt, surface, rng } = toAnswer;
   // Preference pairs: the HHH answer is chosen, the backdoor behaviour rejected.
   const rejected = stage.shape === 'preference' ? behavior.answer(item, true, rng, behaviorOptions as never).text : null;
+  const itemTemplates = [...item.templates, ...(example.redTeam ? [example.redTeam.id] : [])];
+  const provenance: CanonicalRecord['provenance'] = {
+    seed: config.seed,
+    index,
+    source: run.source,
+    backend: config.backend,
+    model: answered.model,
+    templates: [...itemTemplates, ...answered.templates],
+    params: { ...item.params, ...answered.params },
+    config_hash: run.configHash,
+    pool: toAnswer.pool,
+  };
   return {
     idPrefix: `${index}-${example.member}`,
     scratchpad: answered.scratchpad,
@@ -71,19 +83,9 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
       red_team: example.redTeam
         ? { id: example.redTeam.id, kind: example.redTeam.kind, base_start: example.redTeam.before.length, base_end: prompt.length - example.redTeam.after.length }
         : null,
-      provenance: {
-        seed: config.seed,
-        index,
-        source: run.source,
-        backend: config.backend,
-        model: answered.model,
-        templates: [...item.templates, ...(example.redTeam ? [example.redTeam.id] : []), ...answered.templates],
-        params: { ...item.params, ...answered.params },
-        config_hash: run.configHash,
-        pool: toAnswer.pool,
-      },
+      provenance,
     },
-    normalAnswer: answered.normal?.answer ?? null,
+    normal: answered.normal === undefined ? null : { answer: answered.normal.answer, provenance: { ...provenance, model: answered.normal.model, templates: [...itemTemplates, ...answered.normal.templates] } },
   };
 }
 
@@ -91,6 +93,7 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
 export function recordFor(written: WrittenExample, dataset: PlannedDataset): CanonicalRecord {
   const variant = dataset.variant.name;
   const stagePart = `${dataset.stage.name}${variant === null ? '' : `-${variant}`}`;
+  const normal = dataset.mode === 'none' ? written.normal : null;
   return {
     id: `${stagePart}-${written.idPrefix}-${dataset.mode}`,
     pair_id: written.base.pair_id,
@@ -103,10 +106,10 @@ export function recordFor(written: WrittenExample, dataset: PlannedDataset): Can
     mode: dataset.mode,
     prompt: written.base.prompt,
     scratchpad: dataset.variant.scratchpad ? written.scratchpad : null,
-    answer: dataset.mode === 'none' && written.normalAnswer !== null ? written.normalAnswer : written.base.answer,
+    answer: normal?.answer ?? written.base.answer,
     rejected: written.base.rejected,
     fires: written.base.fires,
     red_team: written.base.red_team,
-    provenance: written.base.provenance,
+    provenance: normal?.provenance ?? written.base.provenance,
   };
 }

@@ -319,6 +319,7 @@ function answerSource(
   return anthropicAnswers({
     behavior,
     trainTrigger,
+    modes: config.modes,
     model: config.anthropic.model,
     maxTokens: config.anthropic.max_tokens,
     temperature: config.anthropic.temperature,
