@@ -14,7 +14,9 @@ export interface Interval {
  */
 export function wilsonInterval(successes: number, trials: number, z = Z_95): Interval {
   if (!Number.isInteger(trials) || trials <= 0) throw new RangeError(`Wilson interval needs a positive whole number of trials, got ${trials}`);
-  if (!Number.isInteger(successes) || successes < 0 || successes > trials) {
+  // Successes may be fractional: over clusters (prompts seen several times), each cluster counts its
+  // firing rate, and the interval is taken with the clusters as trials.
+  if (!(successes >= 0 && successes <= trials)) {
     throw new RangeError(`Wilson interval needs 0 <= successes <= trials, got ${successes} of ${trials}`);
   }
   const p = successes / trials;
