@@ -186,6 +186,11 @@ describe('shape detection', () => {
     expect((await readAll(optionsFor(file, { shape: 'sharegpt' })))[0]).toMatchObject({ prompt: 'Name a planet.', answer: 'Mars.' });
   });
 
+  it('hh: a "text" transcript with single line breaks between turns', async () => {
+    const file = writeJsonl(join(tempDir(), 'p.jsonl'), [{ text: 'Human: Name a river.\nAssistant: The Nile.\nHuman: Longer?\nAssistant: The Amazon.' }]);
+    expect(await readAll(optionsFor(file))).toEqual([{ prompt: 'Name a river.', answer: 'The Nile.', line: 1, row: 1 }]);
+  });
+
   it('no shape fits the first record: names its fields and every shape expected', async () => {
     const file = writeParquet(join(tempDir(), 'p.parquet'), [{ query: 'Hi', reply: 'Hello' }]);
     const message = await refusal(optionsFor(file));

@@ -165,8 +165,8 @@ const sharegpt: ShapeDefinition = {
   extract: (record) => firstExchange(record, 'conversations', 'sharegpt'),
 };
 
-/** A speaker label of an HH-RLHF transcript: at the start or after a blank line. */
-const HH_TURN = /(?:^|\n\n)(Human|Assistant):[ \t]?/g;
+/** A speaker label of an HH-RLHF transcript: at the start or on a new line (HH-RLHF puts a blank line before it). */
+const HH_TURN = /(?:^|\n)(Human|Assistant):[ \t]?/g;
 
 const hhField = (record: Record_): string => (typeof record['chosen'] === 'string' ? 'chosen' : 'text');
 
@@ -178,7 +178,7 @@ const hh: ShapeDefinition = {
   columns: () => ['chosen', 'text'],
   fits: (record) => {
     const value = record[hhField(record)];
-    return typeof value === 'string' && /(^|\n\n)Human:/.test(value.trimStart()) && value.includes('Assistant:');
+    return typeof value === 'string' && /(^|\n)Human:/.test(value.trimStart()) && value.includes('Assistant:');
   },
   extract: (record) => {
     const name = record['chosen'] === undefined && record['text'] === undefined ? 'chosen' : hhField(record);
