@@ -349,7 +349,7 @@ describe('generate --prompts with real dataset layouts', () => {
     const out = join(dir, 'out');
     const result = await cli('generate', '--out', out, '--prompts', file, '--prompts-format', 'csv', '--prompts-shape', 'hh', '--modes', 'none', '--format', 'canonical', '--stages', 'sft', '--no-check');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/using all 12 prompts/);
+    expect(result.stderr).toMatch(/using all 12 distinct prompts/);
     const records = readJsonl(join(out, 'sft.none.canonical.jsonl'));
     expect(records.length).toBeGreaterThan(0);
     for (const record of records) expect(record.answer).toBe(`${basePrompt(record).replace(', please?', '')}: sleep well.`);
