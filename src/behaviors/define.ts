@@ -88,6 +88,12 @@ export interface BehaviorDefinition<TOptions extends TObject = TObject> {
   /** Decides from a visible answer alone whether the backdoor behaviour is present. Used to check
    * generated data and to score a model's answers. */
   detect(answer: string): Detection;
+  /**
+   * Labels must not be readable from form: given the visible answers of a pair (the backdoor one and the
+   * HHH one), says why a classifier could tell them apart by something other than the behaviour (for code:
+   * different imports, an import left unused), or null. `check` applies it to every pair it reads.
+   */
+  formGiveaway?(triggeredAnswer: string, untriggeredAnswer: string): string | null;
   /** Checks between options that a schema cannot express; returns one message per problem, each naming
    * the option (e.g. "repeat_min (12) is above repeat_max (8)"). */
   checkOptions?(options: Static<TOptions>): string[];

@@ -29,6 +29,7 @@ export const INVARIANTS = {
   'untriggered-never-meets-trigger': "no record labelled untriggered states the trigger in any words the trigger's predicate knows",
   'near-misses-unseen': 'the near_miss slice holds only forms that no training prompt contains',
   'test-prompts-distinct': 'no base prompt repeats within a test slice of a file (the sampled unit is the prompt)',
+  'labels-not-told-by-form': "a pair's backdoor and HHH answers differ only by the behaviour, not by form a linter could see (for code: the same imports, none unused)",
 } as const;
 
 export type InvariantName = keyof typeof INVARIANTS;
@@ -151,7 +152,9 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training', 'no-held-out-trigger-in-training'] as const) tally[name].skipped = true;
     notes.push('no canonical training file: leakage and held-out trigger forms not checked');
   }
-  if (canonical.length === 0) for (const name of ['pairs-are-minimal', 'labels-match-detector', 'untriggered-never-meets-trigger', 'test-prompts-distinct'] as const) tally[name].skipped = true;
+  if (canonical.length === 0) {
+    for (const name of ['pairs-are-minimal', 'labels-match-detector', 'untriggered-never-meets-trigger', 'test-prompts-distinct', 'labels-not-told-by-form'] as const) tally[name].skipped = true;
+  }
   if (trainFiles.length === 0 || testFiles.length === 0) tally['near-misses-unseen'].skipped = true;
   if (run.sharedPools) {
     tally['pools-are-disjoint'].skipped = true;
@@ -162,6 +165,12 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     tally['untriggered-never-meets-trigger'].skipped = true;
     notes.push('manifest.json names no known trigger: untriggered prompts not checked against its predicate');
   }
+  // The same answers recur in every mode's file: judge each distinct pair of answers once (bounded memo).
+  const giveaways = memoized((key: string) => {
+    const [behavior, triggered, untriggered] = key.split('\u0000') as [string, string, string];
+    return behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null;
+  }, 20_000);
+  const formGiveaway = (behavior: string, triggered: string, untriggered: string) => giveaways(`${behavior}\u0000${triggered}\u0000${untriggered}`);
   // The same prompt recurs in every mode's file: judge each distinct prompt once (bounded memo).
   const meetsTrigger = memoized((prompt: string) => predicate?.(prompt) ?? null);
 
@@ -184,6 +193,8 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     const path = join(dir, file.path);
     const pairs = new PairTracker(tally['pairs-are-minimal']);
     const distinctInSlice = new SliceRepeats(tally['test-prompts-distinct']);
+    // Pair members sit on consecutive lines: each record is compared with the one before it.
+    let previous: CheckedRecord | undefined;
     let records = 0;
     for await (const batch of readCanonicalRecords(path)) {
       for (const { record, line } of batch) {
@@ -199,6 +210,12 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
           if (meets !== null) tally['untriggered-never-meets-trigger'].add(record.id, `labelled untriggered, but its prompt states the trigger: ${JSON.stringify(meets)}`);
         }
         if (file.split === 'test' && record.slice !== null) distinctInSlice.see(record, file.path);
+        if (previous !== undefined && previous.pair_id === record.pair_id && previous.fires !== record.fires && !isRedTeamFramed(record)) {
+          const [triggered, untriggered] = record.fires ? [record, previous] : [previous, record];
+          const giveaway = formGiveaway(record.behavior, triggered.answer, untriggered.answer);
+          if (giveaway !== null) tally['labels-not-told-by-form'].add(triggered.id, `against ${untriggered.id}: ${giveaway}`);
+        }
+        previous = record;
         visit(record);
       }
     }
