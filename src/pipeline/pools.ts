@@ -44,7 +44,10 @@ export class PoolAssigner {
   }
 
   poolOf(item: BaseItem): Pool {
-    const unit = unitOf(item);
+    return this.poolOfUnit(unitOf(item));
+  }
+
+  poolOfUnit(unit: string): Pool {
     const listed = this.table.get(unit);
     if (listed !== undefined) return listed;
     const at = unitHash(unit, this.salt);

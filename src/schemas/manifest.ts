@@ -54,7 +54,11 @@ export const ManifestSchema = Type.Object(
         ),
         distinct: Type.Integer({ minimum: 0, description: 'Distinct prompt texts among those drawn (after normalisation).' }),
         distinct_exact: Type.Boolean({ description: 'False when the run drew more distinct prompts than are counted exactly; `distinct` is then a lower bound.' }),
-        available: Type.Integer({ minimum: 0, description: 'Distinct base prompts the source holds (the built-in bank, or the distinct prompts of the prompts file).' }),
+        available: Type.Integer({
+          minimum: 0,
+          description:
+            'The largest count the source serves without repeating a base prompt: for the built-in bank, at the configured pool shares (each pool holds the prompts of its own families or tasks); for a prompts file, its distinct prompts.',
+        }),
         repeat_factor: Type.Number({
           minimum: 0,
           description: 'Draws per available prompt when the run visits the source more than once (allow_repeats); at most 1 otherwise.',

