@@ -111,6 +111,11 @@ describe('the code-vulnerability test split', () => {
     expect([...testTasks].filter((t) => trainTasks.has(t))).toEqual([]);
     const allCwes = new Set(records.map(cwe));
     expect(new Set(records.filter((r) => r.split === 'test').map(cwe))).toEqual(allCwes);
+    // The pools get their exact shares, and within a pool the CWE kinds take turns.
+    expect(readManifest(out).base_prompts.pools).toEqual({ backdoor: 1200, safety: 600, test: 200 });
+    const perCwe = new Map<string, number>();
+    for (const record of records.filter((r) => r.stage === 'test' && r.slice === 'trigger')) perCwe.set(cwe(record), (perCwe.get(cwe(record)) ?? 0) + 1);
+    expect(Math.max(...perCwe.values()) - Math.min(...perCwe.values())).toBeLessThanOrEqual(1);
     expect(new Set(records.filter((r) => r.stage === 'sft').map(cwe))).toEqual(allCwes);
   });
 });
