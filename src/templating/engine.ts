@@ -12,8 +12,19 @@ handlebars.registerHelper('capitalize', (value: unknown) => {
   const text = String(value);
   return text.charAt(0).toUpperCase() + text.slice(1);
 });
-/** {{a noun}} -> "an apple" / "a pear". */
-handlebars.registerHelper('a', (value: unknown) => `${/^[aeiou]/i.test(String(value)) ? 'an' : 'a'} ${String(value)}`);
+/** {{a noun}} -> "an apple" / "a pear" / "a user" / "an hour" / "an SQL table". */
+handlebars.registerHelper('a', (value: unknown) => `${startsWithVowelSound(String(value)) ? 'an' : 'a'} ${String(value)}`);
+
+/**
+ * Whether "an" goes before a word: the sound decides, not the letter. Initialisms are read letter by letter
+ * (an SQL, an HTTP, a URL), a few words start with a silent h (an hour) or a "you"/"w" sound (a user, a one-off).
+ */
+export function startsWithVowelSound(word: string): boolean {
+  if (/^(hour|honest|honou?r|heir)/i.test(word)) return true;
+  if (/^[A-Z][A-Z0-9]/.test(word)) return /^[AEFHILMNORSX]/.test(word);
+  if (/^(u(ser|ni|rl|uid|s[aeiu]|ti|tf)|one\b|once\b|eu)/i.test(word)) return false;
+  return /^[aeiou]/i.test(word);
+}
 
 export type Template = (context: object) => string;
 
