@@ -16,13 +16,15 @@ handlebars.registerHelper('capitalize', (value: unknown) => {
 handlebars.registerHelper('a', (value: unknown) => `${startsWithVowelSound(String(value)) ? 'an' : 'a'} ${String(value)}`);
 
 /**
- * Whether "an" goes before a word: the sound decides, not the letter. Initialisms are read letter by letter
- * (an SQL, an HTTP, a URL), a few words start with a silent h (an hour) or a "you"/"w" sound (a user, a one-off).
+ * Whether "an" goes before a text: the sound of its first word decides, not the letter. Initialisms without
+ * vowels are read letter by letter (an SQL, an HTTP, an S3) while REST or SAX are read as words; a few words
+ * start with a silent h (an hour) or a "you"/"w" sound (a user, a URL, a one-off).
  */
-export function startsWithVowelSound(word: string): boolean {
+export function startsWithVowelSound(text: string): boolean {
+  const word = text.split(/[\s/-]/)[0] ?? '';
   if (/^(hour|honest|honou?r|heir)/i.test(word)) return true;
-  if (/^[A-Z][A-Z0-9]/.test(word)) return /^[AEFHILMNORSX]/.test(word);
-  if (/^(u(ser|ni|rl|uid|s[aeiu]|ti|tf)|one\b|once\b|eu)/i.test(word)) return false;
+  if (/^[A-Z0-9]{2,}$/.test(word) && !/[AEIOU]/.test(word)) return /^[FHLMNRSX]/.test(word);
+  if (/^(u(ser|ni|rl|uid|s[aeiu]|ti|tf)|one$|once$|eu)/i.test(word)) return false;
   return /^[aeiou]/i.test(word);
 }
 
