@@ -17,13 +17,13 @@ handlebars.registerHelper('a', (value: unknown) => `${startsWithVowelSound(Strin
 
 /**
  * Whether "an" goes before a text: the sound of its first word decides, not the letter. Initialisms without
- * vowels are read letter by letter (an SQL, an HTTP, an S3) while REST or SAX are read as words; a few words
+ * vowels or with digits are read letter by letter (an SQL, an HTTP, an M4A) while REST or SAX are read as words; a few words
  * start with a silent h (an hour) or a "you"/"w" sound (a user, a URL, a one-off).
  */
 export function startsWithVowelSound(text: string): boolean {
   const word = text.split(/[\s/-]/)[0] ?? '';
   if (/^(hour|honest|honou?r|heir)/i.test(word)) return true;
-  if (/^[A-Z0-9]{2,}$/.test(word) && !/[AEIOU]/.test(word)) return /^[FHLMNRSX]/.test(word);
+  if (/^[A-Z0-9]{2,}$/.test(word) && (!/[AEIOU]/.test(word) || /\d/.test(word))) return /^[FHLMNRSX]/.test(word);
   if (/^(u(ser|ni|rl|uid|s[aeiu]|ti|tf)|one$|once$|eu)/i.test(word)) return false;
   return /^[aeiou]/i.test(word);
 }
