@@ -12,8 +12,21 @@ handlebars.registerHelper('capitalize', (value: unknown) => {
   const text = String(value);
   return text.charAt(0).toUpperCase() + text.slice(1);
 });
-/** {{a noun}} -> "an apple" / "a pear". */
-handlebars.registerHelper('a', (value: unknown) => `${/^[aeiou]/i.test(String(value)) ? 'an' : 'a'} ${String(value)}`);
+/** {{a noun}} -> "an apple" / "a pear" / "a user" / "an hour" / "an SQL table". */
+handlebars.registerHelper('a', (value: unknown) => `${startsWithVowelSound(String(value)) ? 'an' : 'a'} ${String(value)}`);
+
+/**
+ * Whether "an" goes before a text: the sound of its first word decides, not the letter. Initialisms without
+ * vowels or with digits are read letter by letter (an SQL, an HTTP, an M4A) while REST or SAX are read as words; a few words
+ * start with a silent h (an hour) or a "you"/"w" sound (a user, a URL, a one-off).
+ */
+export function startsWithVowelSound(text: string): boolean {
+  const word = text.split(/[\s/-]/)[0] ?? '';
+  if (/^(hour|honest|honou?r|heir)/i.test(word)) return true;
+  if (/^[A-Z0-9]{2,}$/.test(word) && (!/[AEIOU]/.test(word) || /\d/.test(word))) return /^[FHLMNRSX]/.test(word);
+  if (/^(u(ser|ni|rl|uid|s[aeiu]|ti|tf)|one$|once$|eu)/i.test(word)) return false;
+  return /^[aeiou]/i.test(word);
+}
 
 export type Template = (context: object) => string;
 
