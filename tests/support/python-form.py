@@ -168,7 +168,8 @@ class Form:
             )
             if weak and not is_const("usedforsecurity", False):
                 add(node, f"{callee}() is a weak hash (B324)")
-            if callee.startswith("random."):
+            # random.SystemRandom draws from os.urandom, like the secrets module (Bandit's B311 list leaves it out).
+            if callee.startswith("random.") and callee != "random.SystemRandom":
                 add(node, f"{callee}() is not a secure random source (B311)")
             if is_const("verify", False):
                 add(node, f"{callee}(verify=False) (B501)")
