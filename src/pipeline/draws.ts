@@ -1,4 +1,5 @@
 import type { BaseItem, PromptSource } from '../behaviors/define.js';
+import { blockAt } from '../util/blocks.js';
 import { seededPermutation } from '../util/permutation.js';
 import { POOLS, type Pool, type PoolAssigner, type PoolFractions } from './pools.js';
 
@@ -41,16 +42,18 @@ interface Stratum {
   /** The stratum's units in this pool, as ranges of the source's k, with running starts. */
   ranges: { start: number; size: number; offset: number }[];
   size: number;
+  /** The visiting order of the current round of repeats. */
+  order?: { round: number; at: (position: number) => number };
 }
 
 /** One pool's prompts: strata in rotation, each visited in a seeded order. */
 class PoolDraws {
   readonly capacity: number;
-  /** Strata by size, ascending: the order in which they run out. */
-  private readonly bySize: Stratum[];
-  /** Rotation order (seeded), the same in every phase. */
-  private readonly rotation: Stratum[];
-  private readonly orders = new Map<string, (position: number) => number>();
+  /**
+   * While every stratum has prompts left, all take turns; once the smallest runs out, the rest do. Phase
+   * p starts at draw `start`, where each of its strata has had `floor` draws, and rotates over `strata`.
+   */
+  private readonly phases: { start: number; floor: number; strata: Stratum[] }[] = [];
 
   constructor(
     readonly pool: Pool,
@@ -59,44 +62,37 @@ class PoolDraws {
   ) {
     const nonEmpty = strata.filter((stratum) => stratum.size > 0);
     this.capacity = nonEmpty.reduce((total, stratum) => total + stratum.size, 0);
+    // Rotation order: seeded, the same in every phase.
     const turn = seededPermutation(Math.max(1, nonEmpty.length), `${seed}\u0000${pool}\u0000strata`);
-    this.rotation = nonEmpty.map((stratum, i) => ({ stratum, at: turn(i) })).sort((a, b) => a.at - b.at).map(({ stratum }) => stratum);
-    this.bySize = [...this.rotation].sort((a, b) => a.size - b.size);
+    let remaining = nonEmpty.map((stratum, i) => ({ stratum, at: turn(i) })).sort((a, b) => a.at - b.at).map(({ stratum }) => stratum);
+    let start = 0;
+    let floor = 0;
+    for (const size of [...new Set(nonEmpty.map((stratum) => stratum.size))].sort((a, b) => a - b)) {
+      this.phases.push({ start, floor, strata: remaining });
+      start += remaining.length * (size - floor);
+      floor = size;
+      remaining = remaining.filter((stratum) => stratum.size > floor);
+    }
   }
 
   /** The source's k for this pool's r-th draw (r < capacity, in a given round of repeats). */
   k(rank: number, round: number): number {
-    // Phases: while every stratum has prompts left, all take turns; after the smallest runs out, the rest.
-    let done = 0;
-    let floor = 0;
-    let remaining = this.rotation;
-    for (const smallest of this.bySize) {
-      const phase = remaining.length * (smallest.size - floor);
-      if (rank < done + phase) {
-        const offset = rank - done;
-        const stratum = remaining[offset % remaining.length]!;
-        return this.within(stratum, floor + Math.floor(offset / remaining.length), round);
-      }
-      done += phase;
-      floor = smallest.size;
-      remaining = remaining.filter((stratum) => stratum.size > floor);
-    }
-    throw new RangeError(`draw ${rank} is beyond the ${this.pool} pool's ${this.capacity} prompts`);
+    if (!(rank >= 0 && rank < this.capacity)) throw new RangeError(`draw ${rank} is beyond the ${this.pool} pool's ${this.capacity} prompts`);
+    const phase = blockAt(this.phases, rank, (candidate) => candidate.start);
+    const offset = rank - phase.start;
+    const stratum = phase.strata[offset % phase.strata.length]!;
+    return this.within(stratum, phase.floor + Math.floor(offset / phase.strata.length), round);
   }
 
   private within(stratum: Stratum, position: number, round: number): number {
-    const key = `${stratum.name}\u0000${round}`;
-    let order = this.orders.get(key);
-    if (order === undefined) this.orders.set(key, (order = seededPermutation(stratum.size, `${this.seed}\u0000${this.pool}\u0000${key}`)));
-    const at = order(position);
-    let lo = 0;
-    let hi = stratum.ranges.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (stratum.ranges[mid]!.offset <= at) lo = mid;
-      else hi = mid - 1;
+    // One order per stratum and round of repeats; only the latest round's is kept (draws go in order).
+    let order = stratum.order;
+    if (order === undefined || order.round !== round) {
+      order = { round, at: seededPermutation(stratum.size, `${this.seed}\u0000${this.pool}\u0000${stratum.name}\u0000${round}`) };
+      stratum.order = order;
     }
-    const range = stratum.ranges[lo]!;
+    const at = order.at(position);
+    const range = blockAt(stratum.ranges, at, (candidate) => candidate.offset);
     return range.start + (at - range.offset);
   }
 }

