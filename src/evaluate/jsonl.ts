@@ -14,6 +14,8 @@ export interface BadLine {
   line: number;
   /** The line is empty: some readers (prompts files) skip such lines instead of refusing them. */
   blank?: true;
+  /** What to do about it, when the problem is the file's bytes rather than its JSON. */
+  hint?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function* readJsonLines(file: string, what: string): AsyncGenerator
     // that is not UTF-8 or too long to hold comes back as a bad line, like one that is not JSON.
     for await (const chunk of utf8Lines(stream as AsyncIterable<Buffer>)) {
       if ('problem' in chunk) {
-        yield [{ problem: chunk.problem, line: chunk.line }];
+        yield [{ problem: chunk.problem, line: chunk.line, hint: chunk.hint }];
         continue;
       }
       const { text } = chunk;

@@ -48,7 +48,9 @@ export const UTF8_HINT = 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 
  */
 export async function* utf8Lines(stream: AsyncIterable<Buffer>): AsyncGenerator<LineChunk> {
   let line = 1;
-  let carry: Buffer | undefined;
+  // The start of a line not yet ended, in pieces: joined once its newline arrives, not once per chunk.
+  let carry: Buffer[] = [];
+  let carried = 0;
   let skipping = false;
   let first = true;
   for await (const chunk of stream) {
@@ -60,25 +62,25 @@ export async function* utf8Lines(stream: AsyncIterable<Buffer>): AsyncGenerator<
       skipping = false;
       line++;
     }
-    if (carry !== undefined) bytes = Buffer.concat([carry, bytes]);
-    carry = undefined;
     const last = bytes.lastIndexOf(NEWLINE);
     if (last < 0) {
-      if (bytes.length > MAX_LINE_BYTES) {
+      carried += bytes.length;
+      if (carried > MAX_LINE_BYTES) {
         yield { problem: tooLong(), line, hint: TOO_LONG_HINT };
         skipping = true;
-      } else carry = bytes;
+        carry = [];
+        carried = 0;
+      } else carry.push(bytes);
       continue;
     }
-    if (last + 1 < bytes.length) carry = bytes.subarray(last + 1);
-    yield* decodeLines(bytes.subarray(0, last + 1), line, first);
+    const lines = carried === 0 ? bytes.subarray(0, last + 1) : Buffer.concat([...carry, bytes.subarray(0, last + 1)]);
+    carry = last + 1 < bytes.length ? [bytes.subarray(last + 1)] : [];
+    carried = bytes.length - last - 1;
+    yield* decodeLines(lines, line, first);
     first = false;
-    line += countNewlines(bytes, last + 1);
+    line += countNewlines(lines);
   }
-  if (carry !== undefined && carry.length > 0) {
-    if (carry.length > MAX_LINE_BYTES) yield { problem: tooLong(), line, hint: TOO_LONG_HINT };
-    else yield* decodeLines(carry, line, first);
-  }
+  if (carried > 0) yield* decodeLines(Buffer.concat(carry), line, first);
 }
 
 const TOO_LONG_HINT = 'one record should be one line; a file without line breaks is not JSON lines or CSV';
@@ -130,9 +132,9 @@ function hasOverlongLine(bytes: Buffer): boolean {
   return bytes.length - start > MAX_LINE_BYTES;
 }
 
-function countNewlines(bytes: Buffer, end: number): number {
+function countNewlines(bytes: Buffer): number {
   let count = 0;
-  for (let i = bytes.indexOf(NEWLINE); i >= 0 && i < end; i = bytes.indexOf(NEWLINE, i + 1)) count++;
+  for (let i = bytes.indexOf(NEWLINE); i >= 0; i = bytes.indexOf(NEWLINE, i + 1)) count++;
   return count;
 }
 
