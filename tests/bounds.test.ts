@@ -155,6 +155,11 @@ describe('prompts files: encoding and prompt length', () => {
     const jsonl = file('p.jsonl', Buffer.concat([Buffer.from(line('one') + line('two') + '{"prompt": "'), latin1, Buffer.from('", "answer": "x"}\n' + line('four'))]));
     await refused(['--prompts', jsonl], `${jsonl}:3:`, /invalid UTF-8 at byte 16 of the line: byte 0xe9 does not start a whole UTF-8 character/);
 
+    // Past the first chunks the reader takes (~1 MB): lines are still counted right.
+    const many = Array.from({ length: 30_000 }, (_, i) => line(`prompt number ${i + 1}`)).join('');
+    const deep = file('deep.jsonl', Buffer.concat([Buffer.from(many), Buffer.from('{"prompt": "'), latin1, Buffer.from('", "answer": "x"}\n')]));
+    expect((await promptsError(deep)).format()).toMatch(new RegExp(`${deep}:30001: invalid UTF-8`));
+
     const csv = file('p.csv', Buffer.concat([Buffer.from('prompt,answer\nfirst,ok\n"multi\nline",ok\n'), latin1, Buffer.from(',ok\n')]));
     const csvError = await promptsError(csv);
     expect(csvError.format()).toMatch(new RegExp(`${csv}:5: invalid UTF-8`));
