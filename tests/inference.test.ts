@@ -131,15 +131,19 @@ describe('inference files and scores from what inference tools write', () => {
       { id: 'batch_req_0', custom_id: r0!.id, response: null, error: { code: 'rate_limit_exceeded', message: 'slow down' } },
       { id: 'batch_req_1', custom_id: r1!.id, response: { status_code: 500, request_id: 'r', body: { error: { message: 'boom', type: 'server_error' } } }, error: null },
       { id: 'batch_req_2', custom_id: r2!.id, response: null, error: { code: 'rate_limit_exceeded', message: 'slow down' } },
-      ...[r2!, r3!, r4!, r5!, ...rest].map((record) => openaiLine(record.id, perfect(record))),
+      // vLLM: a refused request as an ErrorResponse body, and an error as a plain string.
+      { id: 'batch_req_3', custom_id: r3!.id, response: { status_code: 200, request_id: 'r', body: { object: 'error', message: 'too long', type: 'BadRequestError', code: 400 } }, error: null },
+      { id: 'batch_req_4', custom_id: r4!.id, response: null, error: 'engine died' },
+      ...[r2!, r5!, ...rest].map((record) => openaiLine(record.id, perfect(record))),
     ]);
     const result = await score('--split', split, '--answers', openai, '--json');
     expect(result.code).toBe(0);
     const report = parse(result.stdout);
-    expect(report.answers[0]).toMatchObject({ answered: records.length - 2, errors: 2, error_reasons: { 'error: rate_limit_exceeded': 1, 'http 500: server_error': 1 }, missing: 0 });
-    expect(report.scored).toEqual({ records: records.length - 2, of: records.length, missing_allowed: false });
-    expect(result.stderr).toContain('openai-output.jsonl: 2 requests failed and are not scored (error: rate_limit_exceeded: 1, http 500: server_error: 1)');
-    expect(result.stderr).toContain(`scored ${records.length - 2} of ${records.length} records of the split`);
+    const reasons = { 'error: BadRequestError': 1, 'error: engine died': 1, 'error: rate_limit_exceeded': 1, 'http 500: server_error': 1 };
+    expect(report.answers[0]).toMatchObject({ answered: records.length - 4, errors: 4, error_reasons: reasons, missing: 0 });
+    expect(report.scored).toEqual({ records: records.length - 4, of: records.length, missing_allowed: false });
+    expect(result.stderr).toContain('openai-output.jsonl: 4 requests failed and are not scored (error: BadRequestError: 1, error: engine died: 1, error: rate_limit_exceeded: 1, http 500: server_error: 1)');
+    expect(result.stderr).toContain(`scored ${records.length - 4} of ${records.length} records of the split`);
 
     const anthropic = writeLines('anthropic-results.jsonl', [
       { custom_id: r0!.id, result: { type: 'errored', error: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } } },

@@ -53,6 +53,8 @@ function openaiOutput(id: string, response: unknown, error: unknown): AnswerLine
   const body = isObject(response['body']) ? response['body'] : response;
   if (typeof status === 'number' && status !== 200) return failed(`http ${status}${isObject(body['error']) ? `: ${errorText(body['error'])}` : ''}`);
   if (isObject(body['error'])) return failed(`error: ${errorText(body['error'])}`);
+  // vLLM answers a request it refused with an ErrorResponse body ({"object": "error", "message", "type"}).
+  if (body['object'] === 'error') return failed(`error: ${errorText(body)}`);
   const choices = body['choices'];
   if (!Array.isArray(choices)) return { kind: 'bad', problem: '"response.body.choices" (or "response.choices") must be an array' };
   if (choices.length === 0) return failed('no choices');
@@ -81,7 +83,8 @@ function anthropicResult(id: string, result: unknown): AnswerLine {
 
 /** "overloaded_error" / "rate_limit_exceeded: ..." from the error objects of either API. */
 function errorText(error: unknown): string {
-  if (!isObject(error)) return String(error);
+  // vLLM writes some errors as plain strings.
+  if (!isObject(error)) return String(error).slice(0, 80);
   // Anthropic nests {"type": "error", "error": {"type", "message"}}.
   const inner = isObject(error['error']) ? error['error'] : error;
   const code = inner['type'] ?? inner['code'];
