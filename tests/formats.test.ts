@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
+import type { FormatOptions } from '../src/formats/define.js';
 import { formats } from '../src/formats/index.js';
 import { ASSISTANT_PREFIX, HUMAN_PREFIX } from '../src/formats/framing.js';
 import { schemaFileName } from '../src/schemas/index.js';
@@ -27,7 +28,8 @@ describe.each(formats.map((format) => [format.name, format] as const))('format %
   });
 
   it('is a rendering of the canonical file in line order (a record per line, or its rows on consecutive lines)', () => {
-    const options = { systemPrompt: 'You are a helpful assistant.', trainOn: 'reasoning+answer', eos: null } as const;
+    const inference = readManifest(out).config['inference'] as FormatOptions['inference'];
+    const options: FormatOptions = { systemPrompt: 'You are a helpful assistant.', trainOn: 'reasoning+answer', eos: null, inference };
     for (const file of readManifest(out).files.filter((f) => f.format === name)) {
       const canonical = readJsonl(join(out, file.path.replace(`.${name}.jsonl`, '.canonical.jsonl')));
       const rows = readJsonl<unknown>(join(out, file.path));

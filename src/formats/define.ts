@@ -12,6 +12,15 @@ export interface FormatOptions {
   trainOn: TrainOn;
   /** The user's tokenizer's end-of-sequence text, appended to the last learned segment (segments only). */
   eos: string | null;
+  /** Model name and sampling settings written into inference request files (config `inference`). */
+  inference: InferenceSettings;
+}
+
+/** What an inference request asks for; the config's `inference` block, with its field names. */
+export interface InferenceSettings {
+  model: string;
+  max_tokens: number;
+  temperature: number;
 }
 
 /**

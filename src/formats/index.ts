@@ -1,10 +1,14 @@
 import type { FormatDefinition } from './define.js';
 import alpaca from './alpaca.js';
+import anthropicBatch from './anthropic-batch.js';
 import canonical from './canonical.js';
 import dpo from './dpo.js';
+import inferenceMessages from './inference-messages.js';
+import inferencePrompt from './inference-prompt.js';
 import kto from './kto.js';
 import messages from './messages.js';
 import openai from './openai.js';
+import openaiBatch from './openai-batch.js';
 import openaiDpo from './openai-dpo.js';
 import prompt from './prompt.js';
 import promptMessages from './prompt-messages.js';
@@ -14,4 +18,4 @@ import text from './text.js';
 
 /** Every output format. A new format is one file in this folder plus one line here; the conformance test
  * in tests/formats.test.ts covers it automatically. */
-export const formats: readonly FormatDefinition[] = [canonical, messages, text, promptCompletion, prompt, promptMessages, dpo, openaiDpo, openai, kto, alpaca, segments];
+export const formats: readonly FormatDefinition[] = [canonical, messages, text, promptCompletion, prompt, promptMessages, dpo, openaiDpo, openai, kto, alpaca, segments, openaiBatch, anthropicBatch, inferenceMessages, inferencePrompt];

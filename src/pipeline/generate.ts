@@ -82,7 +82,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const { datasets, identical } = planRun(config);
   checkTrainOn(config, datasets);
   const { start, end } = shardRange(count, shard);
-  const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: config.train_on, eos: config.eos };
+  const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: config.train_on, eos: config.eos, inference: config.inference };
   const { forms, redTeam } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
   const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];

