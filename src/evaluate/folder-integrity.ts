@@ -14,6 +14,9 @@ import { manifestFileNames } from './manifest-files.js';
 
 /** Files a folder may hold besides the ones manifest.json lists. */
 const NOT_DATA = new Set(['manifest.json', CARD_FILE, 'report.html']);
+/** What a trainer or a dataset loader would pick up from a folder (Hugging Face `datasets` globs these);
+ * a user's notes.txt beside the data is not one. */
+const DATA_FILE = /\.(jsonl|json|csv|tsv|parquet|arrow)(\.(gz|zst|bz2|xz))?$/i;
 
 export interface ListedDigest {
   path: string;
@@ -57,12 +60,12 @@ export function listedDigests(manifest: unknown, manifestPath: string): ListedDi
   });
 }
 
-/** Files in the folder that are neither listed nor one of the folder's own files; hidden files are skipped
- * (temp files of a run in progress or of a killed one, which no trainer globs). */
+/** Data files in the folder that are neither listed nor one of the folder's own files; hidden files are
+ * skipped (temp files of a run in progress or of a killed one, which no trainer globs). */
 export function unlistedFiles(dir: string, listed: readonly string[]): string[] {
   const known = new Set([...NOT_DATA, ...listed]);
   return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => !entry.name.startsWith('.') && !known.has(entry.name))
+    .filter((entry) => !entry.name.startsWith('.') && !known.has(entry.name) && DATA_FILE.test(entry.name))
     .map((entry) => entry.name)
     .sort();
 }
