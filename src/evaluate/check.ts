@@ -540,5 +540,5 @@ function missingCanonicalNotes(listed: ListedFile[]): string[] {
   const without = [...new Set(listed.filter((file) => !withCanonical.has(key(file))).map(key))];
   return without.length === 0
     ? []
-    : [`no canonical file for ${without.join(', ')}: content checks skipped there (generate with --format canonical,... to check them)`];
+    : [`no canonical file for ${without.join(', ')}: pair and label checks skipped there, user prompts still checked (generate with --format canonical,... to check them all)`];
 }
