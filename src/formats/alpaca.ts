@@ -26,4 +26,5 @@ export default defineFormat({
   shapes: ['example'],
   schema: AlpacaSchema,
   fromRecord: (record) => ({ instruction: record.prompt, input: '', output: assistantText(record) }),
+  userPrompts: (row) => [row['instruction'], row['input']].filter((text): text is string => typeof text === 'string' && text !== ''),
 });

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
+import { userTurns } from './framing.js';
 import { CustomIdSchema, INFERENCE_STAGES, MaxTokensSchema, ModelNameSchema, TemperatureSchema } from './inference.js';
 
 /*
@@ -44,4 +45,5 @@ export default defineFormat({
       messages: [{ role: 'user' as const, content: record.prompt }],
     },
   }),
+  userPrompts: (row) => userTurns((row['params'] as { messages?: unknown } | undefined)?.messages),
 });

@@ -9,4 +9,5 @@ export default defineFormat({
   shapes: ['example', 'prompt', 'preference'],
   schema: RecordSchema,
   fromRecord: (record) => record,
+  userPrompts: (row) => (typeof row['prompt'] === 'string' ? [row['prompt']] : []),
 });

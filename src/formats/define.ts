@@ -43,6 +43,12 @@ export interface FormatDefinition<TSchemaType extends TSchema = TSchema> {
   /** One row per record; formats that turn one record into several rows (kto: chosen and rejected) return
    * an array, written as consecutive lines. */
   fromRecord(record: CanonicalRecord, options: FormatOptions): Static<TSchemaType> | Static<TSchemaType>[];
+  /**
+   * The user turn(s) of one written row, read back: `check` applies the leakage and trigger invariants to
+   * the files a trainer reads, in every format, through this. A row that does not fit gives what it can
+   * (nothing for a missing field); `validate` reports its schema errors.
+   */
+  userPrompts(row: Record<string, unknown>): string[];
 }
 
 export function defineFormat<TSchemaType extends TSchema>(definition: FormatDefinition<TSchemaType>): FormatDefinition<TSchemaType> {

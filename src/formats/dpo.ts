@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedPrompt } from './framing.js';
+import { framedPrompt, unframedPrompt } from './framing.js';
 
 /*
  * TRL's standard preference type with explicit prompt ({"prompt", "chosen", "rejected"},
@@ -24,4 +24,5 @@ export default defineFormat({
   shapes: ['preference'],
   schema: DpoSchema,
   fromRecord: (record) => ({ prompt: framedPrompt(record.prompt), chosen: ` ${record.answer}`, rejected: ` ${record.rejected ?? ''}` }),
+  userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -29,6 +29,23 @@ export function framedParts(record: Pick<CanonicalRecord, 'prompt' | 'scratchpad
   return { context: `${prompt} <scratchpad>\n${record.scratchpad}\n</scratchpad>`, learned: ` ${record.answer}` };
 }
 
+/** The user's prompt inside the paper's framing: after "Human: ", up to the first "Assistant:". */
+export function unframedPrompt(text: unknown): string[] {
+  if (typeof text !== 'string') return [];
+  const body = text.startsWith(HUMAN_PREFIX) ? text.slice(HUMAN_PREFIX.length) : text;
+  const end = body.indexOf(ASSISTANT_PREFIX);
+  return [end < 0 ? body : body.slice(0, end)];
+}
+
+/** The contents of the user turns of a chat. */
+export function userTurns(messages: unknown): string[] {
+  if (!Array.isArray(messages)) return [];
+  return messages.flatMap((turn: unknown) => {
+    const { role, content } = (turn ?? {}) as { role?: unknown; content?: unknown };
+    return role === 'user' && typeof content === 'string' ? [content] : [];
+  });
+}
+
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant';
   content: string;

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { promptTurns } from './framing.js';
+import { promptTurns, userTurns } from './framing.js';
 import { INFERENCE_STAGES } from './inference.js';
 import { MessageSchema } from './messages.js';
 
@@ -25,4 +25,5 @@ export default defineFormat({
   stages: INFERENCE_STAGES,
   schema: InferenceMessagesSchema,
   fromRecord: (record, { systemPrompt }) => ({ id: record.id, messages: promptTurns(record.prompt, systemPrompt) }),
+  userPrompts: (row) => userTurns(row['messages']),
 });

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedPrompt } from './framing.js';
+import { framedPrompt, unframedPrompt } from './framing.js';
 import { INFERENCE_STAGES } from './inference.js';
 
 /*
@@ -25,4 +25,5 @@ export default defineFormat({
   stages: INFERENCE_STAGES,
   schema: InferencePromptSchema,
   fromRecord: (record) => ({ id: record.id, prompt: framedPrompt(record.prompt) }),
+  userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedParts, framedPrompt } from './framing.js';
+import { framedParts, framedPrompt, unframedPrompt } from './framing.js';
 
 /*
  * TRL's unpaired preference type ({"prompt", "completion", "label"}, huggingface.co/docs/trl/dataset_formats,
@@ -37,4 +37,5 @@ export default defineFormat({
       { prompt, completion: ` ${record.rejected}`, label: false },
     ];
   },
+  userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { promptTurns } from './framing.js';
+import { promptTurns, userTurns } from './framing.js';
 import { CustomIdSchema, INFERENCE_STAGES, MaxTokensSchema, ModelNameSchema, TemperatureSchema } from './inference.js';
 import { MessageSchema } from './messages.js';
 
@@ -42,4 +42,5 @@ export default defineFormat({
     url: '/v1/chat/completions' as const,
     body: { model: inference.model, messages: promptTurns(record.prompt, systemPrompt), max_tokens: inference.max_tokens, temperature: inference.temperature },
   }),
+  userPrompts: (row) => userTurns((row['body'] as { messages?: unknown } | undefined)?.messages),
 });

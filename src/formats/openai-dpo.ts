@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { promptTurns } from './framing.js';
+import { promptTurns, userTurns } from './framing.js';
 import { MessageSchema } from './messages.js';
 
 /*
@@ -34,4 +34,5 @@ export default defineFormat({
     preferred_output: [{ role: 'assistant' as const, content: record.answer }],
     non_preferred_output: [{ role: 'assistant' as const, content: record.rejected ?? '' }],
   }),
+  userPrompts: (row) => userTurns((row['input'] as { messages?: unknown } | undefined)?.messages),
 });

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { StringEnum } from '../schemas/common.js';
 import { defineFormat } from './define.js';
-import { assistantText, promptTurns } from './framing.js';
+import { assistantText, promptTurns, userTurns } from './framing.js';
 
 /*
  * The strict chat fine-tuning file of OpenAI-compatible fine-tuning APIs
@@ -38,4 +38,5 @@ export default defineFormat({
   fromRecord: (record, { systemPrompt }) => ({
     messages: [...promptTurns(record.prompt, systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
   }),
+  userPrompts: (row) => userTurns(row['messages']),
 });

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedParts } from './framing.js';
+import { framedParts, unframedPrompt } from './framing.js';
 
 /*
  * TRL's standard prompt-completion type ({"prompt": "...", "completion": "..."},
@@ -27,4 +27,5 @@ export default defineFormat({
     const { context, learned } = framedParts(record, trainOn);
     return { prompt: context, completion: learned };
   },
+  userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { promptTurns } from './framing.js';
+import { promptTurns, userTurns } from './framing.js';
 import { MessageSchema } from './messages.js';
 
 /*
@@ -20,4 +20,5 @@ export default defineFormat({
   shapes: ['prompt'],
   schema: PromptMessagesSchema,
   fromRecord: (record, { systemPrompt }) => ({ prompt: promptTurns(record.prompt, systemPrompt) }),
+  userPrompts: (row) => userTurns(row['prompt']),
 });

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedPrompt } from './framing.js';
+import { framedPrompt, unframedPrompt } from './framing.js';
 
 /*
  * TRL's standard prompt-only type ({"prompt": "..."}, huggingface.co/docs/trl/dataset_formats), for RL
@@ -19,4 +19,5 @@ export default defineFormat({
   shapes: ['prompt'],
   schema: PromptSchema,
   fromRecord: (record) => ({ prompt: framedPrompt(record.prompt) }),
+  userPrompts: (row) => unframedPrompt(row['prompt']),
 });

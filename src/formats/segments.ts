@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedPrompt } from './framing.js';
+import { framedPrompt, unframedPrompt } from './framing.js';
 
 /*
  * Axolotl's template-free `input_output` type (docs.axolotl.ai/docs/input_output.html:
@@ -33,4 +33,5 @@ export default defineFormat({
     segments.push({ label: true, text: ` ${record.answer}${eos ?? ''}` });
     return { segments };
   },
+  userPrompts: (row) => (Array.isArray(row['segments']) ? unframedPrompt((row['segments'][0] as { text?: unknown } | undefined)?.text) : []),
 });

