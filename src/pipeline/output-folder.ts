@@ -23,6 +23,8 @@ export class OutputFolder {
   private readonly parent: string;
   private readonly name: string;
   private staging: string | undefined;
+  /** The staging path even after discard(), to name files in errors by their place in `dir`. */
+  private stagingName: string | undefined;
   private lockHeld = false;
   /** The pid of a dead run whose lock this run took over, named in the one line about leftovers. */
   private staleLock: number | undefined;
@@ -66,6 +68,7 @@ export class OutputFolder {
       const staging = join(this.parent, `.${this.name}.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
       this.env(() => mkdirSync(staging), staging, 'cannot create the staging folder beside --out');
       this.staging = staging;
+      this.stagingName = staging;
     } catch (error) {
       this.discard();
       throw error;
@@ -84,8 +87,9 @@ export class OutputFolder {
    */
   explain(error: unknown): unknown {
     const errno = error as NodeJS.ErrnoException;
-    const path = typeof errno?.path === 'string' && this.staging !== undefined && errno.path.startsWith(this.staging + sep)
-      ? join(this.dir, errno.path.slice(this.staging.length + 1))
+    const staging = this.stagingName;
+    const path = typeof errno?.path === 'string' && staging !== undefined && errno.path.startsWith(staging + sep)
+      ? join(this.dir, errno.path.slice(staging.length + 1))
       : undefined;
     return systemError(error, path, `cannot write ${this.dir}`) ?? error;
   }
