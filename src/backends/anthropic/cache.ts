@@ -1,3 +1,4 @@
+import { critical } from '../../util/cleanup.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -68,6 +69,11 @@ export class ResponseCache {
 
   /** Writes an entry atomically: temp file in the same file system, fsync, rename over the final name. */
   async put(entry: CachedAnswer): Promise<void> {
+    // A paid answer is worth the milliseconds: a Ctrl-C waits for the write to land (see critical).
+    return critical(() => this.write(entry));
+  }
+
+  private async write(entry: CachedAnswer): Promise<void> {
     const finalPath = this.pathFor(entry.key);
     await (this.tmpReady ??= mkdir(this.tmpDir, { recursive: true }).then(() => undefined));
     const tmpPath = join(this.tmpDir, `${entry.key}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

@@ -4,6 +4,7 @@ import { CostMeter, type CostSummary } from './cost.js';
 import {
   AuthenticationFailedError,
   BudgetExceededError,
+  ConnectionFailedError,
   MissingApiKeyError,
   RequestFailedError,
 } from './errors.js';
@@ -12,7 +13,7 @@ import type { PriceOverrides } from './prices.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 import { requestKey } from './request-key.js';
 import { cachedToResult, messageText, type MessageAnswer } from './message.js';
-import { DEFAULT_RETRY, RetriesExhausted, withRetries, type RetryOptions } from './retry.js';
+import { DEFAULT_RETRY, RetriesExhausted, unreachableCode, withRetries, type RetryOptions } from './retry.js';
 import type { AnswerRequest, AnswerResult } from './types.js';
 import { runBatches, type BatchReport, type BatchRunOptions } from './batch.js';
 
@@ -215,6 +216,7 @@ export class AnthropicClient {
       return new AuthenticationFailedError(cause.status, body?.error?.message ?? 'authentication failed', cause);
     }
     if (error.failure.reason === 'aborted') return cause;
+    if (unreachableCode(cause) !== undefined) return new ConnectionFailedError(this.sdk().baseURL, error.failure.reason, cause);
     const detail = cause instanceof Error ? cause.message : String(cause);
     return new RequestFailedError(`request ${key.slice(0, 12)} to ${request.model} failed: ${error.failure.reason}${detail && detail !== error.failure.reason ? ` (${detail})` : ''}`, {
       ...(error.failure.status === undefined ? {} : { status: error.failure.status }),

@@ -11,6 +11,7 @@ export type AnthropicErrorKind =
   | 'unknown-model-price'
   | 'budget-exceeded'
   | 'request-failed'
+  | 'connection-failed'
   | 'batch-incomplete'
   | 'batch-failed';
 
@@ -104,6 +105,17 @@ export class RequestFailedError extends AnthropicBackendError {
     this.name = 'RequestFailedError';
     this.status = opts.status;
     this.attempts = opts.attempts;
+  }
+}
+
+/** Nothing listens at the API address, or its host name does not resolve: not retried. */
+export class ConnectionFailedError extends AnthropicBackendError {
+  constructor(baseURL: string, reason: string, cause?: unknown) {
+    super('connection-failed', 'environment', `cannot reach the Anthropic API at ${baseURL}: ${reason}`, {
+      hint: 'check ANTHROPIC_BASE_URL (or the proxy / network settings) and that the address is reachable from here; answers already received are cached',
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.name = 'ConnectionFailedError';
   }
 }
 

@@ -52,6 +52,9 @@ function retryAfterFrom(headers: Headers | undefined): number | undefined {
 export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof APIUserAbortError) return { retryable: false, reason: 'aborted' };
   if (error instanceof APIConnectionError) {
+    // Nobody listens at the address, or the name does not resolve: retrying for minutes cannot help.
+    const refused = unreachableCode(error);
+    if (refused !== undefined) return { retryable: false, reason: refused === 'ECONNREFUSED' ? 'connection refused (ECONNREFUSED)' : refused === 'bad port' ? 'fetch refuses this port (bad port)' : `host not found (${refused})` };
     return { retryable: true, reason: error.message.toLowerCase().includes('timed out') ? 'request timed out' : 'connection failed' };
   }
   if (error instanceof APIError && typeof error.status === 'number') {
@@ -74,6 +77,23 @@ export function classifyFailure(error: unknown): FailureClass {
     return { retryable: true, reason: 'connection dropped' };
   }
   return { retryable: false, reason: error instanceof Error ? error.message : String(error) };
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND']);
+
+/** ECONNREFUSED or ENOTFOUND anywhere in the cause chain (undici nests it, and wraps one per address
+ * family in an AggregateError), else undefined. */
+export function unreachableCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 6 || typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) return code;
+  // fetch refuses ports it deems unsafe (e.g. 9, 25) before any connection: as final as a refusal.
+  if (error instanceof Error && error.message === 'bad port') return 'bad port';
+  for (const inner of (error as { errors?: unknown }).errors instanceof Array ? (error as { errors: unknown[] }).errors : []) {
+    const found = unreachableCode(inner, depth + 1);
+    if (found) return found;
+  }
+  return unreachableCode((error as { cause?: unknown }).cause, depth + 1);
 }
 
 export function backoffDelayMs(retryIndex: number, failure: FailureClass, options: RetryOptions): number {
