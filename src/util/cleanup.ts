@@ -1,9 +1,34 @@
+import type { InterruptedError } from '../errors.js';
+
 /**
  * Work to undo if the process is stopped by a signal: staging folders to remove, locks to release. Each
  * step is synchronous, so the signal handler can run them all and exit without waiting for the phase that
  * was interrupted (a check or a merge has no reason to finish).
  */
 const steps = new Set<() => void>();
+
+let interruption: InterruptedError | undefined;
+
+/** Records that a signal arrived (main's handler calls it), for the checkpoints below. */
+export function markInterrupted(error: InterruptedError): void {
+  interruption = error;
+}
+
+/** Forgets an earlier interruption (a new command in the same process, as the tests run them). */
+export function clearInterrupted(): void {
+  interruption = undefined;
+}
+
+/**
+ * A place where a phase that otherwise runs to its end lets a pending signal through: before the step that
+ * makes its output visible (a rename), it yields to the event loop, so that a signal that arrived meanwhile
+ * is handled, and stops if one was.
+ */
+export async function checkpoint(): Promise<void> {
+  // Two turns of the event loop: a signal is read in the poll phase, which lies between two check phases.
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+  if (interruption !== undefined) throw interruption;
+}
 
 /** Registers `step`; the returned function unregisters it (call it once the step is no longer needed). */
 export function onInterrupt(step: () => void): () => void {
