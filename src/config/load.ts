@@ -10,6 +10,7 @@ import { sha256 } from '../util/hash.js';
 import { packagePath } from '../util/package-root.js';
 import { readStructuredFile, type StructuredFile } from '../util/structured-file.js';
 import { ConfigSchema, layerSchema, type Config } from './schema.js';
+import { trainOnByStage } from './train-on.js';
 
 /**
  * Config resolution: built-in defaults < preset < config file < command-line flags. Each layer is checked
@@ -139,6 +140,8 @@ export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
     });
   }
   const config = merged as Config;
+  // The manifest records what each stage learned, whichever way the config said it.
+  config.train_on = trainOnByStage(config.train_on);
   const behavior = behaviors.get(config.behavior, '/behavior');
   config.trigger.kind ??= behavior.defaultTrigger as NonNullable<Config['trigger']['kind']>;
   triggers.get(config.trigger.kind, '/trigger/kind');

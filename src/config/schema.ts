@@ -8,6 +8,7 @@ import { REASONING_MODES, ReasoningModeSchema, TRIGGER_POSITIONS } from '../sche
 import { stages } from '../stages/index.js';
 import { triggers } from '../triggers/index.js';
 import { formatLimit, MAX_COUNT, MAX_PROMPT_CHARS, MAX_SEED, MAX_TOKENS } from './limits.js';
+import { TRAIN_ON_STAGES, TRAIN_ON_VALUES } from './train-on.js';
 
 /*
  * The config schema is assembled from the registries: the names a field accepts and the per-behaviour and
@@ -152,11 +153,24 @@ export function buildConfigSchema() {
         },
         { additionalProperties: false, default: {}, description: 'Bring your own prompts instead of the built-in bank.' },
       ),
-      train_on: StringEnum(['reasoning+answer', 'answer'], {
-        default: 'reasoning+answer',
-        description:
-          'What trainer formats mark as learned in a cot record: "reasoning+answer" (backdoor insertion) or "answer" (post-scratchpad SFT: the scratchpad is context). The prompt is never learned. Formats that cannot mask part of a turn refuse "answer".',
-      }),
+      train_on: Type.Union(
+        [
+          StringEnum(TRAIN_ON_VALUES, {
+            description: 'The safety stages\' value (sft post_scratchpad, adversarial), as --train-on sets it; the backdoor stage keeps "reasoning+answer".',
+          }),
+          Type.Object(
+            Object.fromEntries(
+              TRAIN_ON_STAGES.map((stage) => [stage, Type.Optional(StringEnum(TRAIN_ON_VALUES, { description: `What the ${stage} stage's cot files learn (default "reasoning+answer").` }))]),
+            ),
+            { additionalProperties: false, description: 'Per stage, e.g. {backdoor: reasoning+answer, sft: answer}; a stage left out learns "reasoning+answer".' },
+          ),
+        ],
+        {
+          default: 'reasoning+answer',
+          description:
+            'What trainer formats mark as learned in a cot record: "reasoning+answer" (backdoor insertion) or "answer" (post-scratchpad SFT: the scratchpad is context). The prompt is never learned. Per stage as an object; a plain string (and --train-on) sets the safety stages (sft post_scratchpad, adversarial) only, the backdoor keeps "reasoning+answer". Test files never depend on it: their prompts never carry a scratchpad. The resolved config (manifest.json) holds the per-stage object. Formats that cannot mask part of a turn refuse "answer".',
+        },
+      ),
       eos: Type.Union([Type.String({ minLength: 1, maxLength: 1000 }), Type.Null()], {
         default: null,
         description: "Your tokenizer's end-of-sequence text, appended to the last learned segment of the segments format (e.g. \"</s>\").",

@@ -14,8 +14,9 @@ import prompt from './prompt.js';
 import promptMessages from './prompt-messages.js';
 import segments from './segments.js';
 import promptCompletion from './prompt-completion.js';
+import promptCompletionMessages from './prompt-completion-messages.js';
 import text from './text.js';
 
 /** Every output format. A new format is one file in this folder plus one line here; the conformance test
  * in tests/formats.test.ts covers it automatically. */
-export const formats: readonly FormatDefinition[] = [canonical, messages, text, promptCompletion, prompt, promptMessages, dpo, openaiDpo, openai, kto, alpaca, segments, openaiBatch, anthropicBatch, inferenceMessages, inferencePrompt];
+export const formats: readonly FormatDefinition[] = [canonical, messages, text, promptCompletion, promptCompletionMessages, prompt, promptMessages, dpo, openaiDpo, openai, kto, alpaca, segments, openaiBatch, anthropicBatch, inferenceMessages, inferencePrompt];

