@@ -2,6 +2,7 @@ import { formats } from '../formats/index.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
 import { stages } from '../stages/index.js';
 import type { TriggerForms } from '../triggers/define.js';
+import { exportWarnings } from '../formats/warnings.js';
 import { triggers } from '../triggers/index.js';
 import { cardConfigs, splitName } from './configs.js';
 import { licenseOf, prettyName } from './front-matter.js';
@@ -52,6 +53,7 @@ function overview(manifest: Manifest): string {
       ? [`- **prompts repeat**: the run drew ${base.repeat_factor} times as many base prompts as the source holds (\`allow_repeats\`)`]
       : []),
     ...identicalLines(manifest.identical),
+    ...exportWarnings(manifest.config, manifest.files).map((warning) => `- **warning**: ${warning}`),
     `- answers: ${code(answers.backend)}${answers.model === null ? '' : ` (${code(answers.model)})`}`,
   ];
   if (shard.count > 1) {
