@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closest, plural } from '../src/util/suggest.js';
 import { generateProgress, progressLine } from '../src/cli/progress.js';
+import { optionalGroups, skipNotices } from './support/optional-tools.js';
 import { cli, generateInto, readManifest, tempDir } from './helpers.js';
 
 describe('did you mean', () => {
@@ -144,5 +145,15 @@ describe('records hold no empty struct (Parquet, as the Hub viewer converts, can
         if (file.format === 'canonical') expect(record.provenance!.params['pool'], `${file.path}:${index + 1}`).toBe(record.provenance!.pool);
       }
     }
+  });
+});
+
+describe('skipped test groups are announced', () => {
+  it('one line per group whose tool is missing, naming the group, its file and the reason', () => {
+    expect(skipNotices(optionalGroups({ python: true, chromium: true }))).toEqual([]);
+    const notices = skipNotices(optionalGroups({ python: false, chromium: false }));
+    expect(notices).toContain('skipped: report in a browser (tests/report.test.ts): /usr/bin/chromium not found (apt-get install chromium)');
+    expect(notices.filter((line) => line.endsWith('python3 not found on PATH (install Python 3)'))).toHaveLength(2);
+    expect(skipNotices(optionalGroups({ python: true, chromium: false }))).toHaveLength(1);
   });
 });
