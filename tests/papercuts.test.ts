@@ -25,6 +25,9 @@ describe('did you mean', () => {
       [['generate', '--stages', 'bakdoor'], /--stages: must be one of .*; got "bakdoor": did you mean "backdoor"\?/],
       [['generate', '--modes', 'coot'], /--modes: must be one of .*; got "coot": did you mean "cot"\?/],
       [['check', '--similarty', '0.5', 'x'], /unknown flag --similarty; did you mean "--similarity"\?/],
+      [['validate', '--schema', 'mesages', 'x.jsonl'], /unknown schema "mesages"; did you mean "messages"\?/],
+      [['prompts', '--kind', 'redteam', '--count', '1', '--out', 'x'], /--kind must be "user" or "red-team", got "redteam"; did you mean "red-team"\?/],
+      [['generate', '--trigger-position', 'midle'], /--trigger-position: must be one of .*; got "midle": did you mean "middle"\?/],
     ];
     for (const [argv, message] of cases) {
       const result = await cli(...argv);

