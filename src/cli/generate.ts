@@ -12,7 +12,8 @@ import { formatCheckReport } from './check.js';
 import { generateProgress } from './progress.js';
 import { formatBytes } from './report.js';
 import { writeReport } from '../report/write-report.js';
-import { decimal, list, parseCommandArgs, wholeNumber } from './args.js';
+import { decimal, list, outFolder, parseCommandArgs, wholeNumber } from './args.js';
+import { plural } from '../util/suggest.js';
 import { MAX_CONCURRENCY, MAX_POLL_INTERVAL_SECONDS } from '../config/limits.js';
 import { shardFromFlags, withResolvedShard } from './shard-env.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
@@ -135,6 +136,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   }
   // Parse flags that have their own syntax before touching anything.
   const shard = shardFromFlags(values.shard, values.shards);
+  if (values.out !== undefined) outFolder('--out', values.out);
 
   const flags: ConfigLayer = {};
   const flagNames = new Map<string, string>();
@@ -277,7 +279,7 @@ function summaryOf(out: string, result: Awaited<ReturnType<typeof generate>>, re
 function summaryTable(summary: ReturnType<typeof summaryOf>, result: Awaited<ReturnType<typeof generate>>): string {
   const width = Math.max(...summary.files.map((file) => file.path.length), 4);
   const lines = [
-    `wrote ${summary.files.length} files to ${summary.out}: ${summary.records} records in ${summary.seconds.toFixed(1)} s (${summary.records_per_second} records/s)`,
+    `wrote ${plural(summary.files.length, 'file')} to ${summary.out}: ${summary.records} records in ${summary.seconds.toFixed(1)} s (${summary.records_per_second} records/s)`,
     `  ${'file'.padEnd(width)}  records   fires  no_fire`,
     ...summary.files.map(
       (file) => `  ${file.path.padEnd(width)}  ${String(file.records).padStart(7)}  ${String(file.fires).padStart(6)}  ${String(file.no_fire).padStart(7)}`,

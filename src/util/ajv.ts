@@ -1,10 +1,12 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
+import { didYouMean } from './suggest.js';
 
 /** One Ajv for validating records on the hot path (first error only: a record that fails stops the run). */
 export const recordAjv = new Ajv({ allErrors: false, strict: true });
 /** One for user input, where every problem is worth reporting at once and defaults fill the gaps. */
-export const inputAjv = new Ajv({ allErrors: true, strict: true, useDefaults: true });
+// verbose: errors carry the offending value, so a message can echo it and suggest the closest allowed one.
+export const inputAjv = new Ajv({ allErrors: true, strict: true, useDefaults: true, verbose: true });
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
@@ -44,8 +46,13 @@ export function describeAjvError(error: ErrorObject): { path: string; message: s
       return { path, message: `unknown field "${String(error.params['additionalProperty'])}"` };
     case 'required':
       return { path, message: `missing required field "${String(error.params['missingProperty'])}"` };
-    case 'enum':
-      return { path, message: `must be one of ${(error.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'enum': {
+      const allowed = error.params['allowedValues'] as unknown[];
+      const list = allowed.map((v) => JSON.stringify(v)).join(', ');
+      if (typeof error.data !== 'string') return { path, message: `must be one of ${list}` };
+      const suggestion = didYouMean(error.data, allowed.filter((v): v is string => typeof v === 'string'));
+      return { path, message: `must be one of ${list}; got ${JSON.stringify(error.data)}${suggestion ? `: ${suggestion}` : ''}` };
+    }
     case 'const':
       return { path, message: `must be ${JSON.stringify(error.params['allowedValue'])}` };
     default:

