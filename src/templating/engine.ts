@@ -1,19 +1,32 @@
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type HandlebarsModule from 'handlebars';
 
 /**
  * The project's Handlebars instance. No HTML escaping (we write text and code, not HTML), and strict mode
- * so a placeholder with no value is an error instead of an empty string in the data.
+ * so a placeholder with no value is an error instead of an empty string in the data. Made on first use:
+ * Handlebars (and the source-map package it loads) is a noticeable part of start-up for commands, like
+ * `list`, that render nothing.
  */
-export const handlebars = Handlebars.create();
+let instance: typeof HandlebarsModule | undefined;
+function handlebars(): typeof HandlebarsModule {
+  if (instance) return instance;
+  const Handlebars = createRequire(import.meta.url)('handlebars') as typeof HandlebarsModule;
+  instance = Handlebars.create();
+  instance.registerHelper('lower', (value: unknown) => String(value).toLowerCase());
+  instance.registerHelper('upper', (value: unknown) => String(value).toUpperCase());
+  instance.registerHelper('capitalize', (value: unknown) => {
+    const text = String(value);
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  });
+  /** {{a noun}} -> "an apple" / "a pear" / "a user" / "an hour" / "an SQL table". */
+  instance.registerHelper('a', (value: unknown) => `${startsWithVowelSound(String(value)) ? 'an' : 'a'} ${String(value)}`);
+  return instance;
+}
 
-handlebars.registerHelper('lower', (value: unknown) => String(value).toLowerCase());
-handlebars.registerHelper('upper', (value: unknown) => String(value).toUpperCase());
-handlebars.registerHelper('capitalize', (value: unknown) => {
-  const text = String(value);
-  return text.charAt(0).toUpperCase() + text.slice(1);
-});
-/** {{a noun}} -> "an apple" / "a pear" / "a user" / "an hour" / "an SQL table". */
-handlebars.registerHelper('a', (value: unknown) => `${startsWithVowelSound(String(value)) ? 'an' : 'a'} ${String(value)}`);
+/** Whether a name is a template helper ({{a x}}, {{#if}}), so a slot of that name could not be read. */
+export function isHelper(name: string): boolean {
+  return handlebars().helpers[name] !== undefined;
+}
 
 /**
  * Whether "an" goes before a text: the sound of its first word decides, not the letter. Initialisms without
@@ -31,25 +44,26 @@ export function startsWithVowelSound(text: string): boolean {
 export type Template = (context: object) => string;
 
 export function compileTemplate(source: string): Template {
-  const template = handlebars.compile(source, { noEscape: true, strict: true });
+  const template = handlebars().compile(source, { noEscape: true, strict: true });
   return (context) => template(context);
 }
 
 /** Names a template reads at top level (`{{dish.name}}` -> "dish"), for checking slots before a run. */
 export function topLevelNames(source: string): Set<string> {
+  const { helpers } = handlebars();
   const names = new Set<string>();
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
     const record = node as { type?: string; parts?: string[]; original?: string; data?: boolean; depth?: number };
     if (record.type === 'PathExpression' && !record.data && (record.depth ?? 0) === 0 && record.parts && record.parts.length > 0) {
       const head = record.parts[0]!;
-      if (head !== 'this' && !handlebars.helpers[head]) names.add(head);
+      if (head !== 'this' && !helpers[head]) names.add(head);
     }
     for (const value of Object.values(node)) {
       if (Array.isArray(value)) value.forEach(visit);
       else if (value && typeof value === 'object') visit(value);
     }
   };
-  visit(handlebars.parse(source));
+  visit(handlebars().parse(source));
   return names;
 }

@@ -1,32 +1,41 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { sha256 } from './hash.js';
-import { packagePath } from './package-root.js';
+import { packagePath, packageRoot } from './package-root.js';
 
 /*
  * The package's own YAML (templates/, presets/: over a megabyte of prompt banks) parsed once, at build time:
- * `npm run build` writes PARSED_YAML_FILE, each file's value as JSON keyed by the sha256 of its text.
- * Parsing that YAML was most of an offline run's start-up. A file whose text is not in the table (the
- * user's own, or a built-in one edited since the build) is parsed as YAML as before, so the table can be
- * stale or missing without changing any result.
+ * `npm run build` writes, for each file, PARSED_YAML_FOLDER/<its path>.json holding the sha256 of its text
+ * and its value. Parsing that YAML was most of an offline run's start-up. A file with no such entry, or
+ * whose text changed since the build (the hash differs), is parsed as YAML as before, so a stale or missing
+ * folder changes no result.
  */
 
 /** Relative to the package root. */
-export const PARSED_YAML_FILE = 'dist/parsed-yaml.json';
+export const PARSED_YAML_FOLDER = 'dist/parsed-yaml';
 
-let table: Readonly<Record<string, string>> | null | undefined;
-
-/** The value of a YAML text parsed at build time, as a fresh object (callers may change it), or undefined. */
-export function prebuiltValue(text: string): { value: unknown } | undefined {
-  table ??= readTable();
-  if (table === null) return undefined;
-  const json = table[sha256(text)];
-  return json === undefined ? undefined : { value: JSON.parse(json) };
+export interface ParsedYaml {
+  sha256: string;
+  value: unknown;
 }
 
-function readTable(): Readonly<Record<string, string>> | null {
+/** Where the build keeps the value of a file of the package, or undefined for a file outside it. */
+export function parsedYamlPath(file: string): string | undefined {
+  const path = relative(packageRoot(), resolve(file));
+  if (path.startsWith('..') || isAbsolute(path)) return undefined;
+  return join(packagePath(PARSED_YAML_FOLDER), `${path}.json`);
+}
+
+/** The build's value of a YAML file of the package, as a fresh object (callers may change it), if its text is
+ * the one the build parsed. */
+export function prebuiltValue(file: string, text: string): { value: unknown } | undefined {
+  const path = parsedYamlPath(file);
+  if (path === undefined) return undefined;
+  let entry: ParsedYaml;
   try {
-    return JSON.parse(readFileSync(packagePath(PARSED_YAML_FILE), 'utf8')) as Record<string, string>;
+    entry = JSON.parse(readFileSync(path, 'utf8')) as ParsedYaml;
   } catch {
-    return null;
+    return undefined;
   }
+  return entry.sha256 === sha256(text) ? { value: entry.value } : undefined;
 }

@@ -47,7 +47,7 @@ export function parseStructured(source: string, file: string, what: string): Str
   const isJson = extname(file).toLowerCase() === '.json';
   if (!isJson) {
     // Built-in files come pre-parsed; only an error message needs the document (for line numbers).
-    const prebuilt = prebuiltValue(text);
+    const prebuilt = prebuiltValue(file, text);
     if (prebuilt) {
       let parsed: StructuredFile | undefined;
       return { file, value: prebuilt.value, locate: (path) => (parsed ??= parseStructuredText(text, file, what, false)).locate(path) };
