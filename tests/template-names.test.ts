@@ -1,0 +1,67 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { isHelper, parsedTopLevelNames, simpleTopLevelNames, topLevelNames } from '../src/templating/engine.js';
+import { ROOT } from './helpers.js';
+
+/** Every string with a mustache in the package's templates/ (banks, scratchpads, red-team framings, tasks). */
+function templateStrings(): string[] {
+  const found: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (value.includes('{{')) found.push(value);
+    } else if (Array.isArray(value)) value.forEach(collect);
+    else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+  };
+  const walk = (folder: string): void => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.ya?ml$/.test(entry.name)) collect(parse(readFileSync(path, 'utf8')));
+      else if (entry.name.endsWith('.md')) collect(readFileSync(path, 'utf8'));
+    }
+  };
+  walk(join(ROOT, 'templates'));
+  return found;
+}
+
+describe('the names a template reads (slot checks at start-up)', () => {
+  it('without parsing, gives what Handlebars parse gives on every built-in template', () => {
+    const templates = templateStrings();
+    expect(templates.length).toBeGreaterThan(1000);
+    for (const source of templates) {
+      const fast = simpleTopLevelNames(source);
+      if (fast !== undefined) expect([...fast].sort(), source).toEqual([...parsedTopLevelNames(source)].sort());
+    }
+  });
+
+  it('leaves anything but plain paths to the parser, and agrees with it', () => {
+    const cases: [string, string[]][] = [
+      ['{{dish.name}} and {{a noun}}', ['dish', 'noun']],
+      ['{{lookup table key}}', ['key', 'table']],
+      ['{{this.x}}', ['x']],
+      ['{{#if ok}}{{x}}{{else}}{{y}}{{/if}}', ['ok', 'x', 'y']],
+      ['{{{raw}}}', ['raw']],
+      ['{{~x~}}', ['x']],
+      ['\\{{x}} {{y}}', ['y']],
+      ['{{x.[y z]}}', ['x']],
+      ['{{true}} {{upper word}}', ['word']],
+      ['{{! a comment }}{{x}}', ['x']],
+      ['no mustache at all', []],
+    ];
+    for (const [source, names] of cases) expect([...topLevelNames(source)].sort(), source).toEqual(names);
+    for (const [source] of cases) {
+      const fast = simpleTopLevelNames(source);
+      if (fast !== undefined) expect([...fast].sort(), source).toEqual([...parsedTopLevelNames(source)].sort());
+    }
+  });
+
+  it('knows every helper the templates can call', () => {
+    for (const name of ['if', 'each', 'unless', 'with', 'lookup', 'log', 'lower', 'upper', 'capitalize', 'a']) {
+      expect(isHelper(name), name).toBe(true);
+      expect(simpleTopLevelNames(`{{${name} word}}`), name).toEqual(new Set(['word']));
+    }
+    expect(isHelper('dish')).toBe(false);
+  });
+});
