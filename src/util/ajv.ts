@@ -1,25 +1,41 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { didYouMean } from './suggest.js';
 
+/** An Ajv. Ajv (about a hundred modules) is loaded when the first one is made, so commands that compile
+ * no schema (`list`, every --help) never load it. */
+export function newAjv(options: Options): Ajv {
+  const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  return new AjvClass(options);
+}
+
 // Neither checks a schema against the JSON Schema meta-schema before compiling it (validateSchema: false):
-// the schemas are built in code and checked by tests/schemas.test.ts, and compiling the meta-schema cost
-// every run about a tenth of its start-up.
-/** One Ajv for validating records on the hot path (first error only: a record that fails stops the run). */
-export const recordAjv = new Ajv({ allErrors: false, strict: true, validateSchema: false });
-/** One for user input, where every problem is worth reporting at once and defaults fill the gaps. */
-// verbose: errors carry the offending value, so a message can echo it and suggest the closest allowed one.
-export const inputAjv = new Ajv({ allErrors: true, strict: true, useDefaults: true, verbose: true, validateSchema: false });
+// the schemas are built in code and checked by tests/schema-meta.test.ts, and compiling the meta-schema
+// cost every run about a tenth of its start-up.
+let recordAjv: Ajv | undefined;
+let inputAjv: Ajv | undefined;
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
-export function validatorFor(schema: TSchema, ajv: Ajv = recordAjv): ValidateFunction {
+/** The validator of records of a schema, compiled once: one Ajv for the hot path (first error only: a record
+ * that fails stops the run). */
+export function validatorFor(schema: TSchema): ValidateFunction {
   let validate = compiled.get(schema);
-  if (!validate || ajv !== recordAjv) {
-    validate = ajv.compile(schema);
-    if (ajv === recordAjv) compiled.set(schema, validate);
+  if (!validate) {
+    recordAjv ??= newAjv({ allErrors: false, strict: true, validateSchema: false });
+    validate = recordAjv.compile(schema);
+    compiled.set(schema, validate);
   }
   return validate;
+}
+
+/** A validator of user input (configs, banks), where every problem is worth reporting at once and defaults
+ * fill the gaps; verbose, so errors carry the offending value and a message can echo it and suggest the
+ * closest allowed one. */
+export function inputValidator(schema: TSchema | object): ValidateFunction {
+  inputAjv ??= newAjv({ allErrors: true, strict: true, useDefaults: true, verbose: true, validateSchema: false });
+  return inputAjv.compile(schema);
 }
 
 /** Where an error is: for an unknown field, the field itself (so its line can be shown), else the value. */
