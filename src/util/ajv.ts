@@ -2,11 +2,35 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { didYouMean } from './suggest.js';
 
+/*
+ * Every Ajv here counts a string's length as JavaScript does, in UTF-16 code units (`unicode: false`: the
+ * `.length` of the string). Ajv's default counts code points, which walks the whole string for every
+ * minLength/maxLength: on the hot path that was most of validation's time, for prompts and answers
+ * thousands of characters long. schemas/*.json say what a length counts (LENGTH_NOTE in schemas/index.ts).
+ */
+export const LENGTH_IN_CODE_UNITS = { unicode: false, logger: withoutUnicodeDeprecation() } as const;
+
+/**
+ * Ajv 8 calls the `unicode` option deprecated (it would rather always count code points) but still honours
+ * it (vocabularies/validation/limitLength.js); tests/ajv-lengths.test.ts fails if a version stops. Its
+ * warning, printed on every start, is dropped; any other warning still reaches the console.
+ */
+function withoutUnicodeDeprecation() {
+  return {
+    log: (...args: unknown[]) => console.log(...args),
+    warn: (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('DEPRECATED: option unicode.')) return;
+      console.warn(...args);
+    },
+    error: (...args: unknown[]) => console.error(...args),
+  };
+}
+
 /** One Ajv for validating records on the hot path (first error only: a record that fails stops the run). */
-export const recordAjv = new Ajv({ allErrors: false, strict: true });
+export const recordAjv = new Ajv({ allErrors: false, strict: true, ...LENGTH_IN_CODE_UNITS });
 /** One for user input, where every problem is worth reporting at once and defaults fill the gaps. */
 // verbose: errors carry the offending value, so a message can echo it and suggest the closest allowed one.
-export const inputAjv = new Ajv({ allErrors: true, strict: true, useDefaults: true, verbose: true });
+export const inputAjv = new Ajv({ allErrors: true, strict: true, useDefaults: true, verbose: true, ...LENGTH_IN_CODE_UNITS });
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
