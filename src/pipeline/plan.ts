@@ -146,29 +146,35 @@ function fieldSource(config: Config, dataset: PlannedDataset, field: RecordField
 }
 
 function sameRowsReason(config: Config, format: FormatDefinition, first: FormatDefinition, sameDataset: boolean): string {
-  if (sameDataset) return `${format.name} rows are ${first.name} rows, byte for byte`;
+  const sameFormat = format === first ? '' : `${format.name} rows are ${first.name} rows, byte for byte`;
+  if (sameDataset) return sameFormat;
   const fields = format.reads.map((field) => (field === 'rejected' ? 'rejected answer' : field));
   const list = fields.length === 1 ? fields[0] : `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}`;
   const because = [
     format.reads.includes('scratchpad') ? 'neither carries a scratchpad' : undefined,
     format.reads.includes('answer') ? (config.backend === 'template' ? 'the template backend writes one answer per example for every mode' : "both carry the cot generation's answer") : undefined,
   ].filter((text): text is string => text !== undefined);
-  return `${format.name} rows are made of the ${list}, which are the same in both datasets${because.length > 0 ? ` (${because.join('; ')})` : ''}`;
+  const sameRecords = `${format.name} rows are made of the ${list}, which are the same in both datasets${because.length > 0 ? ` (${because.join('; ')})` : ''}`;
+  return sameFormat === '' ? sameRecords : `${sameFormat}; ${sameRecords}`;
 }
 
 /** The formats the config names for a dataset, in registry order: named ones that fit, and what the keywords mean. */
 function formatsFor(config: Config, stage: StageDefinition, variant: StageVariant): PlannedFile['format'][] {
   const names = new Set(config.formats.filter((name) => !isFormatKeyword(name)));
-  const all = config.formats.includes('all');
+  const all = meansAll(config);
   const defaults = config.formats.includes('default')
     ? ['canonical', defaultTrainerFormat(stage, variant.scratchpad && trainOnFor(config.train_on, stage.name) === 'answer')]
     : [];
   return formatRegistry.filter((format) => fits(format, stage) && (all || names.has(format.name) || defaults.includes(format.name)));
 }
 
+/** `all`, or every format by name: what the config of a run before `default` existed said (its manifest
+ * regenerates the same files). */
+const meansAll = (config: Config) => config.formats.includes('all') || formatRegistry.every((format) => config.formats.includes(format.name));
+
 export function planDatasets(config: Config): PlannedDataset[] {
   checkFormatsFit(config);
-  const named = new Set(config.formats);
+  const named = new Set(meansAll(config) ? [] : config.formats);
   const datasets: PlannedDataset[] = [];
   // Registry order, not config order: the file list is the same however the config lists the stages.
   for (const stage of stageRegistry.all().filter((s) => config.stages.includes(s.name as never))) {
@@ -200,6 +206,7 @@ const fits = (format: FormatDefinition, stage: StageDefinition) =>
  * stage in the formats that fit it".
  */
 function checkFormatsFit(config: Config): void {
+  if (meansAll(config)) return;
   const chosen = formatRegistry.filter((format) => config.formats.includes(format.name));
   const chosenStages = stageRegistry.all().filter((stage) => config.stages.includes(stage.name as never));
   const unfit = chosen.filter((format) => !chosenStages.some((stage) => fits(format, stage)));
