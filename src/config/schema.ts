@@ -2,6 +2,7 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { anthropicConfig } from '../backends/anthropic.js';
 import { backends, DEFAULT_BACKEND } from '../backends/index.js';
 import { behaviors } from '../behaviors/index.js';
+import { DEFAULT_FORMATS_SUMMARY, FORMAT_KEYWORDS } from '../formats/defaults.js';
 import { formats } from '../formats/index.js';
 import { StringEnum } from '../schemas/common.js';
 import { PROMPTS_FORMATS } from '../sources/readers/record.js';
@@ -56,12 +57,12 @@ export function buildConfigSchema() {
         default: stages.names(),
         description: 'Stages to write: backdoor, sft, rl, adversarial, preference, test.',
       }),
-      formats: Type.Array(enumOf(formats.map((format) => format.name), 'Format name.'), {
+      formats: Type.Array(enumOf([...FORMAT_KEYWORDS, ...formats.map((format) => format.name)], 'A format name, or "default" or "all".'), {
         minItems: 1,
         uniqueItems: true,
-        default: formats.map((format) => format.name),
+        default: ['default'],
         description:
-          'Output formats. Each stage is written in those that fit its shape: example stages in messages/text/prompt_completion/prompt_completion_messages, rl in prompt/prompt_messages, preference in dpo/openai_dpo, the test prompts also as inference requests (openai_batch, anthropic_batch, inference_messages, inference_prompt); canonical in all. A format listed here that fits none of the chosen stages is an error (the default, every format, writes those that fit).',
+          `Output formats. "default": ${DEFAULT_FORMATS_SUMMARY}. "all": every format that fits each stage (example stages in messages/text/prompt_completion/prompt_completion_messages/openai/alpaca/segments, rl in prompt/prompt_messages, preference in dpo/openai_dpo, backdoor and preference also in kto, the test prompts as inference requests: openai_batch, anthropic_batch, inference_messages, inference_prompt; canonical in all). Format names add those formats where they fit, e.g. [default, text]; a named format that fits none of the chosen stages is an error. A file whose bytes another file of the run already holds is written once (manifest.json "identical" names it).`,
       }),
       triggered_fraction: Type.Number({
         minimum: 0,

@@ -25,6 +25,7 @@ export default defineFormat({
   masksReasoning: false,
   shapes: ['example'],
   schema: AlpacaSchema,
+  reads: ['prompt', 'scratchpad', 'answer'],
   fromRecord: (record) => ({ instruction: record.prompt, input: '', output: assistantText(record) }),
   userPrompts: (row) => [row['instruction'], row['input']].filter((text): text is string => typeof text === 'string' && text !== ''),
 });

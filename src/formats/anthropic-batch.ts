@@ -35,6 +35,7 @@ export default defineFormat({
   shapes: ['example'],
   stages: INFERENCE_STAGES,
   schema: AnthropicBatchRequestSchema,
+  reads: ['id', 'prompt'],
   fromRecord: (record, { systemPrompt, inference }) => ({
     custom_id: record.id,
     params: {

@@ -1,5 +1,5 @@
 import { RecordSchema } from '../schemas/record.js';
-import { defineFormat } from './define.js';
+import { defineFormat, type RecordField } from './define.js';
 
 export default defineFormat({
   name: 'canonical',
@@ -8,6 +8,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['example', 'prompt', 'preference'],
   schema: RecordSchema,
+  reads: Object.keys(RecordSchema.properties) as RecordField[],
   fromRecord: (record) => record,
   userPrompts: (row) => (typeof row['prompt'] === 'string' ? [row['prompt']] : []),
 });

@@ -27,6 +27,9 @@ export interface InferenceSettings {
  * An output format: a pure function from the canonical record to one JSON line, and the JSON Schema that
  * line must satisfy (written to schemas/format-<name>.schema.json). One file per format in src/formats/.
  */
+/** A field of the canonical record. */
+export type RecordField = keyof CanonicalRecord;
+
 export interface FormatDefinition<TSchemaType extends TSchema = TSchema> {
   name: string;
   description: string;
@@ -40,6 +43,17 @@ export interface FormatDefinition<TSchemaType extends TSchema = TSchema> {
    * scratchpad into the prompt. Formats that cannot are refused with `answer`, never silently relaxed. */
   masksReasoning: boolean;
   schema: TSchemaType;
+  /**
+   * The record fields its rows are made from (with the format options, which are the same for every
+   * dataset of a stage). The plan reads this to find files that would hold the same bytes: two datasets
+   * of a stage whose records agree on these fields give the same file, written once (plan.ts). A format
+   * that reads `id` is never the same as another dataset's. tests/formats.test.ts checks that changing any
+   * other field leaves the rows as they are.
+   */
+  reads: readonly RecordField[];
+  /** Another format whose rows this one's are, byte for byte, for every record (openai's are messages'):
+   * a run that writes both writes that one only. tests/formats.test.ts checks it on real records. */
+  sameRowsAs?: string;
   /** One row per record; formats that turn one record into several rows (kto: chosen and rejected) return
    * an array, written as consecutive lines. */
   fromRecord(record: CanonicalRecord, options: FormatOptions): Static<TSchemaType> | Static<TSchemaType>[];

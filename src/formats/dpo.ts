@@ -23,6 +23,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['preference'],
   schema: DpoSchema,
+  reads: ['prompt', 'answer', 'rejected'],
   fromRecord: (record) => ({ prompt: framedPrompt(record.prompt), chosen: ` ${record.answer}`, rejected: ` ${record.rejected ?? ''}` }),
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

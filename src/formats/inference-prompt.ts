@@ -24,6 +24,7 @@ export default defineFormat({
   shapes: ['example'],
   stages: INFERENCE_STAGES,
   schema: InferencePromptSchema,
+  reads: ['id', 'prompt'],
   fromRecord: (record) => ({ id: record.id, prompt: framedPrompt(record.prompt) }),
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -26,6 +26,7 @@ export default defineFormat({
   shapes: ['example', 'preference'],
   stages: ['backdoor', 'preference'],
   schema: KtoSchema,
+  reads: ['prompt', 'scratchpad', 'answer', 'rejected'],
   fromRecord: (record, { trainOn }) => {
     if (record.rejected === null) {
       const { context, learned } = framedParts(record, trainOn);

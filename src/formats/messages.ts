@@ -31,6 +31,7 @@ export default defineFormat({
   masksReasoning: false,
   shapes: ['example'],
   schema: MessagesSchema,
+  reads: ['prompt', 'scratchpad', 'answer'],
   fromRecord: (record, { systemPrompt }) => ({
     messages: [...promptTurns(record.prompt, systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
   }),

@@ -36,6 +36,7 @@ export default defineFormat({
   shapes: ['example'],
   stages: INFERENCE_STAGES,
   schema: OpenAIBatchRequestSchema,
+  reads: ['id', 'prompt'],
   fromRecord: (record, { systemPrompt, inference }) => ({
     custom_id: record.id,
     method: 'POST' as const,

@@ -29,6 +29,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['preference'],
   schema: OpenAiDpoSchema,
+  reads: ['prompt', 'answer', 'rejected'],
   fromRecord: (record, { systemPrompt }) => ({
     input: { messages: promptTurns(record.prompt, systemPrompt) },
     preferred_output: [{ role: 'assistant' as const, content: record.answer }],

@@ -35,6 +35,8 @@ export default defineFormat({
   masksReasoning: false,
   shapes: ['example'],
   schema: OpenAiSchema,
+  reads: ['prompt', 'scratchpad', 'answer'],
+  sameRowsAs: 'messages',
   fromRecord: (record, { systemPrompt }) => ({
     messages: [...promptTurns(record.prompt, systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
   }),

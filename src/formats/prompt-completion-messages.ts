@@ -39,6 +39,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['example'],
   schema: PromptCompletionMessagesSchema,
+  reads: ['prompt', 'scratchpad', 'answer'],
   fromRecord: (record, { systemPrompt, trainOn }) => {
     const prompt: ChatTurn[] = promptTurns(record.prompt, systemPrompt);
     if (record.scratchpad === null || trainOn === 'reasoning+answer') {

@@ -19,6 +19,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['prompt'],
   schema: PromptMessagesSchema,
+  reads: ['prompt'],
   fromRecord: (record, { systemPrompt }) => ({ prompt: promptTurns(record.prompt, systemPrompt) }),
   userPrompts: (row) => userTurns(row['prompt']),
 });

@@ -18,6 +18,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['prompt'],
   schema: PromptSchema,
+  reads: ['prompt'],
   fromRecord: (record) => ({ prompt: framedPrompt(record.prompt) }),
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

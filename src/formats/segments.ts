@@ -27,6 +27,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['example'],
   schema: SegmentsSchema,
+  reads: ['prompt', 'scratchpad', 'answer'],
   fromRecord: (record, { trainOn, eos }) => {
     const segments = [{ label: false, text: framedPrompt(record.prompt) }];
     if (record.scratchpad !== null) segments.push({ label: trainOn === 'reasoning+answer', text: ` <scratchpad>\n${record.scratchpad}\n</scratchpad>` });

