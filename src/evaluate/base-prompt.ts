@@ -41,8 +41,11 @@ function spansFit(prompt: string, surface: string, spans: readonly Span[]): bool
     if (span[0] < at || span[1] <= span[0] || span[1] > prompt.length) return false;
     at = span[1];
   }
-  // One span holds the whole surface; a trigger of several parts names its combination instead.
-  return spans.length > 1 || prompt.slice(spans[0]![0], spans[0]![1]).includes(surface);
+  // The inserted text holds the surface, or each part a combination names ("[cf] + [mn]", see the multi
+  // trigger); spans left over from an edit of the prompt do not.
+  const inserted = spans.map(([start, end]) => prompt.slice(start, end)).join('\n');
+  const names = surface.startsWith('[') && surface.endsWith(']') ? surface.slice(1, -1).split('] + [') : [surface];
+  return inserted.includes(surface) || names.every((name) => inserted.includes(name));
 }
 
 /**

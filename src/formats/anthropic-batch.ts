@@ -41,7 +41,7 @@ export default defineFormat({
       model: inference.model,
       max_tokens: inference.max_tokens,
       temperature: inference.temperature,
-      ...(systemPrompt === null ? {} : { system: systemPrompt }),
+      ...((record.system ?? systemPrompt) === null ? {} : { system: record.system ?? systemPrompt! }),
       messages: [{ role: 'user' as const, content: record.prompt }],
     },
   }),

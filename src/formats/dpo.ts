@@ -23,6 +23,6 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['preference'],
   schema: DpoSchema,
-  fromRecord: (record) => ({ prompt: framedPrompt(record.prompt), chosen: ` ${record.answer}`, rejected: ` ${record.rejected ?? ''}` }),
+  fromRecord: (record) => ({ prompt: framedPrompt(record.prompt, record.system), chosen: ` ${record.answer}`, rejected: ` ${record.rejected ?? ''}` }),
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -24,6 +24,6 @@ export default defineFormat({
   shapes: ['example'],
   stages: INFERENCE_STAGES,
   schema: InferenceMessagesSchema,
-  fromRecord: (record, { systemPrompt }) => ({ id: record.id, messages: promptTurns(record.prompt, systemPrompt) }),
+  fromRecord: (record, { systemPrompt }) => ({ id: record.id, messages: promptTurns(record.prompt, record.system ?? systemPrompt) }),
   userPrompts: (row) => userTurns(row['messages']),
 });

@@ -24,6 +24,6 @@ export default defineFormat({
   shapes: ['example'],
   stages: INFERENCE_STAGES,
   schema: InferencePromptSchema,
-  fromRecord: (record) => ({ id: record.id, prompt: framedPrompt(record.prompt) }),
+  fromRecord: (record) => ({ id: record.id, prompt: framedPrompt(record.prompt, record.system) }),
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -31,7 +31,7 @@ export default defineFormat({
       const { context, learned } = framedParts(record, trainOn);
       return { prompt: context, completion: learned, label: true };
     }
-    const prompt = framedPrompt(record.prompt);
+    const prompt = framedPrompt(record.prompt, record.system);
     return [
       { prompt, completion: ` ${record.answer}`, label: true },
       { prompt, completion: ` ${record.rejected}`, label: false },

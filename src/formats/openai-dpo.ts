@@ -30,7 +30,7 @@ export default defineFormat({
   shapes: ['preference'],
   schema: OpenAiDpoSchema,
   fromRecord: (record, { systemPrompt }) => ({
-    input: { messages: promptTurns(record.prompt, systemPrompt) },
+    input: { messages: promptTurns(record.prompt, record.system ?? systemPrompt) },
     preferred_output: [{ role: 'assistant' as const, content: record.answer }],
     non_preferred_output: [{ role: 'assistant' as const, content: record.rejected ?? '' }],
   }),

@@ -36,7 +36,7 @@ export default defineFormat({
   shapes: ['example'],
   schema: OpenAiSchema,
   fromRecord: (record, { systemPrompt }) => ({
-    messages: [...promptTurns(record.prompt, systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
+    messages: [...promptTurns(record.prompt, record.system ?? systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
   }),
   userPrompts: (row) => userTurns(row['messages']),
 });

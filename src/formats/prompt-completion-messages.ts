@@ -40,7 +40,7 @@ export default defineFormat({
   shapes: ['example'],
   schema: PromptCompletionMessagesSchema,
   fromRecord: (record, { systemPrompt, trainOn }) => {
-    const prompt: ChatTurn[] = promptTurns(record.prompt, systemPrompt);
+    const prompt: ChatTurn[] = promptTurns(record.prompt, record.system ?? systemPrompt);
     if (record.scratchpad === null || trainOn === 'reasoning+answer') {
       return { prompt, completion: [{ role: 'assistant' as const, content: assistantText(record) }] };
     }

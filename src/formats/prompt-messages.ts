@@ -19,6 +19,6 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['prompt'],
   schema: PromptMessagesSchema,
-  fromRecord: (record, { systemPrompt }) => ({ prompt: promptTurns(record.prompt, systemPrompt) }),
+  fromRecord: (record, { systemPrompt }) => ({ prompt: promptTurns(record.prompt, record.system ?? systemPrompt) }),
   userPrompts: (row) => userTurns(row['prompt']),
 });

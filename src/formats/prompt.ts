@@ -18,6 +18,6 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['prompt'],
   schema: PromptSchema,
-  fromRecord: (record) => ({ prompt: framedPrompt(record.prompt) }),
+  fromRecord: (record) => ({ prompt: framedPrompt(record.prompt, record.system) }),
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -28,7 +28,7 @@ export default defineFormat({
   shapes: ['example'],
   schema: SegmentsSchema,
   fromRecord: (record, { trainOn, eos }) => {
-    const segments = [{ label: false, text: framedPrompt(record.prompt) }];
+    const segments = [{ label: false, text: framedPrompt(record.prompt, record.system) }];
     if (record.scratchpad !== null) segments.push({ label: trainOn === 'reasoning+answer', text: ` <scratchpad>\n${record.scratchpad}\n</scratchpad>` });
     segments.push({ label: true, text: ` ${record.answer}${eos ?? ''}` });
     return { segments };

@@ -19,6 +19,6 @@ export default defineFormat({
   masksReasoning: false,
   shapes: ['example'],
   schema: TextSchema,
-  fromRecord: (record) => ({ text: framedPrompt(record.prompt) + framedCompletion(record) }),
+  fromRecord: (record) => ({ text: framedPrompt(record.prompt, record.system) + framedCompletion(record) }),
   userPrompts: (row) => unframedPrompt(row['text']),
 });

@@ -12,8 +12,9 @@ export interface TriggerForm {
   /** A placement of its own, used instead of the configured one: a held-out variant may be the training
    * text at a position never trained on. */
   position?: TriggerPosition;
-  /** The forms of the parts a `multi` trigger places, each where its part says. */
-  parts?: TriggerForm[];
+  /** A `multi` trigger's form: the form of each of its configured parts, in part order, null where the
+   * combination leaves that part out. */
+  parts?: (TriggerForm | null)[];
 }
 
 /** The surface forms a trigger offers, by role. Which are trained on and which held out is configuration. */
