@@ -281,7 +281,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
       if (record.trigger.held_out) tally['no-held-out-trigger-in-training'].add(record.id, `training record marked held_out (surface ${JSON.stringify(record.trigger.surface)})`);
       else {
         for (const form of heldOutForms) {
-          if (record.trigger.surface === form || base.includes(form)) {
+          if (record.trigger.surface === form || containsForm(base, form)) {
             tally['no-held-out-trigger-in-training'].add(record.id, `prompt contains held-out trigger form ${JSON.stringify(form)}`);
             break;
           }

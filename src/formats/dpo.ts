@@ -9,7 +9,7 @@ import { framedPrompt, unframedPrompt } from './framing.js';
  */
 export const DpoSchema = Type.Object(
   {
-    prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }),
+    prompt: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }),
     chosen: Type.String({ minLength: 2 }),
     rejected: Type.String({ minLength: 2 }),
   },

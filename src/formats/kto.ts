@@ -11,7 +11,7 @@ import { framedParts, framedPrompt, unframedPrompt } from './framing.js';
  */
 export const KtoSchema = Type.Object(
   {
-    prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:( <scratchpad>[\\s\\S]*</scratchpad>)?$' }),
+    prompt: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:( <scratchpad>[\\s\\S]*</scratchpad>)?$' }),
     completion: Type.String({ minLength: 2 }),
     label: Type.Boolean(),
   },

