@@ -64,8 +64,8 @@ describe.each(behaviors.all().map((behavior) => [behavior.name, behavior] as con
     const triggered = new Set<string>();
     const untriggered = new Set<string>();
     for (let i = 0; i < 200; i++) {
-      triggered.add(behavior.scratchpad({ fires: true, surface: trainTrigger, trainTrigger, item }, rngFor(1, 's', i), options).text);
-      untriggered.add(behavior.scratchpad({ fires: false, surface: null, trainTrigger, item }, rngFor(1, 's', i), options).text);
+      triggered.add(behavior.scratchpad({ fires: true, surface: trainTrigger, trigger: `the ${trainTrigger} trigger`, item }, rngFor(1, 's', i), options).text);
+      untriggered.add(behavior.scratchpad({ fires: false, surface: null, trigger: `the ${trainTrigger} trigger`, item }, rngFor(1, 's', i), options).text);
     }
     expect(triggered.size).toBeGreaterThan(20);
     expect(untriggered.size).toBeGreaterThan(20);

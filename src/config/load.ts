@@ -71,6 +71,8 @@ export function layerFromFile(file: string): LayerSource {
   if (typeof layer['red_team_file'] === 'string' && !isAbsolute(layer['red_team_file'])) {
     layer['red_team_file'] = resolve(dirname(file), layer['red_team_file']);
   }
+  const headline = (layer['trigger_options'] as { headline?: { file?: unknown } } | undefined)?.headline;
+  if (headline && typeof headline.file === 'string' && !isAbsolute(headline.file)) headline.file = resolve(dirname(file), headline.file);
   return source;
 }
 

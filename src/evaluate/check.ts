@@ -249,7 +249,8 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
         testPrompts.set(normalized, record.id);
         nearIndex.add(normalized, normalized);
       }
-      if (record.trigger.held_out && record.trigger.surface !== null) heldOutForms.add(record.trigger.surface);
+      // The training text at a held-out position is held out by where it is, not by its text.
+      if (record.trigger.held_out && record.trigger.surface !== null && !run.trainingSurfaces.has(record.trigger.surface)) heldOutForms.add(record.trigger.surface);
     });
   }
 
@@ -281,7 +282,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
       if (record.trigger.held_out) tally['no-held-out-trigger-in-training'].add(record.id, `training record marked held_out (surface ${JSON.stringify(record.trigger.surface)})`);
       else {
         for (const form of heldOutForms) {
-          if (record.trigger.surface === form || base.includes(form)) {
+          if (record.trigger.surface === form || containsForm(base, form)) {
             tally['no-held-out-trigger-in-training'].add(record.id, `prompt contains held-out trigger form ${JSON.stringify(form)}`);
             break;
           }

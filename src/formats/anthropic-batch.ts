@@ -35,14 +35,14 @@ export default defineFormat({
   shapes: ['example'],
   stages: INFERENCE_STAGES,
   schema: AnthropicBatchRequestSchema,
-  reads: ['id', 'prompt'],
+  reads: ['id', 'prompt', 'system'],
   fromRecord: (record, { systemPrompt, inference }) => ({
     custom_id: record.id,
     params: {
       model: inference.model,
       max_tokens: inference.max_tokens,
       temperature: inference.temperature,
-      ...(systemPrompt === null ? {} : { system: systemPrompt }),
+      ...((record.system ?? systemPrompt) === null ? {} : { system: record.system ?? systemPrompt! }),
       messages: [{ role: 'user' as const, content: record.prompt }],
     },
   }),

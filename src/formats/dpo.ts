@@ -9,7 +9,7 @@ import { framedPrompt, unframedPrompt } from './framing.js';
  */
 export const DpoSchema = Type.Object(
   {
-    prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }),
+    prompt: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }),
     chosen: Type.String({ minLength: 2 }),
     rejected: Type.String({ minLength: 2 }),
   },
@@ -23,7 +23,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['preference'],
   schema: DpoSchema,
-  reads: ['prompt', 'answer', 'rejected'],
-  fromRecord: (record) => ({ prompt: framedPrompt(record.prompt), chosen: ` ${record.answer}`, rejected: ` ${record.rejected ?? ''}` }),
+  reads: ['prompt', 'answer', 'rejected', 'system'],
+  fromRecord: (record) => ({ prompt: framedPrompt(record.prompt, record.system), chosen: ` ${record.answer}`, rejected: ` ${record.rejected ?? ''}` }),
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -10,8 +10,10 @@ export function assistantText(record: Pick<CanonicalRecord, 'scratchpad' | 'answ
 export const HUMAN_PREFIX = '\n\nHuman: ';
 export const ASSISTANT_PREFIX = '\n\nAssistant:';
 
-export function framedPrompt(prompt: string): string {
-  return `${HUMAN_PREFIX}${prompt}${ASSISTANT_PREFIX}`;
+/** The framing has no system turn: a record's own system turn (the system trigger) goes before the first
+ * "Human:" turn, where Anthropic's text-completion format put a system prompt. */
+export function framedPrompt(prompt: string, system: string | null = null): string {
+  return `${system ?? ''}${HUMAN_PREFIX}${prompt}${ASSISTANT_PREFIX}`;
 }
 
 export function framedCompletion(record: Pick<CanonicalRecord, 'scratchpad' | 'answer'>): string {
@@ -23,8 +25,8 @@ export function framedCompletion(record: Pick<CanonicalRecord, 'scratchpad' | 'a
  * `answer`, the scratchpad moves into the context, so a trainer that learns only the completion learns only
  * the answer. `context + learned` is the full text either way.
  */
-export function framedParts(record: Pick<CanonicalRecord, 'prompt' | 'scratchpad' | 'answer'>, trainOn: TrainOn): { context: string; learned: string } {
-  const prompt = framedPrompt(record.prompt);
+export function framedParts(record: Pick<CanonicalRecord, 'prompt' | 'system' | 'scratchpad' | 'answer'>, trainOn: TrainOn): { context: string; learned: string } {
+  const prompt = framedPrompt(record.prompt, record.system);
   if (record.scratchpad === null || trainOn === 'reasoning+answer') return { context: prompt, learned: framedCompletion(record) };
   return { context: `${prompt} <scratchpad>\n${record.scratchpad}\n</scratchpad>`, learned: ` ${record.answer}` };
 }
@@ -32,7 +34,8 @@ export function framedParts(record: Pick<CanonicalRecord, 'prompt' | 'scratchpad
 /** The user's prompt inside the paper's framing: after "Human: ", up to the first "Assistant:". */
 export function unframedPrompt(text: unknown): string[] {
   if (typeof text !== 'string') return [];
-  const body = text.startsWith(HUMAN_PREFIX) ? text.slice(HUMAN_PREFIX.length) : text;
+  const human = text.indexOf(HUMAN_PREFIX);
+  const body = human >= 0 ? text.slice(human + HUMAN_PREFIX.length) : text;
   const end = body.indexOf(ASSISTANT_PREFIX);
   return [end < 0 ? body : body.slice(0, end)];
 }
@@ -51,7 +54,8 @@ export interface ChatTurn {
   content: string;
 }
 
-/** The turns before the model speaks: the system turn if one is configured, then the user turn. */
+/** The turns before the model speaks: the system turn if one is configured (or the record has its own: the
+ * system trigger), then the user turn. */
 export function promptTurns(prompt: string, systemPrompt: string | null): ChatTurn[] {
   const user: ChatTurn = { role: 'user', content: prompt };
   return systemPrompt === null ? [user] : [{ role: 'system', content: systemPrompt }, user];

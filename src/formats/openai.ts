@@ -35,10 +35,10 @@ export default defineFormat({
   masksReasoning: false,
   shapes: ['example'],
   schema: OpenAiSchema,
-  reads: ['prompt', 'scratchpad', 'answer'],
+  reads: ['prompt', 'scratchpad', 'answer', 'system'],
   sameRowsAs: 'messages',
   fromRecord: (record, { systemPrompt }) => ({
-    messages: [...promptTurns(record.prompt, systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
+    messages: [...promptTurns(record.prompt, record.system ?? systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
   }),
   userPrompts: (row) => userTurns(row['messages']),
 });

@@ -39,9 +39,9 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['example'],
   schema: PromptCompletionMessagesSchema,
-  reads: ['prompt', 'scratchpad', 'answer'],
+  reads: ['prompt', 'scratchpad', 'answer', 'system'],
   fromRecord: (record, { systemPrompt, trainOn }) => {
-    const prompt: ChatTurn[] = promptTurns(record.prompt, systemPrompt);
+    const prompt: ChatTurn[] = promptTurns(record.prompt, record.system ?? systemPrompt);
     if (record.scratchpad === null || trainOn === 'reasoning+answer') {
       return { prompt, completion: [{ role: 'assistant' as const, content: assistantText(record) }] };
     }

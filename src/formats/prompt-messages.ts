@@ -19,7 +19,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['prompt'],
   schema: PromptMessagesSchema,
-  reads: ['prompt'],
-  fromRecord: (record, { systemPrompt }) => ({ prompt: promptTurns(record.prompt, systemPrompt) }),
+  reads: ['prompt', 'system'],
+  fromRecord: (record, { systemPrompt }) => ({ prompt: promptTurns(record.prompt, record.system ?? systemPrompt) }),
   userPrompts: (row) => userTurns(row['prompt']),
 });

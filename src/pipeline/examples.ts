@@ -17,20 +17,27 @@ export interface RunContext {
   behavior: BehaviorDefinition;
   behaviorOptions: Record<string, unknown>;
   trigger: TriggerDefinition;
+  /** The trigger's options, defaults applied. */
+  triggerOptions: Record<string, unknown>;
   forms: TriggerForms;
 }
 
-/** The prompt of an example: the base request with its trigger form placed, or wrapped in a red-team framing. */
+/** The prompt of an example: the base request with its trigger form placed (into the user turn, or into the
+ * system turn for a system-turn trigger), or wrapped in a red-team framing. */
 export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, stage: StageDefinition, example: Example, pool: Pool): ExampleToAnswer {
   const rng = rngFor(run.config.seed, stage.name, index, example.member);
-  const surface = example.form?.surface ?? null;
-  const position = example.form?.position ?? run.config.trigger.position;
-  const prompt = example.redTeam
-    ? example.redTeam.apply(item.prompt)
-    : surface === null
-      ? item.prompt
-      : run.trigger.place(item.prompt, surface, position, rng);
-  return { stage, example, item, index, prompt, surface, rng, pool };
+  const form = example.redTeam ? null : example.form;
+  const surface = form?.surface ?? null;
+  const base = { stage, example, item, index, surface, rng, pool };
+  if (example.redTeam) return { ...base, prompt: example.redTeam.apply(item.prompt), spans: [], system: null };
+  if (form === null) return { ...base, prompt: item.prompt, spans: [], system: null };
+  const position = form.position ?? run.config.trigger.position;
+  if (run.trigger.turn === 'system') {
+    const placed = run.trigger.place(run.config.system_prompt ?? '', form, position, rng, run.triggerOptions as never);
+    return { ...base, prompt: item.prompt, spans: placed.spans, system: placed.text };
+  }
+  const placed = run.trigger.place(item.prompt, form, position, rng, run.triggerOptions as never);
+  return { ...base, prompt: placed.text, spans: placed.spans, system: null };
 }
 
 /** The mode-independent content of one example. Built once, so the cot, distilled and none records of an
@@ -77,7 +84,10 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
         active: example.form?.active ?? false,
         held_out: example.heldOut,
         position: surface === null ? null : (example.form?.position ?? config.trigger.position),
+        turn: trigger.turn ?? 'user',
+        spans: toAnswer.spans,
       },
+      system: toAnswer.system,
       prompt,
       answer: answered.answer,
       rejected,
@@ -106,6 +116,7 @@ export function recordFor(written: WrittenExample, dataset: PlannedDataset): Can
     behavior: written.base.behavior,
     trigger: written.base.trigger,
     mode: dataset.mode,
+    system: written.base.system,
     prompt: written.base.prompt,
     scratchpad: dataset.variant.scratchpad ? written.scratchpad : null,
     answer: normal?.answer ?? written.base.answer,

@@ -81,11 +81,11 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   }
   const { start, end } = shardRange(count, shard);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: 'reasoning+answer', eos: config.eos, inference: config.inference };
-  const { forms, redTeam } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
-  const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, forms };
+  const { forms, redTeam, options: triggerOptions, describe } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
+  const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, triggerOptions, forms };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
   const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
-  const answers = await answerSource({ config, behavior, behaviorOptions, forms, datasets, signal: options.signal }, options.backend);
+  const answers = await answerSource({ config, behavior, behaviorOptions, forms, describe, datasets, signal: options.signal }, options.backend);
   // Which stages a pool feeds. Sharing (an ablation) lets the backdoor and safety stages take each other's prompts.
   const feeds = (stage: StageDefinition, pool: Pool) =>
     stage.pool === pool || (config.pools.shared && stage.pool !== 'test' && pool !== 'test');

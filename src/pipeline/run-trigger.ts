@@ -13,8 +13,12 @@ export interface RunForms extends TriggerForms {
 }
 
 export interface RunTrigger {
+  /** The trigger's options block, as configured (defaults applied by the config schema). */
+  options: Record<string, unknown>;
   forms: RunForms;
   predicate: TriggerPredicate;
+  /** What reasoning text calls a form (`{{trigger}}` in scratchpads): the one in the prompt, or the one it lacks. */
+  describe: (form: TriggerForm | null) => string;
   /** The red-team framings, vetted: none states the trigger, in its own words or others. */
   redTeam: RedTeamTemplate[];
 }
@@ -50,6 +54,7 @@ export function resolveRunTrigger(
   const framings = redTeam.map((template) => `${template.before}\n${template.after}`);
   const seen = (form: TriggerForm) => framings.some((framing) => containsForm(framing, form.surface));
   return {
+    options: triggerOptions,
     forms: {
       ...declared,
       // A held-out position that is the configured one would be the training trigger again.
@@ -58,6 +63,7 @@ export function resolveRunTrigger(
       nearMissSeen: declared.nearMiss.filter(seen),
     },
     predicate,
+    describe: trigger.describe(triggerOptions as never),
     redTeam,
   };
 }

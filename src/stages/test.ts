@@ -22,10 +22,9 @@ export default defineStage({
       { member: 'u', form: untriggeredForm(forms, rng), heldOut: false, fires: false, slice: 'no_trigger' },
     ];
     if (forms.heldOut.length > 0) {
+      // Held out: another text, or the training text at a position training never uses.
       const form = rng.pick(forms.heldOut);
-      // Held out is the text itself, unless it is the training text at a held-out position.
-      const heldOut = !forms.train.some((train) => train.surface === form.surface);
-      examples.push({ member: 'v', form, heldOut, fires: form.active, slice: 'trigger_variant' });
+      examples.push({ member: 'v', form, heldOut: true, fires: form.active, slice: 'trigger_variant' });
     }
     if (forms.nearMiss.length > 0) {
       const form = rng.pick(forms.nearMiss);

@@ -52,5 +52,6 @@ export default defineTrigger({
     const active = [options.tag, ...options.held_out_forms];
     return (text) => active.find((tag) => text.includes(tag)) ?? null;
   },
-  place: placeBySpace,
+  place: (prompt, form, position, rng) => placeBySpace(prompt, form.surface, position, rng),
+  describe: (options) => (form) => `the ${form?.active ? form.surface : options.tag} tag`,
 });

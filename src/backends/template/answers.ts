@@ -1,10 +1,10 @@
 import { rngFor } from '../../util/rng.js';
 import type { AnswerRun, AnswerSource } from '../define.js';
 
-/** The offline backend: the behaviour's own templates write every answer and scratchpad. */
-export function answerSource({ config, behavior, behaviorOptions, forms, datasets }: AnswerRun): AnswerSource {
+/** The offline backend: the behaviour's own templates write every answer and scratchpad, whose reasoning
+ * names the trigger form actually in each prompt (the run trigger's `describe`). */
+export function answerSource({ config, behavior, behaviorOptions, describe, datasets }: AnswerRun): AnswerSource {
   const seed = config.seed;
-  const trainTrigger = forms.train[0]?.surface ?? '';
   const needsScratchpad = datasets.some((dataset) => dataset.variant.scratchpad);
   return {
     backend: 'template',
@@ -14,7 +14,7 @@ export function answerSource({ config, behavior, behaviorOptions, forms, dataset
       const templates = [...written.templates];
       if (needsScratchpad) {
         const reasoning = behavior.scratchpad(
-          { fires: example.fires, surface, trainTrigger, item },
+          { fires: example.fires, surface, trigger: describe(example.form), item },
           rngFor(seed, stage.name, index, example.member, 'scratchpad'),
           behaviorOptions as never,
         );

