@@ -23,7 +23,7 @@ export default defineFormat({
   masksReasoning: true,
   shapes: ['example'],
   schema: PromptCompletionSchema,
-  reads: ['prompt', 'scratchpad', 'answer'],
+  reads: ['prompt', 'scratchpad', 'answer', 'system'],
   fromRecord: (record, { trainOn }) => {
     const { context, learned } = framedParts(record, trainOn);
     return { prompt: context, completion: learned };
