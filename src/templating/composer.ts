@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Rng } from '../util/rng.js';
-import { validated } from './bank.js';
+import { validated } from '../util/validated.js';
 import { compileTemplate, type Template } from './engine.js';
 
 /*

