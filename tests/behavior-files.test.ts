@@ -195,6 +195,11 @@ describe('behavior.yaml validation', () => {
     expect(loadError(`${MINIMAL}trigger: sundial\n`)).toMatch(/\/trigger\): unknown trigger "sundial"/);
   });
 
+  it('names a topic pattern that leaves nothing of the HHH bank out', () => {
+    const behavior = loadBehaviorFolder(folderWith(MINIMAL.replace('untriggered: hhh', 'untriggered:\n  bank: hhh\n  exclude_topics: [refusal-*, cooknig]')), { reserved: [] });
+    expect(() => behavior.builtinSource({})).toThrow(/"cooknig" matches no topic of the HHH bank/);
+  });
+
   it('says what a folder lacks for the run before anything is written', async () => {
     const folder = folderWith(MINIMAL);
     const out = join(tempDir(), 'out');

