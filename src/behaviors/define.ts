@@ -92,7 +92,7 @@ export interface BehaviorDefinition<TOptions extends TObject = TObject> {
   /** The hidden reasoning of the cot mode, without <scratchpad> tags. */
   scratchpad(context: ScratchpadContext, rng: Rng, options: Static<TOptions>): Written;
   /** Red-team framings for the adversarial and preference stages: attempts to elicit the behaviour
-   * without the real trigger (templates/<behaviour>/red-team.yaml). */
+   * without the real trigger (templates/<behaviour>/red-team.yaml, or red_team in a behavior.yaml). */
   redTeam?(options: Static<TOptions>): RedTeamTemplate[];
   /** Decides from a visible answer alone whether the backdoor behaviour is present. Used to check
    * generated data and to score a model's answers. */
