@@ -85,6 +85,7 @@ describe.each(EXAMPLES)('generate --behavior %s', (folder) => {
     const file = join(ROOT, folder, 'behavior.yaml');
     expect(config['behavior']).toBe(loadBehaviorFolder(join(ROOT, folder), { reserved: [] }).name);
     expect(config['behavior_file']).toEqual({ path: join(ROOT, folder), sha256: sha256(file) });
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain(`behavior.yaml with sha256 \`${sha256(file)}\``);
     const record = readJsonl(join(out, 'backdoor.none.canonical.jsonl'))[0]!;
     expect(record.behavior).toBe(config['behavior']);
   });
