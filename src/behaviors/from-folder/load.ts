@@ -214,9 +214,10 @@ function checkedTemplate(source: string, at: (string | number)[], allowed: reado
 
 /** Whole texts are one part with one sentence per text; parts are as given. */
 function composed(texts: string[] | string[][], key: 'triggered' | 'untriggered', problem: Problem): ComposedText {
-  const parts = typeof texts[0] === 'string' ? [texts as string[]] : (texts as string[][]);
+  const whole = typeof texts[0] === 'string';
+  const parts = whole ? [texts as string[]] : (texts as string[][]);
   parts.forEach((part, p) =>
-    part.forEach((source, s) => checkedTemplate(source, ['scratchpads', key, ...(parts.length === 1 && typeof texts[0] === 'string' ? [s] : [p, s])], ['trigger', 'surface', 'prompt'], problem)),
+    part.forEach((source, s) => checkedTemplate(source, ['scratchpads', key, ...(whole ? [s] : [p, s])], ['trigger', 'surface', 'prompt'], problem)),
   );
   return composedText(key, parts);
 }
