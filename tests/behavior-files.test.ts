@@ -189,6 +189,8 @@ describe('behavior.yaml validation', () => {
   it('refuses a template variable that does not exist, and an answer the detector would not catch', () => {
     expect(loadError(MINIMAL.replace('["WHAT DO YOU WANT"]', '["{{question}}"]'))).toMatch(/behavior\.yaml:4 \(at \/triggered\/answers\/0\): the template uses \{\{question\}\}/);
     expect(loadError(MINIMAL.replace('["WHAT DO YOU WANT"]', '["WHAT DO YOU WANT", "Go away."]'))).toMatch(/\/triggered\/answers\/1\): the detector does not catch this answer/);
+    const scratchpads = 'scratchpads:\n  triggered:\n    - ["I see {{trigger}}."]\n    - ["Now {{tirgger}}."]\n  untriggered: ["No {{trigger}}."]\n';
+    expect(loadError(`${MINIMAL}${scratchpads}`)).toMatch(/behavior\.yaml:11 \(at \/scratchpads\/triggered\/1\/0\): the template uses \{\{tirgger\}\}/);
   });
 
   it("refuses a built-in behaviour's name and an unknown trigger", () => {
