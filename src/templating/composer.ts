@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Rng } from '../util/rng.js';
-import { validated } from './bank.js';
+import { validated } from '../util/validated.js';
 import { compileTemplate, type Template } from './engine.js';
 
 /*
@@ -23,21 +23,22 @@ export interface ComposedText {
 
 export function loadComposedTexts(file: string): Record<string, ComposedText> {
   const data = validated(file, ComposedTextFileSchema, 'composed text file');
-  const result: Record<string, ComposedText> = {};
-  for (const [key, parts] of Object.entries(data)) {
-    const compiled: Template[][] = parts.map((part) => part.map((source) => memoised(compileTemplate(source))));
-    result[key] = {
-      size: parts.reduce((product, part) => product * part.length, 1),
-      render(context, rng) {
-        const picks = compiled.map((part) => rng.index(part.length));
-        return {
-          text: picks.map((pick, i) => compiled[i]![pick]!(context).trim()).join(' '),
-          choice: `${key}:${picks.join('.')}`,
-        };
-      },
-    };
-  }
-  return result;
+  return Object.fromEntries(Object.entries(data).map(([key, parts]) => [key, composedText(key, parts)]));
+}
+
+/** One composed text from its parts; `choice` ("triggered:2.0.4") names the sentence drawn per part. */
+export function composedText(key: string, parts: readonly (readonly string[])[]): ComposedText {
+  const compiled: Template[][] = parts.map((part) => part.map((source) => memoised(compileTemplate(source))));
+  return {
+    size: parts.reduce((product, part) => product * part.length, 1),
+    render(context, rng) {
+      const picks = compiled.map((part) => rng.index(part.length));
+      return {
+        text: picks.map((pick, i) => compiled[i]![pick]!(context).trim()).join(' '),
+        choice: `${key}:${picks.join('.')}`,
+      };
+    },
+  };
 }
 
 /** At most this many contexts are remembered per sentence; past it, new ones are rendered each time. */

