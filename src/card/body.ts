@@ -25,6 +25,7 @@ export function cardBody(manifest: Manifest, command: readonly string[]): string
     configsSection(manifest.files),
     recordsSection(manifest.files),
     triggerSection(manifest),
+    knobsSection(manifest.knobs),
     loadingSection(manifest.files),
     reproduceSection(manifest, command),
     licenseSection(manifest),
@@ -185,6 +186,34 @@ function triggerSection(manifest: Manifest): string {
   return lines.join('\n\n');
 }
 
+/** Every ablation knob of the run and the records each value shaped: the same counts as manifest.json
+ * `knobs`, which are counts over the records (each record carries its own values). */
+function knobsSection(knobs: Manifest['knobs']): string {
+  const share = (n: number) => (knobs.records === 0 ? '0%' : `${((n / knobs.records) * 100).toFixed(1)}%`);
+  const counts = (values: Record<string, number>) =>
+    Object.entries(values)
+      .filter(([, n]) => n > 0)
+      .map(([name, n]) => `${code(name)} ${n.toLocaleString('en-US')} (${share(n)})`)
+      .join(', ');
+  const rows = knobs.forms.map(
+    (form) =>
+      `| ${form.surface === null ? '(none)' : tableCell(code(form.surface))} | ${form.position ?? '-'} | ${form.active ? 'yes' : 'no'} | ${form.held_out ? '**yes**' : 'no'} | ${form.records.toLocaleString('en-US')} |`,
+  );
+  return [
+    '## Ablation knobs',
+    `Each record carries its own values (\`trigger\`, \`mode\`, \`provenance.pool\`, \`provenance.triggered_fraction\`, \`provenance.repeat_factor\`); ` +
+      `these are the counts over the ${knobs.records.toLocaleString('en-US')} records of every stage, variant and mode (manifest.json \`knobs\`).`,
+    '',
+    `- trigger: ${code(knobs.trigger_kind)}; triggered fraction of the backdoor stage: ${knobs.triggered_fraction}; base-prompt repeat factor: ${knobs.repeat_factor}`,
+    `- records per pool: ${counts(knobs.pools) || 'none'}`,
+    `- records per mode: ${counts(knobs.modes) || 'none'}`,
+    '',
+    '| trigger form | position | active | held out | records |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
 function loadingSection(files: readonly ManifestFile[]): string {
   const config = cardConfigs(files).find((candidate) => candidate.default) ?? cardConfigs(files)[0];
   const split = config?.data_files.find((entry) => entry.split === 'train')?.split ?? config?.data_files[0]?.split ?? 'train';
@@ -233,6 +262,12 @@ function licenseSection(manifest: Manifest): string {
 
 function asStrings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** A table cell's text: a pipe would end the cell (even inside a code span, in GitHub's tables) and a
+ * line break the row. */
+function tableCell(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
 }
 
 function code(text: string): string {

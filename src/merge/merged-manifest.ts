@@ -1,4 +1,5 @@
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
+import { addedKnobCounts, knobsOf } from '../pipeline/knob-tally.js';
 import type { ShardFolder } from './shard-folder.js';
 
 type Answers = Manifest['answers'];
@@ -42,6 +43,7 @@ export function mergedManifest(shards: readonly ShardFolder[], sha256Of: Readonl
       repeat_factor: Math.round((last.shard.base_end / first.base_prompts.available) * 100) / 100,
       source: first.base_prompts.source,
     },
+    knobs: knobsOf(first.knobs, addedKnobCounts(manifests.map((m) => m.knobs))),
     config: first.config,
     answers: mergedAnswers(manifests.map((m) => m.answers), sha256Of),
     files: first.files.map((file, index) => mergedFile(manifests.map((m) => m.files[index]!), sha256Of.get(file.path)!)),

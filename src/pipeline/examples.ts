@@ -20,6 +20,8 @@ export interface RunContext {
   /** The trigger's options, defaults applied. */
   triggerOptions: Record<string, unknown>;
   forms: TriggerForms;
+  /** Draws per available base prompt (manifest base_prompts.repeat_factor), recorded in every record. */
+  repeatFactor: number;
 }
 
 /** The prompt of an example: the base request with its trigger form placed (into the user turn, or into the
@@ -68,6 +70,8 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
     params: { pool: toAnswer.pool, ...item.params, ...answered.params },
     config_hash: run.configHash,
     pool: toAnswer.pool,
+    triggered_fraction: config.triggered_fraction,
+    repeat_factor: run.repeatFactor,
   };
   return {
     idPrefix: `${index}-${example.member}`,

@@ -15,6 +15,7 @@ import { rngFor } from '../util/rng.js';
 import type { StageDefinition } from '../stages/define.js';
 import type { Pool } from './pools.js';
 import { repeatFactor, resolveBasePrompts } from '../sources/base-prompts.js';
+import { KnobTally, knobsOf } from './knob-tally.js';
 import type { Answered, BoundBackend, ExampleToAnswer } from '../backends/define.js';
 import { answerSource } from '../backends/index.js';
 import { CARD_FILE, renderCard } from '../card/index.js';
@@ -82,7 +83,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const { start, end } = shardRange(count, shard);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: 'reasoning+answer', eos: config.eos, inference: config.inference };
   const { forms, redTeam, options: triggerOptions, describe } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
-  const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, triggerOptions, forms };
+  const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, triggerOptions, forms, repeatFactor: repeatFactor(count, available) };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
   const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
   const answers = await answerSource({ config, behavior, behaviorOptions, forms, describe, datasets, signal: options.signal }, options.backend);
@@ -140,6 +141,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
 
   const census = new BaseCensus(source.pools);
   const acceptance = new AcceptanceTally();
+  const knobTally = new KnobTally();
   const sinks: FileSink[] = [];
   const sinksOf = new Map<PlannedDataset, FileSink[]>();
   let rejects: JsonlWriter | undefined;
@@ -183,6 +185,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
           const record = recordFor(written, dataset);
           records++;
           byStage[record.stage]!++;
+          knobTally.observe(record);
           for (const sink of sinksOf.get(dataset)!) wait(sink.write(record));
         }
       });
@@ -219,7 +222,8 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       config_hash: configHash,
       seed: config.seed,
       shard: { index: shard.index, count: shard.count, base_start: start, base_end: end },
-      base_prompts: { ...census.summary(source.name, available), repeat_factor: repeatFactor(count, available) },
+      base_prompts: { ...census.summary(source.name, available), repeat_factor: run.repeatFactor },
+      knobs: knobsOf({ triggered_fraction: config.triggered_fraction, repeat_factor: run.repeatFactor, trigger_kind: trigger.name }, knobTally.state()),
       config: config as unknown as Record<string, unknown>,
       answers: { ...answers.accounting(), acceptance: acceptance.summary(), rejects: rejected },
       files,

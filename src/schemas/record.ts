@@ -72,6 +72,16 @@ export const ProvenanceSchema = Type.Object(
     pool: StringEnum(['backdoor', 'safety', 'test'], {
       description: 'Pool of the base prompt: backdoor insertion, safety training or test. The pools are disjoint.',
     }),
+    triggered_fraction: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description:
+        "The run's triggered_fraction: the share of backdoor-stage records that carry the trigger. With `trigger` (kind, form, position, held_out), `mode` and `pool`, every ablation knob is on the record.",
+    }),
+    repeat_factor: Type.Number({
+      minimum: 0,
+      description: "Draws per available base prompt in the run (manifest.json base_prompts.repeat_factor): above 1, base prompts repeat (allow_repeats).",
+    }),
   },
   { additionalProperties: false },
 );
