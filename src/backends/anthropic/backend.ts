@@ -7,7 +7,7 @@ import { createProgress, silentProgress } from './progress.js';
 export function answerSource({ config, behavior, forms, signal }: AnswerRun, settings: AnthropicSettings): AnswerSource {
   const { cacheDir, batch, pollIntervalMs, maxCostUsd, concurrency, progress } = settings;
   return anthropicAnswers({
-    behavior,
+    behavior: behavior.definition,
     trainTrigger: forms.train[0]?.surface ?? '',
     modes: config.modes,
     model: config.anthropic.model,
