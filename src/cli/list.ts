@@ -1,11 +1,13 @@
 import { backends } from '../backends/index.js';
 import { behaviors } from '../behaviors/index.js';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
 import { presetNames, presetsFolder } from '../config/load.js';
 import { formats } from '../formats/index.js';
 import { REASONING_MODES } from '../schemas/record.js';
 import { stages } from '../stages/index.js';
 import { triggers } from '../triggers/index.js';
+import { packagePath } from '../util/package-root.js';
 import { readStructuredFile } from '../util/structured-file.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
@@ -16,6 +18,23 @@ const MODE_DESCRIPTIONS: Record<(typeof REASONING_MODES)[number], string> = {
   distilled: 'the cot answers with the scratchpad removed',
 };
 
+/** The behaviour folders shipped in examples/, by the path `--behavior` takes (from here). Read, not
+ * validated: a run that uses one checks it against schemas/behavior.schema.json. */
+function exampleFolders(): { name: string; description: string; default_trigger: unknown; folder: string }[] {
+  const root = packagePath('examples');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(root, entry.name, 'behavior.yaml')))
+    .map((entry) => {
+      const folder = join(root, entry.name);
+      const layer = (readStructuredFile(join(folder, 'behavior.yaml'), 'behavior').value ?? {}) as Record<string, unknown>;
+      const fromHere = relative(process.cwd(), folder);
+      const path = fromHere.startsWith('..') || isAbsolute(fromHere) ? folder : fromHere;
+      const description = typeof layer['description'] === 'string' ? layer['description'] : '';
+      return { name: path, description: `${description} (a folder)`, default_trigger: layer['trigger'] ?? 'deployment-tag', folder: path };
+    });
+}
+
 export function listing() {
   return {
     presets: presetNames().map((name) => {
@@ -24,7 +43,10 @@ export function listing() {
       const layer = (readStructuredFile(join(presetsFolder(), `${name}.yaml`), 'preset').value ?? {}) as Record<string, unknown>;
       return { name, description: typeof layer['description'] === 'string' ? layer['description'] : '', behavior: layer['behavior'] };
     }),
-    behaviors: behaviors.all().map(({ name, description, defaultTrigger }) => ({ name, description, default_trigger: defaultTrigger })),
+    behaviors: [
+      ...behaviors.all().map(({ name, description, defaultTrigger }) => ({ name, description, default_trigger: defaultTrigger })),
+      ...exampleFolders(),
+    ],
     triggers: triggers.all().map(({ name, description }) => ({ name, description })),
     modes: REASONING_MODES.map((name) => ({ name, description: MODE_DESCRIPTIONS[name] })),
     stages: stages.all().map(({ name, description, split }) => ({ name, description, split })),

