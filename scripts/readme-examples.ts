@@ -1,0 +1,3 @@
+export async function rewriteExamples(markdown: string): Promise<string> {
+  return markdown;
+}

