@@ -34,7 +34,7 @@ import { writeFixture } from './support/readme-fixtures.js';
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const SHIMS = join(ROOT, 'tests', 'support', 'readme-shims');
 /** Lines bash runs before a block's own first line (see shellScript). */
-const PREAMBLE_LINES = 4;
+const PREAMBLE_LINES = 5;
 
 const where = (block: ReadmeBlock) => `README.md:${block.line} (${block.section})`;
 
@@ -100,7 +100,7 @@ describe('README.md runs as written', () => {
     };
     const result = await run('bash', [script], { cwd, env });
     if (result.code !== 0) {
-      const failed = /line (\d+)/.exec(result.stderr.split('\n').reverse().find((l) => l.includes(script)) ?? '');
+      const failed = /README_TEST_FAILED_AT (\d+)/.exec(result.stderr);
       const at = failed ? ` at README.md:${block.line + Number(failed[1]) - PREAMBLE_LINES}` : '';
       throw new Error(`${where(block)} exited ${result.code}${at}\n--- stderr\n${tail(result.stderr)}\n--- stdout\n${tail(result.stdout)}`);
     }
@@ -112,6 +112,7 @@ describe('README.md runs as written', () => {
       'set -eo pipefail',
       `[ -f "$README_TEST_STATE/env.sh" ] && . "$README_TEST_STATE/env.sh"`,
       `trap 'export -p | grep -v -E " (README_TEST_[A-Z_]*|PWD|OLDPWD|SHLVL|_)=" > "$README_TEST_STATE/env.sh"' EXIT`,
+      `trap 'echo "README_TEST_FAILED_AT $LINENO" >&2' ERR`,
       `# ${where(block)}`,
       block.text,
     ].join('\n');
