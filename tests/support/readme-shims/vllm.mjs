@@ -1,7 +1,8 @@
 // `vllm run-batch -i IN -o OUT --model M [--served-model-name NAME]` in the README test: a stand-in model
 // answers an OpenAI batch request file and writes vLLM's batch output lines (stand-in-model.mjs says how it
 // answers). Anything else vLLM does is out of reach here and fails loudly.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { standInAnswer } from '../stand-in-model.mjs';
 
 const [command, ...rest] = process.argv.slice(2);
@@ -31,6 +32,8 @@ const results = lines.map((line, i) => {
   });
 });
 writeFileSync(output, `${results.join('\n')}\n`);
+// The README test then scores what the stand-in wrote (tests/readme.test.ts: "the stand-in's answers").
+appendFileSync(join(process.env.README_TEST_STATE, 'vllm-runs.jsonl'), `${JSON.stringify({ input: resolve(input), output: resolve(output), model })}\n`);
 
 function fail(message) {
   process.stderr.write(`vllm (README test stand-in): ${message}\n`);
