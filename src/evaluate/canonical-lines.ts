@@ -14,6 +14,8 @@ export interface CheckedRecord {
   behavior: string;
   trigger: { surface: string | null; held_out: boolean; position: TriggerPosition | null };
   prompt: string;
+  /** The record's own system turn (the system trigger); absent in files written before it existed. */
+  system?: string | null;
   answer: string;
   fires: boolean;
   /** Absent in files written before red-team spans were recorded. */

@@ -221,6 +221,8 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
         if (!record.fires) {
           const meets = meetsTrigger(record.prompt);
           if (meets !== null) tally['untriggered-never-meets-trigger'].add(record.id, `labelled untriggered, but its prompt states the trigger: ${JSON.stringify(meets)}`);
+          const inSystem = typeof record.system === 'string' ? meetsTrigger(record.system) : null;
+          if (inSystem !== null) tally['untriggered-never-meets-trigger'].add(record.id, `labelled untriggered, but its system turn states the trigger: ${JSON.stringify(inSystem)}`);
         }
         if (file.split === 'test' && record.slice !== null) distinctInSlice.see(record, file.path);
         if (previous !== undefined && previous.pair_id === record.pair_id && previous.fires !== record.fires && !isRedTeamFramed(record)) {
