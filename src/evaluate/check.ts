@@ -12,7 +12,7 @@ import { readCanonicalRecords, type CheckedRecord } from './canonical-lines.js';
 import { listedFiles, type ListedFile } from './manifest-files.js';
 import { ContainmentIndex } from './containment.js';
 import { integrityProblems } from './folder-integrity.js';
-import { readJsonObjects } from './jsonl.js';
+import { readJsonObjects } from '../util/jsonl.js';
 import { formats } from '../formats/index.js';
 import { stages } from '../stages/index.js';
 import { NearDuplicateIndex, type NearDuplicate } from './near-duplicates.js';

