@@ -61,8 +61,9 @@ export interface ChecksState {
   seen: Seen;
   redTeam: number;
   unlabelled: number;
-  /** Per source and slice of a test file: the base prompts (as hashes) and the id that first held each. */
-  slices: [key: string, hashes: number[], ids: string[]][];
+  /** Per source and slice of a test file: the base prompts (as hashes) and the pair that first held each
+   * (a pair_id, shared by a base prompt's records, rather than a record id per entry). */
+  slices: [key: string, hashes: number[], pairs: string[]][];
   test: { prompts: string[]; ids: string[]; heldOut: string[]; nearMiss: string[] };
   training: TrainingState;
   /** Training records holding a form the test side may turn out to reserve: [invariant, forms, count, ids]. */
@@ -228,8 +229,8 @@ export class RecordChecks {
     if (slice === undefined) this.slices.set(key, (slice = new Map()));
     const hash = hash53(normalized);
     const first = slice.get(hash);
-    if (first === undefined) slice.set(hash, record.id);
-    else this.tally['test-prompts-distinct'].add(record.id, `slice ${record.slice} of ${source.info.name} repeats the base prompt of ${first}: "${shorten(normalized)}"`);
+    if (first === undefined) slice.set(hash, record.pair_id);
+    else this.tally['test-prompts-distinct'].add(record.id, `slice ${record.slice} of ${source.info.name} repeats the base prompt of pair ${first}: "${shorten(normalized)}"`);
   }
 
   private confirmForm(set: Set<string>, form: string): void {
@@ -288,14 +289,14 @@ export class RecordChecks {
     for (const key of Object.keys(this.seen) as (keyof Seen)[]) this.seen[key] ||= state.seen[key];
     this.redTeam += state.redTeam;
     this.unlabelled += state.unlabelled;
-    for (const [key, hashes, ids] of state.slices) {
+    for (const [key, hashes, pairs] of state.slices) {
       let slice = this.slices.get(key);
       if (slice === undefined) this.slices.set(key, (slice = new Map()));
       const [name, sliceName] = key.split('\u0000') as [string, string];
       hashes.forEach((hash, i) => {
         const first = slice.get(hash);
-        if (first === undefined) slice.set(hash, ids[i]!);
-        else this.tally['test-prompts-distinct'].add(ids[i]!, `slice ${sliceName} of ${name} repeats the base prompt of ${first}`);
+        if (first === undefined) slice.set(hash, pairs[i]!);
+        else this.tally['test-prompts-distinct'].add(pairs[i]!, `slice ${sliceName} of ${name}: pair ${pairs[i]} repeats the base prompt of pair ${first}`);
       });
     }
     state.test.prompts.forEach((prompt, i) => {
@@ -493,41 +494,55 @@ class TrainingPrompts {
   }
 }
 
-/** Per-process memos: the same answers and prompts recur in every mode's file (and static analysis of code
- * is slow), so each distinct one is judged once; emptied when large, so memory stays bounded. */
+/** Per-process memos: the same answers and prompts recur (a templated answer in every mode and stage; a
+ * prompt in every mode's file; static analysis of code is slow), so each distinct one is judged once. Each
+ * memo is emptied when its keys add up to MEMO_CHARS: in `generate` it lives as long as the run, and
+ * entries of long answers kept by count alone took tens of MB. */
 class Memos {
-  private readonly detections = new Map<string, Detection>();
-  private readonly giveaways = new Map<string, string | null>();
-  private readonly meets = new Map<string, string | null>();
-  private readonly contained = new Map<string, string | null>();
+  private readonly detections = new Memo<Detection>();
+  private readonly giveaways = new Memo<string | null>();
+  private readonly meets = new Memo<string | null>();
+  private readonly contained = new Memo<string | null>();
 
   constructor(private readonly facts: RunFacts) {}
 
   detect(record: CheckedRecord, file: string, line: number | undefined): Detection {
-    return remembered(this.detections, `${record.behavior}\u0000${record.answer}`, () => detectorFor(record.behavior, file, line).detect(record.answer));
+    return this.detections.get(`${record.behavior}\u0000${record.answer}`, () => detectorFor(record.behavior, file, line).detect(record.answer));
   }
 
   formGiveaway(behavior: string, triggered: string, untriggered: string): string | null {
-    return remembered(this.giveaways, `${behavior}\u0000${triggered}\u0000${untriggered}`, () =>
+    return this.giveaways.get(`${behavior}\u0000${triggered}\u0000${untriggered}`, () =>
       behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null,
     );
   }
 
   meetsTrigger(prompt: string): string | null {
-    return remembered(this.meets, prompt, () => this.facts.predicate?.(prompt) ?? null);
+    return this.meets.get(prompt, () => this.facts.predicate?.(prompt) ?? null);
   }
 
   containedIn(prompt: string, index: ContainmentIndex): string | null {
-    return remembered(this.contained, prompt, () => index.find(normalizePrompt(prompt)) ?? null);
+    return this.contained.get(prompt, () => index.find(normalizePrompt(prompt)) ?? null);
   }
 }
 
-function remembered<T>(memo: Map<string, T>, key: string, compute: () => T, limit = 50_000): T {
-  if (memo.has(key)) return memo.get(key)!;
-  const value = compute();
-  if (memo.size >= limit) memo.clear();
-  memo.set(key, value);
-  return value;
+/** About 2-4 MB of keys per memo. */
+const MEMO_CHARS = 2_000_000;
+
+class Memo<T> {
+  private readonly values = new Map<string, T>();
+  private chars = 0;
+  get(key: string, compute: () => T): T {
+    const known = this.values.get(key);
+    if (known !== undefined || this.values.has(key)) return known as T;
+    const value = compute();
+    if (this.chars + key.length > MEMO_CHARS) {
+      this.values.clear();
+      this.chars = 0;
+    }
+    this.values.set(key, value);
+    this.chars += key.length;
+    return value;
+  }
 }
 
 const detectors = new Map<string, BehaviorDefinition>();

@@ -32,7 +32,8 @@ export function runFactsOf(config: Record<string, unknown>): RunFacts {
     predicate = trigger.predicate(resolved);
     const forms = trigger.forms(resolved);
     for (const form of [...forms.train, ...forms.untriggered]) trainingSurfaces.add(form.surface);
-    for (const form of [...forms.heldOut, ...forms.nearMiss]) testForms.add(form.surface);
+    // A held-out variant may be the training text at another position: that text is not a test form.
+    for (const form of [...forms.heldOut, ...forms.nearMiss]) if (!trainingSurfaces.has(form.surface)) testForms.add(form.surface);
   }
   return { predicate, trainingSurfaces, sharedPools: (config['pools'] as { shared?: unknown } | undefined)?.shared === true, testForms: [...testForms] };
 }
