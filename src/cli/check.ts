@@ -75,12 +75,17 @@ export function formatCheckReport(report: CheckReport, maxIds = 20): string {
   const canonical = report.files.filter((file) => file.format === 'canonical');
   const others = report.files.filter((file) => file.format !== 'canonical');
   const total = report.files.reduce((sum, file) => sum + file.records, 0);
-  lines.push(`checked ${report.dir}: ${plural(total, 'record')} in ${plural(report.files.length, 'file')} (${report.seconds.toFixed(1)} s)`);
+  lines.push(
+    report.asWritten
+      ? `checked ${report.dir} as written: ${plural(total, 'record')} in ${plural(report.files.length, 'file')}`
+      : `checked ${report.dir}: ${plural(total, 'record')} in ${plural(report.files.length, 'file')} (${report.seconds.toFixed(1)} s)`,
+  );
   const width = Math.max(4, ...canonical.map((file) => file.path.length));
   for (const file of canonical) lines.push(`  ${file.path.padEnd(width)}  ${file.split.padEnd(5)}  ${String(file.records).padStart(9)}`);
   if (others.length > 0) {
     const names = [...new Set(others.map((file) => file.format))].join(', ');
-    lines.push(`  and ${plural(others.length, 'trainer file')} (${names}): ${plural(others.reduce((sum, file) => sum + file.records, 0), 'row')}, their user prompts checked`);
+    const how = report.asWritten ? 'rendered from those records' : 'their user prompts checked';
+    lines.push(`  and ${plural(others.length, 'trainer file')} (${names}): ${plural(others.reduce((sum, file) => sum + file.records, 0), 'row')}, ${how}`);
   }
   if (report.unread > 0) lines.push(`  (${plural(report.unread, 'file')} in formats this version does not know, not read)`);
   lines.push('');

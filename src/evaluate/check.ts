@@ -49,6 +49,8 @@ export interface CheckReport {
   notes: string[];
   similarity: number;
   seconds: number;
+  /** Checked on the records as `generate` wrote them (files: what was written), not read from disk. */
+  asWritten?: true;
 }
 
 export interface CheckOptions {
@@ -112,7 +114,8 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
 
   const total = [...testJobs, ...otherJobs].reduce((sum, each) => sum + each.bytes, 0);
   const workers = Math.max(1, Math.min(options.workers ?? (total < SMALL_FOLDER_BYTES ? 1 : availableParallelism()), otherJobs.length));
-  const pool = workers > 1 ? new WorkerPool(workers) : undefined;
+  // This thread reads a share too, beside workers - 1 threads.
+  const pool = workers > 1 ? new WorkerPool(workers - 1) : undefined;
   const run = (jobs: FileJob[], reference?: TestReference) =>
     pool ? pool.run(dir, jobs, checksOptions, reference) : checkFiles(dir, jobs, checksOptions, reference).then((result) => [result]);
   const results: FilesResult[] = [];
@@ -159,8 +162,8 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
 const digestJob = (digest: ListedDigest): FileJob => ({ path: digest.path, format: '', stage: '', variant: null, split: '', mode: '', read: 'digest', digest, bytes: 0 });
 
 /**
- * Worker threads that stay up for both phases. Each phase's jobs are cut into contiguous runs of about equal
- * bytes, one per worker, and the results come back in job order.
+ * Worker threads that stay up for both phases, beside the calling thread. Each phase's jobs are cut into
+ * contiguous runs of about equal bytes, one per thread, and the results come back in job order.
  */
 class WorkerPool {
   private readonly workers: Worker[];
@@ -168,9 +171,16 @@ class WorkerPool {
     this.workers = Array.from({ length: size }, () => startWorker(new URL('./check-worker.js', import.meta.url)));
   }
 
+  /** The first share is read in this thread, the others by the workers. */
   async run(dir: string, jobs: FileJob[], options: ChecksOptions, reference?: TestReference): Promise<FilesResult[]> {
-    const shares = contiguousShares(jobs, this.workers.length);
-    return Promise.all(shares.map((share, i) => (share.length === 0 ? Promise.resolve(emptyResult(dir, options)) : this.ask(this.workers[i]!, { dir, jobs: share, options, ...(reference ? { reference } : {}) }))));
+    const shares = contiguousShares(jobs, this.workers.length + 1);
+    return Promise.all(
+      shares.map((share, i) => {
+        if (share.length === 0) return emptyResult(dir, options);
+        if (i === 0) return checkFiles(dir, share, options, reference);
+        return this.ask(this.workers[i - 1]!, { dir, jobs: share, options, ...(reference ? { reference } : {}) });
+      }),
+    );
   }
 
   private ask(worker: Worker, task: WorkerTask): Promise<FilesResult> {

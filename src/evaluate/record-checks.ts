@@ -115,6 +115,7 @@ export class RecordChecks {
   private readonly candidates: Set<string>;
   private readonly testSide: { contained: ContainmentIndex; ids: Map<string, string>; heldOutOnly: string[]; nearMiss: string[] } | undefined;
   private readonly memo: Memos;
+  private readonly bases = new BasePrompts();
 
   constructor(
     private readonly facts: RunFacts,
@@ -206,6 +207,7 @@ export class RecordChecks {
   }
 
   private pair(record: CheckedRecord, source: Source, line: number | undefined): void {
+    // The prompt without its trigger, not the red-team base: pair members differ only by the trigger.
     const hash = hash53(basePrompt(record));
     const first = source.pairs.get(record.pair_id);
     if (first === undefined) {
@@ -220,7 +222,7 @@ export class RecordChecks {
   private testRecord(record: CheckedRecord, source: Source): void {
     if (record.slice === 'near_miss' && record.trigger.surface !== null) this.confirmForm(this.nearMiss, record.trigger.surface);
     if (record.trigger.held_out && record.trigger.surface !== null) this.confirmForm(this.heldOut, record.trigger.surface);
-    const normalized = normalizePrompt(basePromptOf(record));
+    const { normalized } = this.bases.of(record);
     if (!this.testPrompts.has(normalized)) this.testPrompts.set(normalized, record.id);
     if (record.slice === null) return;
     // Per file (or dataset) and slice: a repeated base prompt is a violation (intervals count prompts).
@@ -239,8 +241,7 @@ export class RecordChecks {
   }
 
   private trainingRecord(record: CheckedRecord): void {
-    const base = basePromptOf(record);
-    const normalized = normalizePrompt(base);
+    const { base, normalized } = this.bases.of(record);
     const slot = this.training.add(normalized, record.id);
     if (!this.facts.sharedPools) {
       const pool = record.provenance?.pool;
@@ -439,6 +440,27 @@ export function basePromptOf(record: CheckedRecord): string {
   return basePrompt(record);
 }
 
+/**
+ * A record's base prompt and its normalised form, remembered for the last prompt seen: a run writes an
+ * example's record once per mode, one after another, with the very same prompt string.
+ */
+class BasePrompts {
+  private prompt: string | undefined;
+  private redTeam: CheckedRecord['red_team'];
+  private surface: string | null = null;
+  private last = { base: '', normalized: '' };
+  of(record: CheckedRecord): { base: string; normalized: string } {
+    if (record.prompt !== this.prompt || record.red_team !== this.redTeam || record.trigger.surface !== this.surface) {
+      const base = basePromptOf(record);
+      this.last = { base, normalized: normalizePrompt(base) };
+      this.prompt = record.prompt;
+      this.redTeam = record.red_team;
+      this.surface = record.trigger.surface;
+    }
+    return this.last;
+  }
+}
+
 /** The distinct normalised training base prompts, in columns. */
 class TrainingPrompts {
   private readonly slots = new Map<string, number>();
@@ -499,19 +521,22 @@ class TrainingPrompts {
  * memo is emptied when its keys add up to MEMO_CHARS: in `generate` it lives as long as the run, and
  * entries of long answers kept by count alone took tens of MB. */
 class Memos {
-  private readonly detections = new Memo<Detection>();
-  private readonly giveaways = new Memo<string | null>();
+  private readonly detections = new Map<string, Memo<Detection>>();
+  private readonly giveaways = new Map<string, Memo<string | null>>();
   private readonly meets = new Memo<string | null>();
   private readonly contained = new Memo<string | null>();
 
   constructor(private readonly facts: RunFacts) {}
 
+  // Keyed by the answer string itself, per behaviour: a string caches its hash, and the same answer object
+  // recurs across a run's datasets, so a lookup does not rehash (or concatenate) long answers.
   detect(record: CheckedRecord, file: string, line: number | undefined): Detection {
-    return this.detections.get(`${record.behavior}\u0000${record.answer}`, () => detectorFor(record.behavior, file, line).detect(record.answer));
+    return perBehavior(this.detections, record.behavior).get(record.answer, () => detectorFor(record.behavior, file, line).detect(record.answer));
   }
 
   formGiveaway(behavior: string, triggered: string, untriggered: string): string | null {
-    return this.giveaways.get(`${behavior}\u0000${triggered}\u0000${untriggered}`, () =>
+    // Two answers as one key: the triggered answer's length keeps the split unambiguous.
+    return perBehavior(this.giveaways, behavior).get(`${triggered.length}:${triggered}${untriggered}`, () =>
       behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null,
     );
   }
@@ -523,6 +548,12 @@ class Memos {
   containedIn(prompt: string, index: ContainmentIndex): string | null {
     return this.contained.get(prompt, () => index.find(normalizePrompt(prompt)) ?? null);
   }
+}
+
+function perBehavior<T>(memos: Map<string, Memo<T>>, behavior: string): Memo<T> {
+  let memo = memos.get(behavior);
+  if (memo === undefined) memos.set(behavior, (memo = new Memo<T>()));
+  return memo;
 }
 
 /** About 2-4 MB of keys per memo. */

@@ -79,5 +79,6 @@ export function streamCheckReport(dir: string, manifest: Manifest, verdict: Stre
     notes: verdict.notes,
     similarity: DEFAULT_SIMILARITY,
     seconds: verdict.seconds,
+    asWritten: true,
   };
 }
