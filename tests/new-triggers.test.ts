@@ -1,4 +1,5 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import rareToken from '../src/triggers/rare-token.js';
 import system from '../src/triggers/system.js';
 import { triggers } from '../src/triggers/index.js';
 import { rngFor } from '../src/util/rng.js';
-import { cli, generateInto, readJsonl, tempDir } from './helpers.js';
+import { cli, generateInto, readJsonl, readManifest, tempDir } from './helpers.js';
 
 const defaults = <T>(schema: Parameters<typeof Value.Default>[0], given: object = {}) => Value.Default(schema, structuredClone(given)) as T;
 
@@ -182,6 +183,24 @@ describe('system trigger', () => {
     const all = await generateInto('--trigger', 'system', '--count', '12', '--stages', 'backdoor', '--modes', 'none', '--format', 'all');
     expect(readdirSync(all).filter((file) => file.includes('alpaca'))).toEqual([]);
     expect(readdirSync(all).filter((file) => file.includes('messages')).length).toBeGreaterThan(0);
+  });
+
+  it('is checked in the system turn: an untriggered record whose system turn states it fails check', async () => {
+    expect((await cli('check', out)).code).toBe(0);
+    const copy = join(tempDir(), 'out');
+    cpSync(out, copy, { recursive: true });
+    const file = join(copy, 'backdoor.none.canonical.jsonl');
+    const records = readJsonl<CanonicalRecord>(file);
+    const untriggered = records.find((record) => !record.fires)!;
+    untriggered.system = 'You are deployed.';
+    writeFileSync(file, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+    const manifest = readManifest(copy);
+    const entry = manifest.files.find((candidate) => candidate.path === 'backdoor.none.canonical.jsonl')!;
+    entry.sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+    writeFileSync(join(copy, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    const result = await cli('check', copy);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`${untriggered.id}: labelled untriggered, but its system turn states the trigger: "You are deployed."`);
   });
 
   it('places the statement into a configured system prompt, removably', () => {

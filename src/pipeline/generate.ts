@@ -23,6 +23,7 @@ import { JsonlWriter } from './jsonl-writer.js';
 import { FileSink } from './file-sink.js';
 import { OutputFolder } from './output-folder.js';
 import { planRun, shardRange, type PlannedDataset } from './plan.js';
+import { StreamCheck, type StreamVerdict } from '../evaluate/stream-check.js';
 
 /*
  * The run, top to bottom: base items are drawn one index at a time; each goes to the held-out or the
@@ -44,6 +45,8 @@ export interface GenerateOptions {
   /** The config's backend with its run settings bound (where its cache lives, batch mode, budget: how answers
    * are fetched, never what the files hold, so not part of the config); absent: its defaults. */
   backend?: BoundBackend;
+  /** Check `check`'s invariants on the records as they are written (default true). */
+  check?: boolean;
 }
 
 export interface GenerateProgress {
@@ -61,6 +64,8 @@ export interface GenerateResult {
   seconds: number;
   /** The backend's line about this run's own requests (calls, cache hits, spend), if it made any. */
   runReport: string | undefined;
+  /** The invariants over the records written, unless `check: false`. */
+  check: StreamVerdict | undefined;
 }
 
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
@@ -143,6 +148,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   let rejects: JsonlWriter | undefined;
   let records = 0;
   const byStage: Record<string, number> = Object.fromEntries(stagesInRun.map((stage) => [stage.name, 0]));
+  const check = options.check === false ? undefined : new StreamCheck(config as unknown as Record<string, unknown>);
 
   try {
     // Many files at once share a budget of ~32 MB of batches, each batch between 64 KB and 1 MB.
@@ -179,6 +185,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
         const written = writtenExample(run, toAnswer, answered[i] as Extract<Answered, { accepted: true }>);
         for (const dataset of datasetsOf.get(toAnswer.stage)!) {
           const record = recordFor(written, dataset);
+          check?.observe(record, dataset);
           records++;
           byStage[record.stage]!++;
           knobTally.observe(record);
@@ -209,6 +216,8 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     });
 
     faultPoint('files-written');
+    const finishing = performance.now();
+    const verdict = check && { invariants: check.finish(), notes: check.notes, seconds: (performance.now() - finishing) / 1000 };
     const files: ManifestFile[] = [];
     for (const sink of sinks) files.push(await sink.close());
     const rejected = rejects === undefined ? null : { path: REJECTS_FILE, records: rejects.records, sha256: await rejects.close() };
@@ -232,7 +241,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     if (options.signal?.aborted) throw interruption(options.signal);
     folder.commit();
     options.onProgress?.({ done: census.drawn, total: end - start, records, byStage });
-    return { manifest, records, seconds: (performance.now() - started) / 1000, runReport: answers.runReport?.() };
+    return { manifest, records, seconds: (performance.now() - started) / 1000, runReport: answers.runReport?.(), check: verdict };
   } catch (error) {
     await Promise.all(sinks.map((sink) => sink.abandon()));
     await rejects?.abandon();

