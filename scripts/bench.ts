@@ -187,6 +187,7 @@ async function parent(): Promise<void> {
   const hasWorkers = /^\s*--workers\b/m.test(help);
   const workersAt = Number(option('--workers-at') ?? sizes.find((size) => size >= 10_000) ?? sizes.at(-1));
   const rows: Row[] = [];
+  const started = performance.now();
   try {
     writeFileSync(join(dir, 'usage-preload.mjs'), USAGE_PRELOAD);
     const prompts = join(dir, 'prompts.jsonl');
@@ -231,6 +232,7 @@ async function parent(): Promise<void> {
     if (base && one) console.log(`second worker at ${thousands(size)}: ${(one.seconds / base.seconds).toFixed(2)}x the records/s of --workers 1`);
   }
   if (!hasWorkers) console.log('(this version has no --workers flag: every run is on one core)');
+  console.log(`bench took ${Math.round((performance.now() - started) / 1000)} s`);
 }
 
 if (argv[0] === '--bare') await bare(argv[1]!, Number(argv[2]), argv[3]!);

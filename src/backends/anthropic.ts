@@ -46,7 +46,7 @@ export default defineBackend<AnthropicSettings>({
   ],
   config: anthropicConfig,
   deterministic: false,
-  settings(values, { quiet, stderr }) {
+  settings(values, { stderr }) {
     const text = (name: string) => (typeof values[name] === 'string' ? values[name] : undefined);
     const pollInterval = text('poll-interval');
     const maxCost = text('max-cost');
@@ -57,7 +57,7 @@ export default defineBackend<AnthropicSettings>({
       ...(pollInterval === undefined ? {} : { pollIntervalMs: decimal('--poll-interval', pollInterval, { above: 0, maximum: MAX_POLL_INTERVAL_SECONDS }) * 1000 }),
       ...(maxCost === undefined ? {} : { maxCostUsd: decimal('--max-cost', maxCost, { minimum: 0 }) }),
       ...(concurrency === undefined ? {} : { concurrency: wholeNumber('--concurrency', concurrency, 1, MAX_CONCURRENCY) }),
-      ...(quiet ? {} : { progress: stderr }),
+      ...(stderr === undefined ? {} : { progress: stderr }),
     };
   },
   load: () => import('./anthropic/index.js'),

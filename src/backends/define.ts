@@ -103,10 +103,10 @@ export interface BackendFlag {
 /** The values of a backend's flags as the command line gave them (absent when not given). */
 export type BackendFlagValues = Readonly<Record<string, string | boolean | undefined>>;
 
-/** Where a backend may show its own progress (request counts, batch status) while a run fetches answers. */
+/** Where a backend may show its own progress (request counts, batch status) while a run fetches answers;
+ * no stream: nowhere (--quiet, or a library call). */
 export interface BackendContext {
-  quiet: boolean;
-  stderr: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
 }
 
 /** What a backend's lazily loaded module provides: its answer source, given the run and its bound settings. */
@@ -156,11 +156,6 @@ export interface Backend {
   bind(values?: BackendFlagValues, context?: BackendContext): BoundBackend;
 }
 
-const SILENT: BackendContext = {
-  quiet: true,
-  stderr: { write: () => true } as unknown as NodeJS.WritableStream,
-};
-
 /** Gives a backend module its registry entry; one file per backend in src/backends/, one line in index.ts. */
 export function defineBackend<Settings>(definition: BackendDefinition<Settings>): Backend {
   const { name, description, note, flags, deterministic } = definition;
@@ -171,7 +166,7 @@ export function defineBackend<Settings>(definition: BackendDefinition<Settings>)
     flags,
     config: definition.config,
     deterministic,
-    bind(values = {}, context = SILENT) {
+    bind(values = {}, context = {}) {
       const settings = definition.settings(values, context);
       return {
         name,

@@ -181,7 +181,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (values['triggered-answer-field'] !== undefined) set('prompts.triggered_answer_field', '--triggered-answer-field', values['triggered-answer-field']);
   if (values['red-team'] !== undefined) set('red_team_file', '--red-team', values['red-team']);
   if (values.backend !== undefined) set('backend', '--backend', values.backend);
-  const flagValue = (name: string) => (values as Record<string, string | boolean | undefined>)[name];
+  const given: Readonly<Record<string, string | boolean | undefined>> = values;
+  const flagValue = (name: string) => given[name];
   for (const flag of backends.all().flatMap((backend) => backend.flags)) {
     const value = flagValue(flag.name);
     if (flag.configPath !== undefined && value !== undefined) set(flag.configPath, `--${flag.name}`, value);
@@ -199,7 +200,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
   if (prompts.file !== null && !quiet) io.stderr.write(`note: ${(await describePromptsFile({ ...prompts, file: prompts.file })).note}\n`);
   // Every backend reads its own flags once, here, so a bad value fails before any work (even for a backend
   // this run does not use); the run gets the one its config names.
-  const context = { quiet, stderr: io.stderr };
+  const context = quiet ? {} : { stderr: io.stderr };
   const bound = backends
     .all()
     .map((backend) => backend.bind(Object.fromEntries(backend.flags.map((flag) => [flag.name, flagValue(flag.name)])), context))

@@ -226,7 +226,10 @@ export class RecordChecks {
 
   private testRecord(record: CheckedRecord, source: Source): void {
     if (record.slice === 'near_miss' && record.trigger.surface !== null) this.confirmForm(this.nearMiss, record.trigger.surface);
-    if (record.trigger.held_out && record.trigger.surface !== null) this.confirmForm(this.heldOut, record.trigger.surface);
+    // The training text at a held-out position is held out by where it is, not by its text.
+    if (record.trigger.held_out && record.trigger.surface !== null && !this.facts.trainingSurfaces.has(record.trigger.surface)) {
+      this.confirmForm(this.heldOut, record.trigger.surface);
+    }
     const { normalized } = this.bases.of(record);
     if (!this.testPrompts.has(normalized)) this.testPrompts.set(normalized, record.id);
     if (record.slice === null) return;
