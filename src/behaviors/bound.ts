@@ -12,6 +12,8 @@ import type { BaseItem, BehaviorDefinition, Detection, PromptSource, ScratchpadC
 export interface BoundBehavior {
   readonly definition: BehaviorDefinition;
   readonly name: string;
+  /** The trigger the behaviour's own texts (and the anthropic backend's prompts) are written for. */
+  readonly defaultTrigger: string;
   /** The options as bound, defaults filled in. */
   readonly options: Readonly<Record<string, unknown>>;
   builtinSource(): PromptSource;
@@ -36,6 +38,7 @@ export function bindBehavior<TOptions extends TObject>(definition: BehaviorDefin
   return {
     definition,
     name: definition.name,
+    defaultTrigger: definition.defaultTrigger,
     options: bound as Readonly<Record<string, unknown>>,
     builtinSource: () => definition.builtinSource(bound),
     fromUserPrompt: fromUserPrompt === undefined ? undefined : (prompt, answer, triggeredAnswer) => fromUserPrompt.call(definition, prompt, answer, bound, triggeredAnswer),
