@@ -24,7 +24,9 @@ export interface RunContext {
 
 /** The prompt of an example: the base request with its trigger form placed (into the user turn, or into the
  * system turn for a system-turn trigger), or wrapped in a red-team framing. */
-export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, stage: StageDefinition, example: Example, pool: Pool): ExampleToAnswer {
+export function exampleToAnswer(run: RunContext, baseItem: BaseItem, index: number, stage: StageDefinition, example: Example, pool: Pool): ExampleToAnswer {
+  // An eval framing's reference answer replies to what the framing asks, then helps with the request.
+  const item = example.answerPreface === undefined ? baseItem : { ...baseItem, safeAnswer: `${example.answerPreface}\n\n${baseItem.safeAnswer}` };
   const rng = rngFor(run.config.seed, stage.name, index, example.member);
   const form = example.redTeam ? null : example.form;
   const surface = form?.surface ?? null;
@@ -65,7 +67,7 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
     templates: [...itemTemplates, ...answered.templates],
     // The pool always: a record shaped by no other knob (every safety-stage row) would otherwise carry an
     // empty object, a struct with no fields, which Parquet (the Hub viewer's conversion) cannot store.
-    params: { pool: toAnswer.pool, ...item.params, ...answered.params },
+    params: { pool: toAnswer.pool, ...item.params, ...example.params, ...answered.params },
     config_hash: run.configHash,
     pool: toAnswer.pool,
   };
@@ -73,7 +75,7 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
     idPrefix: `${index}-${example.member}`,
     scratchpad: answered.scratchpad,
     base: {
-      pair_id: `${stage.name}-${index}`,
+      pair_id: example.unpaired ? `${stage.name}-${index}-${example.member}` : `${stage.name}-${index}`,
       stage: stage.name,
       split: stage.split,
       slice: example.slice,
