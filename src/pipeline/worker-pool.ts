@@ -1,0 +1,125 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ResolvedConfig } from '../config/load.js';
+import { interruption, type Block } from './block-producer.js';
+import type { Chunk } from './chunks.js';
+import type { TalliesState } from './tallies.js';
+import { deserializeError, type SerializedError } from './thread-errors.js';
+
+/** What a worker thread is started with (workerData): plain JSON, from which it builds the run itself. */
+export interface WorkerInput {
+  resolved: ResolvedConfig;
+  shard: { index: number; count: number };
+  /** This worker's blocks, in order. */
+  blocks: Block[];
+  buffers: number;
+  bufferSize: number;
+  /** Blocks it may have produced that are not yet written. */
+  maxAhead: number;
+}
+
+export type FromWorker =
+  | { type: 'chunk'; buffer: ArrayBuffer; segments: number[] }
+  | { type: 'block'; index: number; state: TalliesState }
+  | { type: 'error'; error: SerializedError };
+
+export type ToWorker = { type: 'buffer'; buffer: ArrayBuffer } | { type: 'written' };
+
+/** Blocks a worker may run ahead of the writing: enough to keep it busy while another worker's block is written. */
+const MAX_AHEAD = 2;
+
+/**
+ * Produces `blocks` on `count` worker threads and hands their output to the main thread in block order:
+ * block i goes to worker i mod count, so the next block to write always comes from a known worker, and
+ * each worker's messages arrive in the order it sent them. `write` gets every chunk of a block, then
+ * `absorb` the block's tallies; the worker gets the buffer back after each chunk and a go-ahead after each
+ * block (its backpressure). Workers are terminated when this settles, whether it succeeds, fails or is
+ * interrupted by `signal`.
+ */
+export async function produceInWorkers(options: {
+  resolved: ResolvedConfig;
+  shard: { index: number; count: number };
+  blocks: readonly Block[];
+  count: number;
+  buffers: number;
+  bufferSize: number;
+  write: (chunk: Chunk) => Promise<void>;
+  absorb: (block: Block, state: TalliesState) => void;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const { blocks, count, signal } = options;
+  const workers = Array.from({ length: count }, (_, w) =>
+    startWorker({
+      resolved: options.resolved,
+      shard: options.shard,
+      blocks: blocks.filter((block) => block.index % count === w),
+      buffers: options.buffers,
+      bufferSize: options.bufferSize,
+      maxAhead: MAX_AHEAD,
+    }),
+  );
+  let stop: (error: Error) => void = () => undefined;
+  const stopped = new Promise<never>((_, reject) => (stop = reject));
+  stopped.catch(() => undefined);
+  const onAbort = () => stop(interruption(signal!));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (signal?.aborted) throw interruption(signal);
+    for (const block of blocks) {
+      const worker = workers[block.index % count]!;
+      for (;;) {
+        const message = await Promise.race([worker.next(), stopped]);
+        if (message.type === 'chunk') {
+          await Promise.race([options.write(message), stopped]);
+          worker.send({ type: 'buffer', buffer: message.buffer }, [message.buffer]);
+          continue;
+        }
+        if (message.type === 'error') throw deserializeError(message.error);
+        options.absorb(block, message.state);
+        worker.send({ type: 'written' });
+        break;
+      }
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+/** A worker thread and the messages it sent that were not read yet. */
+function startWorker(input: WorkerInput) {
+  // Under the tests (and `tsx`) this module is TypeScript: the worker then runs the .ts entry through tsx.
+  const source = import.meta.url.endsWith('.ts');
+  const worker = new Worker(new URL(source ? './block-worker.ts' : './block-worker.js', import.meta.url), {
+    workerData: input,
+    execArgv: source ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
+  });
+  const inbox: FromWorker[] = [];
+  let waiting: ((message: FromWorker) => void) | undefined;
+  let done = false;
+  const deliver = (message: FromWorker) => {
+    if (waiting) {
+      const resolve = waiting;
+      waiting = undefined;
+      resolve(message);
+    } else inbox.push(message);
+  };
+  worker.on('message', deliver);
+  // A crash outside the worker's own error handling (it failed to load, ran out of memory) is an error too.
+  worker.on('error', (error) => deliver({ type: 'error', error: { name: error.name, message: `a worker thread failed: ${error.message}`, ...(error.stack ? { stack: error.stack } : {}) } }));
+  worker.on('exit', (code) => {
+    if (!done) deliver({ type: 'error', error: { name: 'Error', message: `a worker thread stopped unexpectedly (exit code ${code})` } });
+  });
+  return {
+    next: (): Promise<FromWorker> => {
+      const message = inbox.shift();
+      return message ? Promise.resolve(message) : new Promise((resolve) => (waiting = resolve));
+    },
+    send: (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer),
+    terminate: async () => {
+      done = true;
+      await worker.terminate();
+    },
+  };
+}
