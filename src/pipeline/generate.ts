@@ -115,9 +115,10 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     const { records, byStage } = tallies.observers.stages;
     options.onProgress?.({ done: tallies.census.drawn, total: plan.end - plan.start, records, byStage });
   };
-  const absorb = (_block: Block, state: TalliesState) => {
+  const absorb = (block: Block, state: TalliesState) => {
     absorbTallies(tallies, state);
     progress();
+    if (block.index === 0) faultPoint('first-block-written');
   };
   try {
     files = await RunFiles.open(folder, plan, answers.backend !== 'template');

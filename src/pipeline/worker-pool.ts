@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config/load.js';
@@ -87,14 +88,22 @@ export async function produceInWorkers(options: {
   }
 }
 
+/**
+ * The worker's entry: dist/.../block-worker.js in the installed package. Under the tests (and `tsx`) this
+ * module is TypeScript: the worker then registers tsx in its own thread and imports the .ts entry (Node 20
+ * does not apply `--import` loaders of a worker's execArgv to its entry).
+ */
+function workerEntry(): [string | URL, { eval?: boolean }] {
+  if (!import.meta.url.endsWith('.ts')) return [new URL('./block-worker.js', import.meta.url), {}];
+  const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const entry = new URL('./block-worker.ts', import.meta.url).href;
+  return [`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, { eval: true }];
+}
+
 /** A worker thread and the messages it sent that were not read yet. */
 function startWorker(input: WorkerInput) {
-  // Under the tests (and `tsx`) this module is TypeScript: the worker then runs the .ts entry through tsx.
-  const source = import.meta.url.endsWith('.ts');
-  const worker = new Worker(new URL(source ? './block-worker.ts' : './block-worker.js', import.meta.url), {
-    workerData: input,
-    execArgv: source ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
-  });
+  const [entry, options] = workerEntry();
+  const worker = new Worker(entry, { ...options, workerData: input });
   const inbox: FromWorker[] = [];
   let waiting: ((message: FromWorker) => void) | undefined;
   let done = false;
