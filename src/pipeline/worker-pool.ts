@@ -60,19 +60,19 @@ export async function produceInWorkers(options: {
       maxAhead: MAX_AHEAD,
     }),
   );
-  let stop: (error: Error) => void = () => undefined;
-  const stopped = new Promise<never>((_, reject) => (stop = reject));
-  stopped.catch(() => undefined);
-  const onAbort = () => stop(interruption(signal!));
+  // A signal stops the wait for the next message at once (a wait on a long-lived promise per message
+  // would pile up reactions on it for the whole run).
+  const onAbort = () => workers.forEach((worker) => worker.stop(interruption(signal!)));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (signal?.aborted) throw interruption(signal);
     for (const block of blocks) {
       const worker = workers[block.index % count]!;
       for (;;) {
-        const message = await Promise.race([worker.next(), stopped]);
+        const message = await worker.next();
         if (message.type === 'chunk') {
-          await Promise.race([options.write(message), stopped]);
+          await options.write(message);
+          if (signal?.aborted) throw interruption(signal);
           worker.send({ type: 'buffer', buffer: message.buffer }, [message.buffer]);
           continue;
         }
@@ -105,11 +105,12 @@ function startWorker(input: WorkerInput) {
   const [entry, options] = workerEntry();
   const worker = new Worker(entry, { ...options, workerData: input });
   const inbox: FromWorker[] = [];
-  let waiting: ((message: FromWorker) => void) | undefined;
+  let waiting: { resolve: (message: FromWorker) => void; reject: (error: Error) => void } | undefined;
+  let stopped: Error | undefined;
   let done = false;
   const deliver = (message: FromWorker) => {
     if (waiting) {
-      const resolve = waiting;
+      const { resolve } = waiting;
       waiting = undefined;
       resolve(message);
     } else inbox.push(message);
@@ -122,8 +123,15 @@ function startWorker(input: WorkerInput) {
   });
   return {
     next: (): Promise<FromWorker> => {
+      if (stopped !== undefined) return Promise.reject(stopped);
       const message = inbox.shift();
-      return message ? Promise.resolve(message) : new Promise((resolve) => (waiting = resolve));
+      return message ? Promise.resolve(message) : new Promise((resolve, reject) => (waiting = { resolve, reject }));
+    },
+    /** Makes the pending and every later next() fail with `error`. */
+    stop: (error: Error) => {
+      stopped = error;
+      waiting?.reject(error);
+      waiting = undefined;
     },
     send: (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer),
     terminate: async () => {
