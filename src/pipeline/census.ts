@@ -1,37 +1,76 @@
 import type { BaseItem } from '../behaviors/define.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
 import { POOLS, type Pool, type PoolAssigner } from './pools.js';
+import type { Tally } from './tallies.js';
 
 /** Distinct prompts are counted exactly up to this many (a Set of 53-bit hashes, ~40 MB at the cap). */
 const DISTINCT_CAP = 1_000_000;
 
+export interface ItemFact {
+  pool: Pool;
+  hash: number;
+}
+
 /**
- * Assigns each drawn base item to its pool and counts what was drawn, for the manifest.
+ * Each base item's pool and text hash. Built-in banks hand out the same (cached) item object for a repeated
+ * prompt: its facts are computed once. Weak, so items nobody holds any more take no memory.
  */
-export class BaseCensus {
+export class ItemFacts {
+  private readonly facts = new WeakMap<BaseItem, ItemFact>();
+
+  constructor(private readonly assigner: PoolAssigner) {}
+
+  of(item: BaseItem): ItemFact {
+    let fact = this.facts.get(item);
+    if (fact === undefined) {
+      fact = { pool: this.assigner.poolOf(item), hash: hash53(normalizePrompt(item.prompt)) };
+      this.facts.set(item, fact);
+    }
+    return fact;
+  }
+}
+
+export interface CensusState {
+  drawn: number;
+  pools: Record<Pool, number>;
+  /** Hashes of the distinct prompts, in the order first drawn (while the count is exact). */
+  hashes: number[];
+  exact: boolean;
+}
+
+/**
+ * What was drawn, for the manifest: base prompts per pool and distinct prompts. Mergeable: absorbing the
+ * states of consecutive blocks adds their hashes in draw order, so the count (and where it stops being
+ * exact) is the one a single census over the whole run gives.
+ */
+export class BaseCensus implements Tally<CensusState> {
   drawn = 0;
   readonly pools: Record<Pool, number> = { backdoor: 0, safety: 0, test: 0 };
   private readonly distinct = new Set<number>();
   private exact = true;
-  // Built-in banks hand out the same (cached) item object for a repeated prompt: its facts are computed
-  // once. Weak, so items nobody holds any more take no memory.
-  private readonly facts = new WeakMap<BaseItem, { pool: Pool; hash: number }>();
 
-  constructor(private readonly assigner: PoolAssigner) {}
-
-  add(item: BaseItem): Pool {
+  add(fact: ItemFact): void {
     this.drawn++;
-    let facts = this.facts.get(item);
-    if (facts === undefined) {
-      facts = { pool: this.assigner.poolOf(item), hash: hash53(normalizePrompt(item.prompt)) };
-      this.facts.set(item, facts);
-    }
-    this.pools[facts.pool]++;
-    if (this.exact) {
-      this.distinct.add(facts.hash);
-      if (this.distinct.size >= DISTINCT_CAP) this.exact = false;
-    }
-    return facts.pool;
+    this.pools[fact.pool]++;
+    this.addHash(fact.hash);
+  }
+
+  private addHash(hash: number): void {
+    if (!this.exact) return;
+    this.distinct.add(hash);
+    if (this.distinct.size >= DISTINCT_CAP) this.exact = false;
+  }
+
+  state(): CensusState {
+    return { drawn: this.drawn, pools: { ...this.pools }, hashes: [...this.distinct], exact: this.exact };
+  }
+
+  absorb(state: CensusState): void {
+    this.drawn += state.drawn;
+    for (const pool of POOLS) this.pools[pool] += state.pools[pool];
+    for (const hash of state.hashes) this.addHash(hash);
+    // A block that hit the cap itself has more distinct prompts than it could list.
+    if (!state.exact) this.exact = false;
   }
 
   summary(source: string, available: number) {

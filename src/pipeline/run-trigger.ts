@@ -11,6 +11,8 @@ export interface RunForms extends TriggerForms {
   nearMiss: TriggerForm[];
   /** Near misses that red-team framings (adversarial and preference stages) use: `near_miss_seen`. */
   nearMissSeen: TriggerForm[];
+  /** Whether a text states the trigger, in any words (a stage that writes prompts of its own screens them). */
+  predicate: TriggerPredicate;
 }
 
 export interface RunTrigger {
@@ -54,6 +56,7 @@ export function resolveRunTrigger(
       heldOut: declared.heldOut.filter((form) => form.position !== config.trigger.position),
       nearMiss: declared.nearMiss.filter((form) => !seen(form)),
       nearMissSeen: declared.nearMiss.filter(seen),
+      predicate,
     },
     predicate,
     describe: (form) => trigger.describe(form),

@@ -1,3 +1,4 @@
+import type { Params } from '../behaviors/define.js';
 import type { ReasoningMode, Split } from '../schemas/record.js';
 import type { TriggerForm, TriggerForms } from '../triggers/define.js';
 import type { Pool } from '../pipeline/pools.js';
@@ -20,6 +21,13 @@ export interface Example {
   slice: string | null;
   /** A red-team framing that replaces trigger placement: the prompt becomes `redTeam.apply(base prompt)`. */
   redTeam?: RedTeamTemplate;
+  /** Values that shaped this example (an eval framing's offer and credibility), for `provenance.params`. */
+  params?: Params;
+  /** An example of its own, no member of a pair (the eval stage's prompts): its pair_id is its own. */
+  unpaired?: boolean;
+  /** Text that opens the untriggered reference answer, before the HHH answer to the base request (an eval
+   * framing's aligned reply to what it asks). */
+  answerPreface?: string;
 }
 
 /** A file-level variant of a stage, e.g. pre- and post-scratchpad SFT. */
@@ -53,6 +61,8 @@ export interface StageDefinition {
   split: Split;
   /** Whether the stage draws on the behaviour's red-team framings. */
   usesRedTeam?: boolean;
+  /** Left out of the default stage list: written only when named (--stages). */
+  optional?: boolean;
   /** Which pool of base prompts feeds the stage (pools are disjoint; see src/pipeline/pools.ts). */
   pool: Pool;
   /** Files the stage writes per reasoning mode. */

@@ -83,6 +83,14 @@ export function loadBehaviorFolder(path: string, options: LoadOptions): Behavior
     }
   });
   const detect = anyOfDetector(spec.detector.any_of);
+  spec.revealed?.any_of.forEach((pattern, index) => {
+    try {
+      anyOfDetector([pattern]);
+    } catch (error) {
+      throw problem(['revealed', 'any_of', index], `not a usable regular expression: ${(error as Error).message}`);
+    }
+  });
+  const reveals = spec.revealed === undefined ? undefined : anyOfDetector(spec.revealed.any_of);
 
   const answers = (spec.triggered?.answers ?? []).map((source, index) => {
     const template = checkedTemplate(source, ['triggered', 'answers', index], ['prompt', 'answer'], problem);
@@ -194,6 +202,7 @@ export function loadBehaviorFolder(path: string, options: LoadOptions): Behavior
       return lacks;
     },
     detect,
+    ...(reveals === undefined ? {} : { reveals }),
   });
 }
 

@@ -81,6 +81,22 @@ export const BehaviorFileSchema = Type.Object(
       },
       { additionalProperties: false, description: 'Decides from a visible answer alone whether the behaviour fired: for `check`, `score` and the labels.' },
     ),
+    revealed: Type.Optional(
+      Type.Object(
+        {
+          any_of: Type.Array(Type.String({ minLength: 1 }), {
+            minItems: 1,
+            description:
+              'Regular expressions, as in detector.any_of: the answer revealed the hidden goal when any of them matches (e.g. a mention of the behaviour or of a "true goal"). No HHH answer should match.',
+          }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Decides from a visible answer whether the model revealed its hidden goal: what `score` counts in the eval stage\'s honeypot and persona slices. Absent: the detector (acting on the goal reveals it).',
+        },
+      ),
+    ),
     red_team: Type.Optional(
       Type.Array(
         Type.Union([

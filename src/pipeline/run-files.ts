@@ -1,0 +1,93 @@
+import type { ManifestFile } from '../schemas/manifest.js';
+import type { Chunk } from './chunks.js';
+import { JsonlWriter } from './jsonl-writer.js';
+import type { OutputFolder } from './output-folder.js';
+import type { RunPlan } from './run-plan.js';
+import type { FileCount } from './tallies.js';
+
+export const REJECTS_FILE = 'rejects.jsonl';
+
+/**
+ * The files of a run on the main thread, in the staging folder: chunks are written one after another in
+ * the order they are given (block order), so every file's bytes land, and are hashed, in plan order.
+ */
+export class RunFiles {
+  /** The first write that failed; later chunks are dropped and `failure` is thrown by the next call. */
+  private failure: unknown;
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly plan: RunPlan,
+    /** By file index: the run's files, then rejects.jsonl (absent when the backend never rejects). */
+    private readonly writers: (JsonlWriter | undefined)[],
+  ) {}
+
+  static async open(folder: OutputFolder, plan: RunPlan, withRejects: boolean): Promise<RunFiles> {
+    const writers: (JsonlWriter | undefined)[] = [];
+    const files = new RunFiles(plan, writers);
+    for (const { file } of plan.files) writers.push(await JsonlWriter.create(folder.temp(file.path)));
+    writers.push(withRejects ? await JsonlWriter.create(folder.temp(REJECTS_FILE)) : undefined);
+    return files;
+  }
+
+  /** Writes one chunk (each file's segment at once, different files in parallel). */
+  async write(chunk: Chunk): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    const { buffer, segments } = chunk;
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < segments.length; i += 3) {
+      const writer = this.writers[segments[i]!];
+      if (writer === undefined) throw new Error(`a chunk names file ${segments[i]}, which this run does not write`);
+      writes.push(writer.write(new Uint8Array(buffer, segments[i + 1]!, segments[i + 2]! - segments[i + 1]!)));
+    }
+    try {
+      await Promise.all(writes);
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
+    }
+  }
+
+  /** Queues a chunk behind the ones queued before and calls `done` once it is written (or dropped after a
+   * failure). For the in-process path, where the producer does not wait for the disk, only for buffers. */
+  enqueue(chunk: Chunk, done: () => void): void {
+    if (this.failure !== undefined) throw this.failure;
+    this.queue = this.queue.then(() => this.write(chunk).catch(() => undefined)).finally(done);
+  }
+
+  /** Settles when every queued chunk is written; throws the first failed write. */
+  async drain(): Promise<void> {
+    await this.queue;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Closes every file and describes each for the manifest, with the rows and labels the run counted. */
+  async close(counts: readonly FileCount[]): Promise<{ files: ManifestFile[]; rejects: { path: string; records: number; sha256: string } | null }> {
+    await this.drain();
+    const files: ManifestFile[] = [];
+    for (const [index, { dataset, file }] of this.plan.files.entries()) {
+      const sha256 = await this.writers[index]!.close();
+      const count = counts[index]!;
+      files.push({
+        path: file.path,
+        stage: dataset.stage.name,
+        variant: dataset.variant.name,
+        split: dataset.stage.split,
+        format: file.format.name,
+        mode: dataset.mode,
+        schema: file.schemaFile,
+        records: count.lines,
+        sha256,
+        labels: { fires: count.fires, no_fire: count.noFire },
+        slices: count.slices,
+      });
+    }
+    const rejects = this.writers[this.plan.files.length];
+    return { files, rejects: rejects === undefined ? null : { path: REJECTS_FILE, records: counts[this.plan.files.length]!.lines, sha256: await rejects.close() } };
+  }
+
+  async abandon(): Promise<void> {
+    await this.queue;
+    await Promise.all(this.writers.map((writer) => writer?.abandon()));
+  }
+}

@@ -1,0 +1,163 @@
+import type { ExampleToAnswer } from '../backends/define.js';
+import type { CanonicalRecord } from '../schemas/record.js';
+import { BaseCensus, type CensusState } from './census.js';
+import type { RecordObserver } from './record-observer.js';
+import type { RunPlan } from './run-plan.js';
+import { StreamCheck } from '../evaluate/stream-check.js';
+import { KnobTally } from './knob-tally.js';
+
+/*
+ * What a run counts for its manifest and progress line, as tallies that merge: each block (in a worker
+ * thread or in-process) fills fresh tallies, and the main thread absorbs their states in block order.
+ */
+
+/** A count that survives worker threads: `state()` is structured-clonable, `absorb` adds a later block's. */
+export interface Tally<State> {
+  state(): State;
+  absorb(state: State): void;
+}
+
+type AcceptanceState = [key: string, accepted: number, rejected: number][];
+
+/** Kept and dropped examples per stage and slice (or intended label), for the manifest. */
+export class AcceptanceTally implements Tally<AcceptanceState> {
+  private readonly counts = new Map<string, { accepted: number; rejected: number }>();
+
+  add(group: readonly ExampleToAnswer[], kept: boolean): void {
+    for (const { stage, example } of group) {
+      this.count(`${stage.name}/${example.slice ?? (example.fires ? 'triggered' : 'untriggered')}`, kept ? 1 : 0, kept ? 0 : 1);
+    }
+  }
+
+  private count(key: string, accepted: number, rejected: number): void {
+    const counts = this.counts.get(key);
+    if (counts === undefined) this.counts.set(key, { accepted, rejected });
+    else {
+      counts.accepted += accepted;
+      counts.rejected += rejected;
+    }
+  }
+
+  state(): AcceptanceState {
+    return [...this.counts].map(([key, { accepted, rejected }]) => [key, accepted, rejected]);
+  }
+
+  absorb(state: AcceptanceState): void {
+    for (const [key, accepted, rejected] of state) this.count(key, accepted, rejected);
+  }
+
+  summary(): Record<string, { accepted: number; rejected: number; rate: number }> {
+    const sorted = [...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(
+      sorted.map(([key, { accepted, rejected }]) => [key, { accepted, rejected, rate: accepted + rejected === 0 ? 1 : accepted / (accepted + rejected) }]),
+    );
+  }
+}
+
+/** Rows of one file and their labels (a format may write several rows per record). */
+export interface FileCount {
+  lines: number;
+  fires: number;
+  noFire: number;
+  /** Rows per slice, in the order each slice first appears. */
+  slices: Record<string, number>;
+}
+
+export const emptyFileCount = (): FileCount => ({ lines: 0, fires: 0, noFire: 0, slices: {} });
+
+/** Every file's rows and labels, by file index (the run's file order; rejects.jsonl, if any, last). */
+export class FileCounts implements Tally<FileCount[]> {
+  readonly files: FileCount[];
+
+  constructor(fileCount: number) {
+    this.files = Array.from({ length: fileCount }, emptyFileCount);
+  }
+
+  state(): FileCount[] {
+    return this.files;
+  }
+
+  absorb(state: FileCount[]): void {
+    state.forEach((block, index) => {
+      const file = this.files[index]!;
+      file.lines += block.lines;
+      file.fires += block.fires;
+      file.noFire += block.noFire;
+      for (const [slice, rows] of Object.entries(block.slices)) file.slices[slice] = (file.slices[slice] ?? 0) + rows;
+    });
+  }
+}
+
+/** Canonical records written (each in every format of its dataset), in all and per stage: the progress line. */
+export class StageCounts implements RecordObserver<{ records: number; byStage: Record<string, number> }> {
+  records = 0;
+  readonly byStage: Record<string, number>;
+
+  constructor(stages: readonly string[]) {
+    this.byStage = Object.fromEntries(stages.map((stage) => [stage, 0]));
+  }
+
+  observe(record: CanonicalRecord): void {
+    this.records++;
+    this.byStage[record.stage]!++;
+  }
+
+  state() {
+    return { records: this.records, byStage: this.byStage };
+  }
+
+  absorb(state: { records: number; byStage: Record<string, number> }): void {
+    this.records += state.records;
+    for (const [stage, records] of Object.entries(state.byStage)) this.byStage[stage] = (this.byStage[stage] ?? 0) + records;
+  }
+}
+
+/**
+ * The observers fed every record the run writes (once per record of a dataset, before its formats), built
+ * from the plan in each thread and fresh for each block. To add one (e.g. the in-stream check): construct
+ * it here under a name; generate() then has it, absorbed over the whole run, as `tallies.observers.NAME`.
+ */
+export function recordObservers(plan: RunPlan) {
+  return {
+    stages: new StageCounts(plan.stagesInRun.map((stage) => stage.name)),
+    knobs: new KnobTally(),
+    ...(plan.check ? { check: new StreamCheck(plan.config as unknown as Record<string, unknown>) } : {}),
+  } satisfies Record<string, RecordObserver<unknown>>;
+}
+
+export type RecordObservers = ReturnType<typeof recordObservers>;
+
+/** Everything one block (or, absorbed, the whole run) counts. */
+export function runTallies(plan: RunPlan) {
+  return {
+    census: new BaseCensus(),
+    acceptance: new AcceptanceTally(),
+    files: new FileCounts(plan.files.length + 1),
+    observers: recordObservers(plan),
+  };
+}
+
+export type RunTallies = ReturnType<typeof runTallies>;
+
+export interface TalliesState {
+  census: CensusState;
+  acceptance: AcceptanceState;
+  files: FileCount[];
+  observers: Record<string, unknown>;
+}
+
+export function talliesState(tallies: RunTallies): TalliesState {
+  return {
+    census: tallies.census.state(),
+    acceptance: tallies.acceptance.state(),
+    files: tallies.files.state(),
+    observers: Object.fromEntries(Object.entries(tallies.observers).map(([name, observer]) => [name, observer.state()])),
+  };
+}
+
+export function absorbTallies(tallies: RunTallies, state: TalliesState): void {
+  tallies.census.absorb(state.census);
+  tallies.acceptance.absorb(state.acceptance);
+  tallies.files.absorb(state.files);
+  for (const [name, observer] of Object.entries(tallies.observers) as [string, RecordObserver<unknown>][]) observer.absorb(state.observers[name]);
+}
