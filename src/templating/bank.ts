@@ -46,7 +46,7 @@ export const BankFileSchema = Type.Object(
 );
 export type BankFile = Static<typeof BankFileSchema>;
 
-const WordListSchema = Type.Array(SlotEntry, { minItems: 1 });
+export const WordListSchema = Type.Array(SlotEntry, { minItems: 1 });
 
 type SlotValue = Static<typeof SlotEntry>;
 

