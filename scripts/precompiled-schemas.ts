@@ -12,6 +12,7 @@ import { formats } from '../src/formats/index.js';
 import { ManifestSchema } from '../src/schemas/manifest.js';
 import { BankFileSchema, WordListSchema } from '../src/templating/bank.js';
 import { ComposedTextFileSchema } from '../src/templating/composer.js';
+import { HoneypotFileSchema, PersonaFileSchema } from '../src/templating/eval-framings.js';
 import { RedTeamFileSchema } from '../src/templating/red-team.js';
 import { triggers } from '../src/triggers/index.js';
 import type { ValidatorKind } from '../src/util/ajv.js';
@@ -34,6 +35,8 @@ export function precompiledSchemas(): PrecompiledSchema[] {
   list.push({ kind: 'input', name: 'composed text file', schema: ComposedTextFileSchema });
   list.push({ kind: 'input', name: 'red-team template file', schema: RedTeamFileSchema });
   list.push({ kind: 'input', name: 'behaviour file', schema: BehaviorFileSchema });
+  list.push({ kind: 'input', name: 'honeypot template file', schema: HoneypotFileSchema });
+  list.push({ kind: 'input', name: 'persona template file', schema: PersonaFileSchema });
   list.push({ kind: 'input', name: 'code task file', schema: TaskFileSchema });
   list.push({ kind: 'input', name: 'code task frame', schema: FrameSchema });
   list.push({ kind: 'input', name: 'code word bank', schema: CodeWordListSchema });
