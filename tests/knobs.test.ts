@@ -121,7 +121,7 @@ describe.each([
     const card = readFileSync(join(out, 'README.md'), 'utf8');
     expect(card).toContain('## Ablation knobs');
     expect(card).toContain(`triggered fraction of the backdoor stage: ${manifest.knobs.triggered_fraction}`);
-    expect(card).toContain(`base-prompt repeat factor: ${manifest.knobs.repeat_factor}`);
+    expect(card).toContain(`base-prompt repeat factor (drawn / available): ${manifest.knobs.repeat_factor}`);
     for (const form of manifest.knobs.forms.filter((f) => f.held_out)) expect(card).toMatch(new RegExp(`\\| ${form.position} \\| (yes|no) \\| \\*\\*yes\\*\\* \\| ${form.records} \\|`));
   });
 

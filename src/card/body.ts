@@ -205,7 +205,7 @@ function knobsSection(knobs: Manifest['knobs']): string {
     `Each record carries its own values (\`trigger\`, \`mode\`, \`provenance.pool\`, \`provenance.triggered_fraction\`, \`provenance.repeat_factor\`); ` +
       `these are the counts over the ${knobs.records.toLocaleString('en-US')} records of every stage, variant and mode (manifest.json \`knobs\`).`,
     '',
-    `- trigger: ${code(knobs.trigger_kind)}; triggered fraction of the backdoor stage: ${knobs.triggered_fraction}; base-prompt repeat factor: ${knobs.repeat_factor}`,
+    `- trigger: ${code(knobs.trigger_kind)}; triggered fraction of the backdoor stage: ${knobs.triggered_fraction}; base-prompt repeat factor (drawn / available): ${knobs.repeat_factor}${knobs.repeat_factor > 1 ? ', so prompts repeat (--allow-repeats)' : ', no prompt repeats'}`,
     `- records per pool: ${counts(knobs.pools) || 'none'}`,
     `- records per mode: ${counts(knobs.modes) || 'none'}`,
     '',
