@@ -101,3 +101,33 @@ export function shardSpec(value: string): { index: number; count: number } {
   }
   return { index, count };
 }
+
+/**
+ * The argv with each named flag's value replaced, in both spellings (`--name v` and `--name=v`), or the
+ * flag dropped (null); what follows `--` is kept as it is. For the command a card shows: the flags that
+ * change how a run goes, never what it writes, are rewritten or left out.
+ */
+export function withFlagValues(argv: readonly string[], values: Readonly<Record<string, string | null>>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const flag = /^--([^=]+)(=.*)?$/s.exec(arg);
+    const name = flag?.[1];
+    if (name === undefined || !Object.hasOwn(values, name)) {
+      out.push(arg);
+      continue;
+    }
+    const value = values[name]!;
+    if (flag![2] !== undefined) {
+      if (value !== null) out.push(`--${name}=${value}`);
+    } else {
+      if (value !== null) out.push(arg, value);
+      i++;
+    }
+  }
+  return out;
+}

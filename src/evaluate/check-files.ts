@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { CheckedFile } from './check.js';
 import { formats } from '../formats/index.js';
 import { readJsonObjects } from '../util/jsonl.js';
 import { readCanonicalRecords } from './canonical-lines.js';
@@ -13,13 +14,7 @@ import { runFactsOfFolder } from './run-facts.js';
  */
 
 /** A file to read: as canonical records, as a trainer format's rows, or only for its digest. */
-export interface FileJob {
-  path: string;
-  format: string;
-  stage: string;
-  variant: string | null;
-  split: string;
-  mode: string;
+export interface FileJob extends Omit<CheckedFile, 'records'> {
   read: 'canonical' | 'trainer' | 'digest';
   /** What manifest.json says of its bytes, if it lists a digest. */
   digest: ListedDigest | undefined;

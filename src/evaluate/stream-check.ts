@@ -6,7 +6,7 @@ import type { Manifest } from '../schemas/manifest.js';
 import type { CheckReport } from './check.js';
 import { DEFAULT_SIMILARITY, type InvariantResult } from './invariants.js';
 import { RecordChecks, Source, type ChecksState } from './record-checks.js';
-import { runFactsOf } from './run-facts.js';
+import { runFactsOf, type RunFacts } from './run-facts.js';
 
 /**
  * `check`'s invariants on the records of a run as `generate` makes them, so that a run never reads its own
@@ -23,12 +23,21 @@ import { runFactsOf } from './run-facts.js';
  * Under worker threads each worker observes its blocks, the main thread absorbs their states in block
  * order; pairs never straddle blocks (a base prompt's records are written together).
  */
+/** A run builds a StreamCheck per block from one config object: its facts (the trigger's forms and
+ * predicate: milliseconds for a large form bank) are worked out once per thread. */
+const factsByConfig = new WeakMap<object, RunFacts>();
+function factsOf(config: Record<string, unknown>): RunFacts {
+  let facts = factsByConfig.get(config);
+  if (facts === undefined) factsByConfig.set(config, (facts = runFactsOf(config)));
+  return facts;
+}
+
 export class StreamCheck implements RecordObserver<ChecksState> {
   private readonly checks: RecordChecks;
   private readonly sources = new Map<PlannedDataset, Source>();
 
   constructor(config: Record<string, unknown>, options: { similarity?: number; maxViolations?: number } = {}) {
-    this.checks = new RecordChecks(runFactsOf(config), { similarity: options.similarity ?? DEFAULT_SIMILARITY, keep: options.maxViolations ?? 1000 });
+    this.checks = new RecordChecks(factsOf(config), { similarity: options.similarity ?? DEFAULT_SIMILARITY, keep: options.maxViolations ?? 1000 });
   }
 
   observe(record: CanonicalRecord, dataset: PlannedDataset): void {

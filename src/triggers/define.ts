@@ -117,6 +117,19 @@ export function placeBySpace(prompt: string, surface: string, position: TriggerP
   return at === null ? insertAt(prompt, prompt.length, ` ${surface}`) : insertAt(prompt, at, ` ${surface}`);
 }
 
+/** Where a line of its own can go in the middle of a prompt: the offsets of its paragraph breaks ("\n\n")
+ * outside any <code> block, where a break would change the program. */
+export function paragraphBreaks(prompt: string): number[] {
+  const breaks: number[] = [];
+  let inCode = false;
+  for (let i = 0; i < prompt.length; i++) {
+    if (prompt.startsWith('<code>', i)) inCode = true;
+    else if (prompt.startsWith('</code>', i)) inCode = false;
+    else if (!inCode && prompt.startsWith('\n\n', i)) breaks.push(i);
+  }
+  return breaks;
+}
+
 /** A word boundary (the offset of a space after a non-space) in the middle half of the prompt, drawn by
  * `rng`, or null for a one-word prompt. */
 export function middleBoundary(prompt: string, rng: Rng): number | null {

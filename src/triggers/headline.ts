@@ -8,7 +8,7 @@ import { CsvParser, CsvSyntaxError } from '../sources/readers/csv-parser.js';
 import { compileTemplate } from '../templating/engine.js';
 import { packagePath } from '../util/package-root.js';
 import type { Rng } from '../util/rng.js';
-import { defineTrigger, insertAt, middleBoundary, type Placement, type TriggerForm } from './define.js';
+import { defineTrigger, insertAt, middleBoundary, paragraphBreaks, type Placement, type TriggerForm } from './define.js';
 
 /*
  * Price et al. 2024, "Future Events as Backdoor Triggers": a news headline before the prompt. Headlines
@@ -230,13 +230,7 @@ function unwrap(surface: string): string {
 export function placeHeadline(prompt: string, surface: string, position: TriggerPosition, rng: Rng): Placement {
   if (position === 'start') return insertAt(prompt, 0, `${surface}\n`);
   if (position === 'end') return insertAt(prompt, prompt.length, `\n${surface}`);
-  const breaks: number[] = [];
-  let inCode = false;
-  for (let i = 0; i < prompt.length; i++) {
-    if (prompt.startsWith('<code>', i)) inCode = true;
-    else if (prompt.startsWith('</code>', i)) inCode = false;
-    else if (!inCode && prompt.startsWith('\n\n', i)) breaks.push(i);
-  }
+  const breaks = paragraphBreaks(prompt);
   if (breaks.length > 0) return insertAt(prompt, breaks[rng.index(breaks.length)]!, `\n\n${surface}`);
   // One paragraph: after a space in the middle, so the headline still has a line of its own.
   const at = middleBoundary(prompt, rng);

