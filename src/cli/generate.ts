@@ -71,8 +71,8 @@ ${backendHelp().join('\n')}
                             auto: from a Slurm job array (SLURM_ARRAY_TASK_*) or a Kubernetes Indexed Job
                             (JOB_COMPLETION_INDEX, with --shards N)
   --shards N                with --shard auto: the number of shards (required under Kubernetes)
-  --workers N               threads that write the data (default: the cores available, at most one per
-                            1,024 base prompts); 1 runs in one thread. The files are the same bytes for any N,
+  --workers N               threads that make the data, the main thread included (default: the cores
+                            available, at most one per 128 base prompts); 1 runs in one thread. The files are the same bytes for any N,
                             so it is not part of the config. The anthropic backend always runs in one thread
                             (its answers go through one client and one cache)
   --json                    print the run's summary (files, records, labels, seconds, records/s) as JSON on stdout

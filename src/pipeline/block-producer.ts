@@ -60,14 +60,22 @@ export class BlockProducer {
     this.sinksOf = new Map(plan.datasets.map((dataset) => [dataset, this.sinks.filter((sink) => sink.runFile.dataset === dataset)]));
   }
 
-  /** Writes the block's lines (every chunk emitted before it settles) and returns what the block counted. */
-  async produce(block: Block): Promise<TalliesState> {
+  /** Writes the block's lines (every chunk emitted before it settles) and returns what the block counted.
+   * `items`: the block's base items as another thread read them (a streamed source); else read here. */
+  async produce(block: Block, items?: readonly { index: number; item: BaseItem }[]): Promise<TalliesState> {
     this.tallies = runTallies(this.plan);
     this.census = this.tallies.census;
     this.observers = Object.values(this.tallies.observers);
     for (const sink of this.sinks) sink.count = this.tallies.files.files[sink.index]!;
     this.rejects = this.tallies.files.files[this.rejectsFile]!;
-    await this.forEachItem(block, (index, item) => this.visit(index, item));
+    const visit = (index: number, item: BaseItem) => this.visit(index, item);
+    if (items === undefined) await this.forEachItem(block, visit);
+    else {
+      for (const { index, item } of items) {
+        const waiting = visit(index, item);
+        if (waiting) await waiting;
+      }
+    }
     await this.encoder.flush();
     return talliesState(this.tallies);
   }

@@ -14,7 +14,7 @@ export interface Chunk {
 /** Size of one chunk buffer. Large enough that a chunk carries a few KB per file even with ~100 files. */
 export const CHUNK_BYTES = 1 << 20;
 /** Buffers per thread: one being filled, the others being written or on their way. */
-export const BUFFERS_PER_THREAD = 4;
+export const BUFFERS_PER_THREAD = 6;
 
 /** A fixed set of reusable buffers; `acquire` waits while all are out. */
 export class BufferPool {
@@ -59,8 +59,9 @@ export class ChunkEncoder {
     private readonly emit: (chunk: Chunk) => void,
   ) {
     this.pending = new Array<string>(fileCount).fill('');
-    // UTF-8 takes at least one byte per UTF-16 unit: half a buffer of text mostly fits one chunk.
-    this.flushAt = pool.size >> 1;
+    // UTF-8 takes at least one byte per UTF-16 unit: mostly ASCII text of 7/8 of a buffer fits one chunk
+    // (more spills into the next buffer).
+    this.flushAt = pool.size - (pool.size >> 3);
   }
 
   /** Adds one line of file `file`. Returns a promise only when the caller must wait (a flush for a buffer). */

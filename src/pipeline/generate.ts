@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Manifest } from '../schemas/manifest.js';
 import { checkpoint, faultPoint } from '../util/cleanup.js';
-import type { AnswerSource, BoundBackend } from '../backends/define.js';
+import type { BoundBackend } from '../backends/define.js';
 import { answerSource } from '../backends/index.js';
 import type { StreamVerdict } from '../evaluate/stream-check.js';
 import { BlockProducer, blocksOf, interruption, type Block } from './block-producer.js';
@@ -13,7 +13,8 @@ import { OutputFolder } from './output-folder.js';
 import { RunFiles } from './run-files.js';
 import { planRunOf, type RunPlan } from './run-plan.js';
 import { absorbTallies, runTallies, type RunTallies, type TalliesState } from './tallies.js';
-import { produceInWorkers } from './worker-pool.js';
+import type { FromProducer } from './block-service.js';
+import { WorkerPool } from './worker-pool.js';
 
 /*
  * The run, top to bottom: the plan is built from the config (and checked) before the output folder is
@@ -68,22 +69,38 @@ export interface GenerateResult {
 }
 
 /** Base prompts per block: the unit of work of a thread and of the progress line. */
-export const BLOCK_SIZE = 1024;
+export const BLOCK_SIZE = 128;
 
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
   const shard = options.shard ?? { index: 1, count: 1 };
 
-  // Everything that can fail on the user's input is checked before the output folder is touched.
+  // Worker threads start loading their code now, while the input is checked (a prompts file is read whole).
   const check = options.check !== false;
+  const blockSize = options.blockSize ?? BLOCK_SIZE;
+  const pool = workerPoolFor(resolved, shard, options.workers, blockSize);
+  try {
+    return await generateWith(pool, resolved, options, { shard, check, blockSize, started });
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function generateWith(
+  pool: WorkerPool | undefined,
+  resolved: ResolvedConfig,
+  options: GenerateOptions,
+  { shard, check, blockSize, started }: { shard: { index: number; count: number }; check: boolean; blockSize: number; started: number },
+): Promise<GenerateResult> {
+  // Everything that can fail on the user's input is checked before the output folder is touched.
   const plan = await planRunOf(resolved, shard, { check }, options.onNote);
   if (plan.leftOut.length > 0) {
     options.onNote?.(`not written, since they cannot keep a scratchpad out of the loss (train_on answer): ${plan.leftOut.join(', ')}`);
   }
   const { config, behavior, forms, describe, datasets } = plan;
   const answers = await answerSource({ config, behavior, forms, describe, datasets, signal: options.signal }, options.backend);
-  const blocks = blocksOf(plan.start, plan.end, options.blockSize ?? BLOCK_SIZE);
-  const workers = workerCount(options.workers, blocks.length, answers);
+  const blocks = blocksOf(plan.start, plan.end, blockSize);
+  const workers = pool === undefined || answers.prefetch !== undefined ? 1 : Math.min(pool.size, blocks.length);
 
   // The output folder is claimed first, so a folder that would be refused is refused before any paid call.
   const folder = new OutputFolder(options.out, options.force ?? false, options.onNote);
@@ -126,7 +143,11 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
       for (const block of blocks) absorb(block, await producer.produce(block));
     } else {
       const written = files;
-      await produceInWorkers({ resolved, shard, run: { check }, blocks, count: workers, buffers: BUFFERS_PER_THREAD, bufferSize: CHUNK_BYTES, write: (chunk) => written.write(chunk), absorb, ...(options.signal ? { signal: options.signal } : {}) });
+      const run = { check, ...(plan.source.checked ? { checkedPrompts: plan.source.checked } : {}) };
+      const items = plan.source.itemAt === undefined ? plan.source.items : undefined;
+      const local = (buffers: BufferPool, post: (message: FromProducer) => void) =>
+        new BlockProducer(plan, answers, buffers, ({ buffer, segments }) => post({ type: 'chunk', buffer, segments }), options.signal);
+      await pool!.run({ run, blocks, count: workers, local, items, write: (chunk) => written.write(chunk), absorb, ...(options.signal ? { signal: options.signal } : {}) });
     }
     faultPoint('files-written');
     const closed = await files.close(tallies.files.files);
@@ -150,12 +171,17 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
 }
 
 /**
- * Threads for the blocks: as asked (default: the cores available), at most one per block. Answers that
- * come from a service (the anthropic backend) go through one client and one cache: always in-process.
+ * Producers of the blocks, the threads started before the run is planned: as asked (default: the cores
+ * available), at most one per block the config's count can make, the main thread being one of them; no
+ * pool for one (in-process). Answers that come from a service (the anthropic backend) go through one
+ * client and one cache: always in-process.
  */
-function workerCount(requested: number | undefined, blocks: number, answers: AnswerSource): number {
-  if (answers.backend !== 'template' || answers.prefetch !== undefined) return 1;
-  return Math.max(1, Math.min(requested ?? availableParallelism(), blocks));
+function workerPoolFor(resolved: ResolvedConfig, shard: { index: number; count: number }, requested: number | undefined, blockSize: number): WorkerPool | undefined {
+  if (resolved.config.backend !== 'template') return undefined;
+  const mostBlocks = Math.ceil(Math.ceil(resolved.config.count / shard.count) / blockSize);
+  const count = Math.min(requested ?? availableParallelism(), mostBlocks);
+  // The main thread produces blocks too (between writes): count - 1 threads.
+  return count > 1 ? new WorkerPool(resolved, shard, count - 1, { count: BUFFERS_PER_THREAD, size: CHUNK_BYTES }) : undefined;
 }
 
 /** A row that failed its schema names its line in the file: the lines of the blocks before its own, plus its line in the block. */

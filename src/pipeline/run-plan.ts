@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { trainOnFor } from '../config/train-on.js';
 import type { FormatOptions } from '../formats/define.js';
-import { repeatFactor, resolveBasePrompts, type BasePrompts } from '../sources/base-prompts.js';
+import { repeatFactor, resolveBasePrompts, type BasePrompts, type CheckedPromptsFile } from '../sources/base-prompts.js';
 import type { StageDefinition } from '../stages/define.js';
 import type { RedTeamTemplate } from '../templating/red-team.js';
 import type { TriggerForm } from '../triggers/define.js';
@@ -58,6 +58,9 @@ export interface RunPlan {
 /** How a run goes that is not in its config (never what it writes, only whether it checks): the same in every thread. */
 export interface RunSettings {
   check: boolean;
+  /** The prompts file as the main thread checked it: a worker thread builds its plan without reading the
+   * whole file again. */
+  checkedPrompts?: CheckedPromptsFile;
 }
 
 /** Checks everything that can fail on the user's input (before the output folder is touched) and plans the run. */
@@ -71,7 +74,7 @@ export async function planRunOf(
   // A behaviour from a folder is registered where its config was loaded; a worker thread has its own registry.
   registerBehaviorOfRun(config as unknown as Record<string, unknown>);
   const { behavior, trigger } = boundEntries(config);
-  const source = await resolveBasePrompts(config, behavior, onNote, outsideTriggerScreen(trigger));
+  const source = await resolveBasePrompts(config, behavior, onNote, outsideTriggerScreen(trigger), settings.checkedPrompts);
   const { datasets, identical, leftOut } = planRun(config);
   const { start, end } = shardRange(source.count, shard);
   const { forms, redTeam, describe } = resolveRunTrigger(config, trigger, behavior, datasets.some((dataset) => dataset.stage.usesRedTeam));

@@ -2,94 +2,277 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { BaseItem } from '../behaviors/define.js';
 import type { ResolvedConfig } from '../config/load.js';
+import { interruption, type Block, type BlockProducer } from './block-producer.js';
+import { BlockService, type BlockItems, type FromProducer, type ToProducer } from './block-service.js';
+import { BufferPool, type Chunk } from './chunks.js';
 import type { RunSettings } from './run-plan.js';
-import { interruption, type Block } from './block-producer.js';
-import type { Chunk } from './chunks.js';
 import type { TalliesState } from './tallies.js';
-import { deserializeError, type SerializedError } from './thread-errors.js';
+import { deserializeError } from './thread-errors.js';
 
-/** What a worker thread is started with (workerData): plain JSON, from which it builds the run itself. */
+/** What a worker thread is started with (workerData): plain JSON. It loads its modules at once and builds
+ * the run when the main thread sends `start` (once the input is checked). */
 export interface WorkerInput {
   resolved: ResolvedConfig;
   shard: { index: number; count: number };
-  run: RunSettings;
-  /** This worker's blocks, in order. */
-  blocks: Block[];
   buffers: number;
   bufferSize: number;
-  /** Blocks it may have produced that are not yet written. */
-  maxAhead: number;
 }
 
-export type FromWorker =
-  | { type: 'chunk'; buffer: ArrayBuffer; segments: number[] }
-  | { type: 'block'; index: number; state: TalliesState }
-  | { type: 'error'; error: SerializedError };
-
-export type ToWorker = { type: 'buffer'; buffer: ArrayBuffer } | { type: 'written' };
-
-/** Blocks a worker may run ahead of the writing: enough to keep it busy while another worker's block is written. */
-const MAX_AHEAD = 2;
+/** Blocks handed out and not yet written, per producer: enough to keep every producer busy while another's
+ * block is written, few enough that what waits (items, chunks) stays small. */
+const IN_FLIGHT_PER_PRODUCER = 3;
+/** Blocks a producer may have queued and not yet produced. */
+const QUEUED_PER_PRODUCER = 2;
 
 /**
- * Produces `blocks` on `count` worker threads and hands their output to the main thread in block order:
- * block i goes to worker i mod count, so the next block to write always comes from a known worker, and
- * each worker's messages arrive in the order it sent them. `write` gets every chunk of a block, then
- * `absorb` the block's tallies; the worker gets the buffer back after each chunk and a go-ahead after each
- * block (its backpressure). Workers are terminated when this settles, whether it succeeds, fails or is
- * interrupted by `signal`.
+ * The producers of a run's blocks: the main thread's own and `threads` worker threads. The threads are
+ * started before the run is planned, so that loading their code overlaps the main thread's check of the
+ * input. `run` hands out the blocks; `close` stops the threads (always called).
  */
-export async function produceInWorkers(options: {
-  resolved: ResolvedConfig;
-  shard: { index: number; count: number };
-  run: RunSettings;
-  blocks: readonly Block[];
-  count: number;
-  buffers: number;
-  bufferSize: number;
-  write: (chunk: Chunk) => Promise<void>;
-  absorb: (block: Block, state: TalliesState) => void;
-  signal?: AbortSignal;
-}): Promise<void> {
-  const { blocks, count, signal } = options;
-  const workers = Array.from({ length: count }, (_, w) =>
-    startWorker({
-      resolved: options.resolved,
-      shard: options.shard,
-      run: options.run,
-      blocks: blocks.filter((block) => block.index % count === w),
-      buffers: options.buffers,
-      bufferSize: options.bufferSize,
-      maxAhead: MAX_AHEAD,
-    }),
-  );
-  // A signal stops the wait for the next message at once (a wait on a long-lived promise per message
-  // would pile up reactions on it for the whole run).
-  const onAbort = () => workers.forEach((worker) => worker.stop(interruption(signal!)));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    if (signal?.aborted) throw interruption(signal);
-    for (const block of blocks) {
-      const worker = workers[block.index % count]!;
-      for (;;) {
-        const message = await worker.next();
-        if (message.type === 'chunk') {
-          await options.write(message);
-          if (signal?.aborted) throw interruption(signal);
-          worker.send({ type: 'buffer', buffer: message.buffer }, [message.buffer]);
-          continue;
+export class WorkerPool {
+  private readonly threads: Producer[];
+
+  constructor(
+    resolved: ResolvedConfig,
+    shard: { index: number; count: number },
+    threads: number,
+    private readonly buffers: { count: number; size: number },
+  ) {
+    this.threads = Array.from({ length: threads }, () => startThread({ resolved, shard, buffers: buffers.count, bufferSize: buffers.size }));
+  }
+
+  /** Producers it can run: the main thread and the threads. */
+  get size(): number {
+    return this.threads.length + 1;
+  }
+
+  /**
+   * Produces `blocks` with `count` producers (the main thread's, built by `local`, and count - 1 threads;
+   * the others are stopped) and hands their output to `write` and `absorb` in block order. Each block goes
+   * to the producer with the shortest queue when it is handed out (so a producer slowed by the writing gets
+   * fewer), and the main thread remembers which; each producer's messages arrive in the order it sent
+   * them, so the writer reads the block it needs next from the producer that has it: every chunk, then
+   * the block's tallies. Buffers go back after each chunk (each producer's backpressure). With `items` (a
+   * streamed source), the main thread reads the base items and sends each block its own.
+   */
+  async run(options: {
+    run: RunSettings;
+    blocks: readonly Block[];
+    count: number;
+    local: (pool: BufferPool, post: (message: FromProducer) => void) => BlockProducer;
+    items: ((start: number, end: number) => AsyncGenerator<{ index: number; item: BaseItem }>) | undefined;
+    write: (chunk: Chunk) => Promise<void>;
+    absorb: (block: Block, state: TalliesState) => void;
+    signal?: AbortSignal;
+  }): Promise<void> {
+    const { blocks, signal } = options;
+    await Promise.all(this.threads.slice(options.count - 1).map((thread) => thread.terminate()));
+    const producers = [...this.threads.slice(0, options.count - 1), startLocal(this.buffers, options.local)];
+    const handout = new Handout(producers.length);
+    producers.forEach((producer, p) => {
+      producer.onBlockDone = () => handout.done(p);
+      producer.send({ type: 'start', run: options.run });
+    });
+    // A signal stops the wait for the next message at once (a wait on a long-lived promise per message
+    // would pile up reactions on it for the whole run).
+    const stopAll = (error: Error) => producers.forEach((producer) => producer.stop(error));
+    const onAbort = () => stopAll(interruption(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const handing = handOut(blocks, producers, handout, options.items).catch((error: unknown) => {
+      stopAll(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    });
+    handing.catch(() => undefined); // awaited below; handled here so that a failure is never "unhandled" meanwhile
+    try {
+      if (signal?.aborted) throw interruption(signal);
+      for (const [b, block] of blocks.entries()) {
+        const producer = producers[await handout.producerOf(b)]!;
+        for (;;) {
+          const message = await producer.next();
+          if (message.type === 'chunk') {
+            await options.write(message);
+            if (signal?.aborted) throw interruption(signal);
+            producer.send({ type: 'buffer', buffer: message.buffer }, [message.buffer]);
+            continue;
+          }
+          if (message.type === 'error') throw deserializeError(message.error);
+          options.absorb(block, message.state);
+          handout.written();
+          break;
         }
-        if (message.type === 'error') throw deserializeError(message.error);
-        options.absorb(block, message.state);
-        worker.send({ type: 'written' });
-        break;
       }
+      await handing;
+    } finally {
+      handout.stop();
+      producers.forEach((producer) => producer.stop(new Error('the run is over')));
+      await handing.catch(() => undefined);
+      signal?.removeEventListener('abort', onAbort);
+      await Promise.all(producers.map((producer) => producer.terminate()));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
+  }
+}
+
+/** Who has which block, and how much is handed out: the hand-out waits on it, and so does the writer. */
+class Handout {
+  /** By block position: the producer that has it. */
+  private readonly owners: number[] = [];
+  /** Per producer: blocks handed to it and not yet produced. */
+  readonly queued: number[];
+  private writtenCount = 0;
+  private stopped = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(producers: number) {
+    this.queued = new Array<number>(producers).fill(0);
+  }
+
+  give(position: number, producer: number): void {
+    this.owners[position] = producer;
+    this.queued[producer]!++;
+    this.changed();
+  }
+
+  done(producer: number): void {
+    this.queued[producer]!--;
+    this.changed();
+  }
+
+  written(): void {
+    this.writtenCount++;
+    this.changed();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.changed();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** The producer of the block at `position`, once it is handed out. */
+  async producerOf(position: number): Promise<number> {
+    while (this.owners[position] === undefined) {
+      if (this.stopped) throw new Error('the hand-out of blocks stopped');
+      await this.change();
+    }
+    return this.owners[position]!;
+  }
+
+  /** A producer that may take the block at `position` (the least queued; ties go to the threads, since
+   * the main thread also writes), once the blocks in flight allow it. */
+  async nextProducer(position: number): Promise<number | undefined> {
+    const producers = this.queued.length;
+    for (;;) {
+      if (this.stopped) return undefined;
+      if (position - this.writtenCount < IN_FLIGHT_PER_PRODUCER * producers) {
+        let best = -1;
+        for (let p = 0; p < producers; p++) if (this.queued[p]! < QUEUED_PER_PRODUCER && (best < 0 || this.queued[p]! < this.queued[best]!)) best = p;
+        if (best >= 0) return best;
+      }
+      await this.change();
+    }
+  }
+
+  private change(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private changed(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** Hands the blocks out in order; for a streamed source, reads each block's base items first (once, here). */
+async function handOut(
+  blocks: readonly Block[],
+  producers: Producer[],
+  handout: Handout,
+  items: ((start: number, end: number) => AsyncGenerator<{ index: number; item: BaseItem }>) | undefined,
+): Promise<void> {
+  if (blocks.length === 0) return;
+  const reader = items?.(blocks[0]!.start, blocks.at(-1)!.end);
+  try {
+    let next = await reader?.next();
+    for (const [position, block] of blocks.entries()) {
+      let batch: BlockItems | undefined;
+      if (reader !== undefined) {
+        batch = [];
+        while (next !== undefined && !next.done && next.value.index < block.end) {
+          batch.push(next.value);
+          next = await reader.next();
+        }
+      }
+      const producer = await handout.nextProducer(position);
+      if (producer === undefined) return;
+      handout.give(position, producer);
+      producers[producer]!.send({ type: 'produce', block, items: batch });
     }
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await reader?.return(undefined);
   }
+}
+
+/** A producer as the writer sees it: messages in the order sent, a way to send, and to stop it. */
+interface Producer {
+  next(): Promise<FromProducer>;
+  /** Makes the pending and every later next() fail with `error`. */
+  stop(error: Error): void;
+  send(message: ToProducer, transfer?: ArrayBuffer[]): void;
+  terminate(): Promise<void>;
+  /** Called when a 'block' message arrives (before the writer reads it). */
+  onBlockDone: (() => void) | undefined;
+}
+
+/** The inbox side of a producer: messages queued until read. */
+function inbox(): { deliver: (message: FromProducer) => void; producer: Omit<Producer, 'send' | 'terminate'> } {
+  const messages: FromProducer[] = [];
+  let waiting: { resolve: (message: FromProducer) => void; reject: (error: Error) => void } | undefined;
+  let stopped: Error | undefined;
+  const producer: Omit<Producer, 'send' | 'terminate'> = {
+    onBlockDone: undefined,
+    next: () => {
+      if (stopped !== undefined) return Promise.reject(stopped);
+      const message = messages.shift();
+      return message ? Promise.resolve(message) : new Promise((resolve, reject) => (waiting = { resolve, reject }));
+    },
+    stop: (error) => {
+      stopped ??= error;
+      waiting?.reject(error);
+      waiting = undefined;
+    },
+  };
+  const deliver = (message: FromProducer) => {
+    if (message.type === 'block') producer.onBlockDone?.();
+    if (waiting) {
+      const { resolve } = waiting;
+      waiting = undefined;
+      resolve(message);
+    } else messages.push(message);
+  };
+  return { deliver, producer };
+}
+
+/** The main thread's own producer: the same protocol, messages passed as they are (no thread, no copy). */
+function startLocal(buffers: { count: number; size: number }, build: (pool: BufferPool, post: (message: FromProducer) => void) => BlockProducer): Producer {
+  const { deliver, producer } = inbox();
+  const pool = new BufferPool(buffers.count, buffers.size);
+  const service = new BlockService(deliver, pool, async () => build(pool, deliver));
+  void service.serve();
+  return Object.assign(producer, {
+    // Delivered on a later tick, as a thread's would be: the hand-out and the writer never re-enter the producer.
+    send: (message: ToProducer) => queueMicrotask(() => service.receive(message)),
+    terminate: async () => service.close(),
+  });
 }
 
 /**
@@ -105,42 +288,22 @@ function workerEntry(): [string | URL, { eval?: boolean }] {
 }
 
 /** A worker thread and the messages it sent that were not read yet. */
-function startWorker(input: WorkerInput) {
+function startThread(input: WorkerInput): Producer {
   const [entry, options] = workerEntry();
   const worker = new Worker(entry, { ...options, workerData: input });
-  const inbox: FromWorker[] = [];
-  let waiting: { resolve: (message: FromWorker) => void; reject: (error: Error) => void } | undefined;
-  let stopped: Error | undefined;
+  const { deliver, producer } = inbox();
   let done = false;
-  const deliver = (message: FromWorker) => {
-    if (waiting) {
-      const { resolve } = waiting;
-      waiting = undefined;
-      resolve(message);
-    } else inbox.push(message);
-  };
   worker.on('message', deliver);
   // A crash outside the worker's own error handling (it failed to load, ran out of memory) is an error too.
   worker.on('error', (error) => deliver({ type: 'error', error: { name: error.name, message: `a worker thread failed: ${error.message}`, ...(error.stack ? { stack: error.stack } : {}) } }));
   worker.on('exit', (code) => {
     if (!done) deliver({ type: 'error', error: { name: 'Error', message: `a worker thread stopped unexpectedly (exit code ${code})` } });
   });
-  return {
-    next: (): Promise<FromWorker> => {
-      if (stopped !== undefined) return Promise.reject(stopped);
-      const message = inbox.shift();
-      return message ? Promise.resolve(message) : new Promise((resolve, reject) => (waiting = { resolve, reject }));
-    },
-    /** Makes the pending and every later next() fail with `error`. */
-    stop: (error: Error) => {
-      stopped = error;
-      waiting?.reject(error);
-      waiting = undefined;
-    },
-    send: (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer),
+  return Object.assign(producer, {
+    send: (message: ToProducer, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer),
     terminate: async () => {
       done = true;
       await worker.terminate();
     },
-  };
+  });
 }

