@@ -29,7 +29,7 @@ export interface GenerateOptions {
   force?: boolean;
   shard?: { index: number; count: number };
   signal?: AbortSignal;
-  /** Called after each block (every ~1,000 base prompts). */
+  /** Called after each block (every 128 base prompts). */
   onProgress?: (progress: GenerateProgress) => void;
   /** Called once before writing, e.g. to say that a prompts file has fewer prompts than --count. */
   onNote?: (message: string) => void;

@@ -73,12 +73,23 @@ export async function* utf8Lines(stream: AsyncIterable<Buffer>): AsyncGenerator<
       } else carry.push(bytes);
       continue;
     }
-    const lines = carried === 0 ? bytes.subarray(0, last + 1) : Buffer.concat([...carry, bytes.subarray(0, last + 1)]);
+    // The line carried over is joined with its end alone: copying the whole chunk behind it cost as much
+    // as decoding it.
+    let lines = bytes.subarray(0, last + 1);
+    if (carried > 0) {
+      const end = bytes.indexOf(NEWLINE) + 1;
+      yield* decodeLines(Buffer.concat([...carry, bytes.subarray(0, end)]), line, first);
+      first = false;
+      line++;
+      lines = bytes.subarray(end, last + 1);
+    }
     carry = last + 1 < bytes.length ? [bytes.subarray(last + 1)] : [];
     carried = bytes.length - last - 1;
-    yield* decodeLines(lines, line, first);
-    first = false;
-    line += countNewlines(lines);
+    if (lines.length > 0) {
+      yield* decodeLines(lines, line, first);
+      first = false;
+      line += countNewlines(lines);
+    }
   }
   if (carried > 0) yield* decodeLines(Buffer.concat(carry), line, first);
 }
