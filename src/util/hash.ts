@@ -25,6 +25,38 @@ export function hash53(text: string, seed = 0): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
+/**
+ * hash53(normalizePrompt(text)) without building the normalised string: the prompts-file passes hash every
+ * prompt of the file, and normalising took as long as parsing the JSON. ASCII text is lower-cased, its
+ * white space collapsed and trimmed on the fly; any other text takes the plain path.
+ */
+export function normalizedHash53(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  let started = false;
+  let space = false;
+  for (let i = 0; i < text.length; i++) {
+    let ch = text.charCodeAt(i);
+    if (ch >= 128) return hash53(normalizePrompt(text));
+    if (ch === 32 || (ch >= 9 && ch <= 13)) {
+      space = started;
+      continue;
+    }
+    if (space) {
+      h1 = Math.imul(h1 ^ 32, 2654435761);
+      h2 = Math.imul(h2 ^ 32, 1597334677);
+      space = false;
+    }
+    if (ch >= 65 && ch <= 90) ch += 32;
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+    started = true;
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
 /** A value in [0, 1) fixed by the text alone (and a salt): how base prompts are assigned to the held-out
  * partition, so membership never depends on run size, seed or shard. */
 export function unitHash(text: string, salt: string): number {

