@@ -21,12 +21,23 @@ export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
   private readonly waiting: ((buffer: ArrayBuffer) => void)[] = [];
 
-  constructor(count = BUFFERS_PER_THREAD, readonly size = CHUNK_BYTES) {
+  constructor(
+    count = BUFFERS_PER_THREAD,
+    readonly size = CHUNK_BYTES,
+    /** Give the event loop a turn before each buffer: the main thread's own producer would otherwise hold
+     * up the writing (and the other producers' messages) for as long as it has buffers. */
+    private readonly takeTurns = false,
+  ) {
     for (let i = 0; i < count; i++) this.free.push(new ArrayBuffer(size));
   }
 
   /** A free buffer, or a promise of the next one released. */
   acquire(): ArrayBuffer | Promise<ArrayBuffer> {
+    if (this.takeTurns) return new Promise((resolve) => setImmediate(() => resolve(this.take())));
+    return this.take();
+  }
+
+  private take(): ArrayBuffer | Promise<ArrayBuffer> {
     const buffer = this.free.pop();
     if (buffer !== undefined) return buffer;
     return new Promise((resolve) => this.waiting.push(resolve));

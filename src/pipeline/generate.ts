@@ -68,8 +68,11 @@ export interface GenerateResult {
   check: StreamVerdict | undefined;
 }
 
-/** Base prompts per block: the unit of work of a thread and of the progress line. */
+/** Base prompts per block: the unit of work of a thread and of the progress line. Small, so that a
+ * producer's bytes that wait for an earlier block to be written fit its few buffers. */
 export const BLOCK_SIZE = 128;
+/** Without --workers, one producer per this many base prompts, up to the cores. */
+const BASE_PROMPTS_PER_DEFAULT_PRODUCER = 2048;
 
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
@@ -171,15 +174,18 @@ async function generateWith(
 }
 
 /**
- * Producers of the blocks, the threads started before the run is planned: as asked (default: the cores
- * available), at most one per block the config's count can make, the main thread being one of them; no
- * pool for one (in-process). Answers that come from a service (the anthropic backend) go through one
+ * Producers of the blocks, the threads started before the run is planned: as asked, at most one per
+ * block the config's count can make (default: the cores available, at most one per 2,048 base prompts),
+ * the main thread being one of them; no pool for one (in-process). Answers that come from a service (the anthropic backend) go through one
  * client and one cache: always in-process.
  */
 function workerPoolFor(resolved: ResolvedConfig, shard: { index: number; count: number }, requested: number | undefined, blockSize: number): WorkerPool | undefined {
   if (resolved.config.backend !== 'template') return undefined;
-  const mostBlocks = Math.ceil(Math.ceil(resolved.config.count / shard.count) / blockSize);
-  const count = Math.min(requested ?? availableParallelism(), mostBlocks);
+  const basePrompts = Math.ceil(resolved.config.count / shard.count);
+  // By default a thread is started only for work that repays it: loading its code and warming it up
+  // costs ~0.5 CPU-s, about what 1,000 base prompts take to produce.
+  const most = requested === undefined ? Math.ceil(basePrompts / BASE_PROMPTS_PER_DEFAULT_PRODUCER) : Math.ceil(basePrompts / blockSize);
+  const count = Math.min(requested ?? availableParallelism(), most);
   // The main thread produces blocks too (between writes): count - 1 threads.
   return count > 1 ? new WorkerPool(resolved, shard, count - 1, { count: BUFFERS_PER_THREAD, size: CHUNK_BYTES }) : undefined;
 }

@@ -265,7 +265,7 @@ function inbox(): { deliver: (message: FromProducer) => void; producer: Omit<Pro
 /** The main thread's own producer: the same protocol, messages passed as they are (no thread, no copy). */
 function startLocal(buffers: { count: number; size: number }, build: (pool: BufferPool, post: (message: FromProducer) => void) => BlockProducer): Producer {
   const { deliver, producer } = inbox();
-  const pool = new BufferPool(buffers.count, buffers.size);
+  const pool = new BufferPool(buffers.count, buffers.size, true);
   const service = new BlockService(deliver, pool, async () => build(pool, deliver));
   void service.serve();
   return Object.assign(producer, {
