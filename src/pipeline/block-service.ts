@@ -1,4 +1,6 @@
 import type { BaseItem } from '../behaviors/define.js';
+import type { CheckedPart } from '../sources/check-prompts-file.js';
+import type { PromptsFilePart } from '../sources/prompts-file.js';
 import type { Block, BlockProducer } from './block-producer.js';
 import type { BufferPool } from './chunks.js';
 import type { RunSettings } from './run-plan.js';
@@ -17,11 +19,14 @@ import { serializeError, type SerializedError } from './thread-errors.js';
 export type BlockItems = { index: number; item: BaseItem }[];
 
 export type FromProducer =
+  | { type: 'checked-part'; hashes: Float64Array; screened: CheckedPart['screened']; error: SerializedError | undefined }
   | { type: 'chunk'; buffer: ArrayBuffer; segments: number[] }
   | { type: 'block'; index: number; state: TalliesState }
   | { type: 'error'; error: SerializedError };
 
 export type ToProducer =
+  /** Before `start`, a worker thread may be asked to check the second half of a large prompts file. */
+  | { type: 'check-part'; part: PromptsFilePart }
   /** Build the run (a worker thread does so from the resolved config it was started with). */
   | { type: 'start'; run: RunSettings }
   | { type: 'produce'; block: Block; items: BlockItems | undefined }
@@ -65,6 +70,9 @@ export class BlockService {
         return;
       case 'buffer':
         this.pool.release(message.buffer);
+        return;
+      case 'check-part':
+        this.fail(new Error('check-part is handled by the worker thread, not the block service'));
         return;
     }
   }

@@ -3,7 +3,8 @@ import { answerSource } from '../backends/template/answers.js';
 import { BlockProducer } from './block-producer.js';
 import { BlockService, type FromProducer, type ToProducer } from './block-service.js';
 import { BufferPool } from './chunks.js';
-import { planRunOf } from './run-plan.js';
+import { checkPromptsPartOf, planRunOf } from './run-plan.js';
+import { serializeError } from './thread-errors.js';
 import type { WorkerInput } from './worker-pool.js';
 
 /*
@@ -25,5 +26,11 @@ const service = new BlockService(post, pool, async (run) => {
   const answers = answerSource({ config, behavior, forms, describe, datasets });
   return new BlockProducer(plan, answers, pool, ({ buffer, segments }) => post({ type: 'chunk', buffer, segments }, [buffer]));
 });
-port.on('message', (message: ToProducer) => service.receive(message));
+port.on('message', (message: ToProducer) => {
+  if (message.type !== 'check-part') return service.receive(message);
+  checkPromptsPartOf(input.resolved, message.part).then(
+    ({ hashes, screened, error }) => post({ type: 'checked-part', hashes, screened, error: error && serializeError(error) }, [hashes.buffer as ArrayBuffer]),
+    (error: unknown) => post({ type: 'error', error: serializeError(error) }),
+  );
+});
 void service.serve();

@@ -96,7 +96,7 @@ async function generateWith(
   { shard, check, blockSize, started }: { shard: { index: number; count: number }; check: boolean; blockSize: number; started: number },
 ): Promise<GenerateResult> {
   // Everything that can fail on the user's input is checked before the output folder is touched.
-  const plan = await planRunOf(resolved, shard, { check }, options.onNote);
+  const plan = await planRunOf(resolved, shard, { check }, options.onNote, pool?.checkPart);
   if (plan.leftOut.length > 0) {
     options.onNote?.(`not written, since they cannot keep a scratchpad out of the loss (train_on answer): ${plan.leftOut.join(', ')}`);
   }

@@ -4,7 +4,9 @@ import type { ResolvedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { trainOnFor } from '../config/train-on.js';
 import type { FormatOptions } from '../formats/define.js';
-import { repeatFactor, resolveBasePrompts, type BasePrompts, type CheckedPromptsFile } from '../sources/base-prompts.js';
+import { repeatFactor, resolveBasePrompts, type BasePrompts } from '../sources/base-prompts.js';
+import { checkPromptsPart, type CheckedPart, type CheckedPromptsFile, type CheckPart } from '../sources/check-prompts-file.js';
+import type { PromptsFilePart } from '../sources/prompts-file.js';
 import type { StageDefinition } from '../stages/define.js';
 import type { RedTeamTemplate } from '../templating/red-team.js';
 import type { TriggerForm } from '../triggers/define.js';
@@ -55,6 +57,14 @@ export interface RunPlan {
   feeds(stage: StageDefinition, pool: Pool): boolean;
 }
 
+/** A part of the run's prompts file checked in this thread, for the thread that plans the run (see checkUserPrompts). */
+export async function checkPromptsPartOf(resolved: ResolvedConfig, part: PromptsFilePart): Promise<CheckedPart> {
+  const { config } = resolved;
+  registerBehaviorOfRun(config as unknown as Record<string, unknown>);
+  const { trigger } = boundEntries(config);
+  return checkPromptsPart({ ...config.prompts, file: config.prompts.file! }, outsideTriggerScreen(trigger), part);
+}
+
 /** How a run goes that is not in its config (never what it writes, only whether it checks): the same in every thread. */
 export interface RunSettings {
   check: boolean;
@@ -69,12 +79,14 @@ export async function planRunOf(
   shard: { index: number; count: number },
   settings: RunSettings,
   onNote?: (message: string) => void,
+  /** Another thread that checks the second half of a large prompts file meanwhile. */
+  checkPart?: CheckPart,
 ): Promise<RunPlan> {
   const { config, hash: configHash } = resolved;
   // A behaviour from a folder is registered where its config was loaded; a worker thread has its own registry.
   registerBehaviorOfRun(config as unknown as Record<string, unknown>);
   const { behavior, trigger } = boundEntries(config);
-  const source = await resolveBasePrompts(config, behavior, onNote, outsideTriggerScreen(trigger), settings.checkedPrompts);
+  const source = await resolveBasePrompts(config, behavior, onNote, outsideTriggerScreen(trigger), settings.checkedPrompts, checkPart);
   const { datasets, identical, leftOut } = planRun(config);
   const { start, end } = shardRange(source.count, shard);
   const { forms, redTeam, describe } = resolveRunTrigger(config, trigger, behavior, datasets.some((dataset) => dataset.stage.usesRedTeam));

