@@ -95,7 +95,9 @@ export class WorkerPool {
     const onAbort = () => stopAll(interruption(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     const handing = handOut(blocks, producers, handout, options.items).catch((error: unknown) => {
-      stopAll(error instanceof Error ? error : new Error(String(error)));
+      const reason = error instanceof Error ? error : new Error(String(error));
+      stopAll(reason);
+      handout.stop(reason);
       throw error;
     });
     handing.catch(() => undefined); // awaited below; handled here so that a failure is never "unhandled" meanwhile
@@ -141,6 +143,7 @@ class Handout {
   readonly queued: number[];
   private writtenCount = 0;
   private stopped = false;
+  private reason: Error | undefined;
   private waiters: (() => void)[] = [];
 
   constructor(producers: number) {
@@ -163,19 +166,17 @@ class Handout {
     this.changed();
   }
 
-  stop(): void {
+  /** Ends the hand-out; `reason`: why (what the writer waiting for a block then throws). */
+  stop(reason?: Error): void {
     this.stopped = true;
+    this.reason ??= reason;
     this.changed();
-  }
-
-  get isStopped(): boolean {
-    return this.stopped;
   }
 
   /** The producer of the block at `position`, once it is handed out. */
   async producerOf(position: number): Promise<number> {
     while (this.owners[position] === undefined) {
-      if (this.stopped) throw new Error('the hand-out of blocks stopped');
+      if (this.stopped) throw this.reason ?? new Error('the hand-out of blocks stopped');
       await this.change();
     }
     return this.owners[position]!;
