@@ -3,7 +3,7 @@
  *
  * Why: start-up was module loading, not our code. Node resolved, stat'ed, read and compiled ~400 files
  * (dist/src/**, typebox's ~250 modules, yaml, ...) one by one; a `list` cost half a CPU-second. Bundled,
- * a command loads a handful of files.
+ * a command loads a few dozen files.
  *
  * - ESM with code splitting: what src/cli/main.ts imports lazily (each command, the Anthropic SDK, the
  *   report writer) stays a separate chunk loaded only when used.
