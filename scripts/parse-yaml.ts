@@ -1,5 +1,5 @@
 /**
- * Run by `npm run build` after tsc: parses the package's own YAML (templates/, presets/) and writes each
+ * Run by `npm run build` after tsc: parses the package's own YAML (templates/, presets/, examples/) and writes each
  * file's value with the sha256 of its text to dist/parsed-yaml/<path>.json, so a run reads JSON instead of
  * parsing YAML at start-up (src/util/parsed-yaml.ts). A value JSON cannot carry exactly (a
  * non-finite number, say) is left out, and that file is parsed as YAML at run time as before.
@@ -23,7 +23,7 @@ function* yamlFiles(folder: string): Generator<string> {
 rmSync(packagePath(PARSED_YAML_FOLDER), { recursive: true, force: true });
 let written = 0;
 let skipped = 0;
-for (const folder of ['templates', 'presets']) {
+for (const folder of ['templates', 'presets', 'examples']) {
   for (const file of yamlFiles(packagePath(folder))) {
     const raw = readFileSync(file, 'utf8');
     const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;

