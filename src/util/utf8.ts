@@ -41,7 +41,8 @@ export function decodeUtf8(bytes: Buffer, file: string, what: string): string {
 export const UTF8_HINT = 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 in > out), or find the bytes with: grep -naxv ".*" FILE';
 
 /**
- * A byte stream as runs of whole lines of text, each with the number of its first line, so that a reader
+ * A byte stream as runs of whole lines of text (a chunk is not used after the next one is asked for: a
+ * reader may reuse its memory), each with the number of its first line, so that a reader
  * can split and count lines in flat memory. A line that is not valid UTF-8, or longer than MAX_LINE_BYTES
  * (it is skipped without being held in memory), comes back as a problem at its line; a BOM at the start of
  * the file is dropped (`atFileStart`: the stream starts there). A last line without a newline is included.
@@ -71,7 +72,7 @@ export async function* utf8Lines(stream: AsyncIterable<Buffer>, atFileStart = tr
         skipping = true;
         carry = [];
         carried = 0;
-      } else carry.push(bytes);
+      } else carry.push(Buffer.from(bytes));
       continue;
     }
     // The line carried over is joined with its end alone: copying the whole chunk behind it cost as much
@@ -84,7 +85,8 @@ export async function* utf8Lines(stream: AsyncIterable<Buffer>, atFileStart = tr
       line++;
       lines = bytes.subarray(end, last + 1);
     }
-    carry = last + 1 < bytes.length ? [bytes.subarray(last + 1)] : [];
+    // Copied: the reader may reuse the chunk's memory for the next one.
+    carry = last + 1 < bytes.length ? [Buffer.from(bytes.subarray(last + 1))] : [];
     carried = bytes.length - last - 1;
     if (lines.length > 0) {
       yield* decodeLines(lines, line, first);
