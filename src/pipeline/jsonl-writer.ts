@@ -22,14 +22,17 @@ export class JsonlWriter {
     return new JsonlWriter(path, await open(path, 'wx'));
   }
 
-  /** Appends `bytes` (the caller may reuse them once this settles). Errors name the file. */
-  async write(bytes: Uint8Array): Promise<void> {
-    this.hash.update(bytes);
+  /** Appends `parts`, in order, in one call (the caller may reuse them once this settles). Errors name the file. */
+  async write(parts: readonly Uint8Array[]): Promise<void> {
+    for (const bytes of parts) this.hash.update(bytes);
     try {
-      let offset = 0;
-      while (offset < bytes.length) {
-        const { bytesWritten } = await this.handle!.write(bytes, offset, bytes.length - offset);
-        offset += bytesWritten;
+      let rest = parts;
+      while (rest.length > 0) {
+        let { bytesWritten } = await this.handle!.writev(rest as Uint8Array[]);
+        // A short write: drop what was written, resume inside the part it stopped in.
+        let first = 0;
+        while (first < rest.length && bytesWritten >= rest[first]!.length) bytesWritten -= rest[first++]!.length;
+        rest = first < rest.length ? [rest[first]!.subarray(bytesWritten), ...rest.slice(first + 1)] : [];
       }
     } catch (error) {
       throw withPath(error, this.path);

@@ -30,16 +30,21 @@ export class RunFiles {
     return files;
   }
 
-  /** Writes one chunk (each file's segment at once, different files in parallel). */
+  /** Writes one chunk (each file's segments in one call, in order; different files in parallel). */
   async write(chunk: Chunk): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     const { buffer, segments } = chunk;
-    const writes: Promise<void>[] = [];
+    const parts = new Map<number, Uint8Array[]>();
     for (let i = 0; i < segments.length; i += 3) {
-      const writer = this.writers[segments[i]!];
-      if (writer === undefined) throw new Error(`a chunk names file ${segments[i]}, which this run does not write`);
-      writes.push(writer.write(new Uint8Array(buffer, segments[i + 1]!, segments[i + 2]! - segments[i + 1]!)));
+      const file = segments[i]!;
+      if (this.writers[file] === undefined) throw new Error(`a chunk names file ${file}, which this run does not write`);
+      const bytes = new Uint8Array(buffer, segments[i + 1]!, segments[i + 2]! - segments[i + 1]!);
+      const list = parts.get(file);
+      if (list) list.push(bytes);
+      else parts.set(file, [bytes]);
     }
+    const writes: Promise<void>[] = [];
+    for (const [file, list] of parts) writes.push(this.writers[file]!.write(list));
     try {
       await Promise.all(writes);
     } catch (error) {
