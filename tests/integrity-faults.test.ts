@@ -180,10 +180,12 @@ describe('I/O errors are errors', () => {
   it('a write that fails (injected ENOSPC) is an error line naming the file, exit 1, nothing left', async () => {
     const parent = tempDir();
     const probe = await open(join(parent, 'probe'), 'w');
-    const FileHandle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+    const FileHandle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown>; writev: (...args: unknown[]) => Promise<unknown> };
     await probe.close();
     rmSync(join(parent, 'probe'));
-    vi.spyOn(FileHandle, 'write').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    vi.spyOn(FileHandle, 'write').mockRejectedValue(full);
+    vi.spyOn(FileHandle, 'writev').mockRejectedValue(full);
     const unhandled = vi.fn();
     process.on('unhandledRejection', unhandled);
     try {
