@@ -54,18 +54,19 @@ export class BufferPool {
 const encoder = new TextEncoder();
 
 /**
- * Gathers each file's lines as one string and, once ~128 K characters are pending over all files, encodes
- * them with `encodeInto` straight into the buffer being filled (no byteLength pass, no intermediate copy);
- * a buffer that is nearly full, or the last one of a block (`flush`), goes to `emit`. Encoding little and
- * often lets each line's string die young: text pending for a whole buffer outlived the young generation
- * and became old-generation garbage. A file may have several segments in a chunk, in order.
+ * Gathers each file's lines and, once ~128 K characters are pending over all files, encodes them line by
+ * line with `encodeInto` straight into the buffer being filled (no byteLength pass, no joined copy of a
+ * file's lines); a buffer that is nearly full, or the last one of a block (`flush`), goes to `emit`.
+ * Encoding little and often lets each line's string die young: lines pending for a whole buffer outlived
+ * the young generation and became old-generation garbage. A file may have several segments in a chunk,
+ * in the order of its bytes.
  */
 export class ChunkEncoder {
-  private pending: string[];
+  private pending: string[][];
   private pendingChars = 0;
   /** The buffer being filled, once one is acquired. */
-  private current: { buffer: ArrayBuffer; view: Uint8Array; offset: number; segments: number[] } | undefined;
-  /** Encodings waiting for a buffer: while any does, later text queues behind it, so chunks keep the order of the lines. */
+  private current: Filling | undefined;
+  /** Encodings waiting for a buffer: while any does, later lines queue behind it, so chunks keep the order of the lines. */
   private queued = 0;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -74,7 +75,11 @@ export class ChunkEncoder {
     private readonly pool: BufferPool,
     private readonly emit: (chunk: Chunk) => void,
   ) {
-    this.pending = new Array<string>(fileCount).fill('');
+    this.pending = this.empty();
+  }
+
+  private empty(): string[][] {
+    return Array.from({ length: this.fileCount }, () => []);
   }
 
   /** Pending characters that are encoded into the buffer. */
@@ -84,8 +89,7 @@ export class ChunkEncoder {
 
   /** Adds one line of file `file`. Returns a promise only when the caller must wait (for a buffer). */
   append(file: number, line: string): Promise<void> | undefined {
-    this.pending[file] += line;
-    this.pending[file] += '\n';
+    this.pending[file]!.push(line);
     this.pendingChars += line.length + 1;
     return this.pendingChars >= this.encodeAt ? this.encodePending(false) : undefined;
   }
@@ -95,23 +99,23 @@ export class ChunkEncoder {
     return this.encodePending(true) ?? Promise.resolve();
   }
 
-  /** Encodes the pending text: at once when the buffer being filled surely has room, else after the queue. */
+  /** Encodes the pending lines: at once when the buffer being filled surely has room, else after the queue. */
   private encodePending(emitAfter: boolean): Promise<void> | undefined {
-    const texts = this.pending;
+    const files = this.pending;
     const chars = this.pendingChars;
-    this.pending = new Array<string>(this.fileCount).fill('');
+    this.pending = this.empty();
     this.pendingChars = 0;
     const current = this.current;
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (this.queued === 0 && current !== undefined && current.view.length - current.offset >= 3 * chars) {
-      for (let file = 0; file < texts.length; file++) this.encodeInto(current, file, texts[file]!);
+      for (let file = 0; file < files.length; file++) if (files[file]!.length > 0) current.addSegment(file, (view, offset) => encodeLinesInto(files[file]!, view, offset));
       this.emitIfDone(emitAfter);
       return undefined;
     }
     this.queued++;
     this.flushing = this.flushing.then(async () => {
       try {
-        await this.encodeQueued(texts, emitAfter);
+        await this.encodeQueued(files, emitAfter);
       } finally {
         this.queued--;
       }
@@ -119,36 +123,24 @@ export class ChunkEncoder {
     return this.flushing;
   }
 
-  private async encodeQueued(texts: string[], emitAfter: boolean): Promise<void> {
-    for (let file = 0; file < texts.length; file++) {
-      let text = texts[file]!;
-      while (text.length > 0) {
-        this.current ??= await this.fresh();
-        const read = this.encodeInto(this.current, file, text);
-        if (read === text.length) break;
-        // The buffer is full (encodeInto never splits a character): the rest goes into the next one.
-        text = text.slice(read);
-        this.emitCurrent();
+  private async encodeQueued(files: string[][], emitAfter: boolean): Promise<void> {
+    for (let file = 0; file < files.length; file++) {
+      for (const line of files[file]!) {
+        let text = line;
+        for (;;) {
+          const current = (this.current ??= new Filling(await this.pool.acquire()));
+          const { read, newline } = current.encode(file, text);
+          if (newline) break;
+          // The buffer is full (encodeInto never splits a character): the rest goes into the next one.
+          text = text.slice(read);
+          this.emitCurrent();
+        }
       }
     }
     this.emitIfDone(emitAfter);
   }
 
-  private async fresh() {
-    const buffer = await this.pool.acquire();
-    return { buffer, view: new Uint8Array(buffer), offset: 0, segments: [] as number[] };
-  }
-
-  /** Encodes what fits of `text` into `into` as a segment of `file`; returns the characters read. */
-  private encodeInto(into: NonNullable<ChunkEncoder['current']>, file: number, text: string): number {
-    if (text.length === 0) return 0;
-    const { read, written } = encoder.encodeInto(text, into.view.subarray(into.offset));
-    if (written > 0) into.segments.push(file, into.offset, into.offset + written);
-    into.offset += written;
-    return read;
-  }
-
-  /** Emits the buffer at the end of a block, or once another round of text might not fit. */
+  /** Emits the buffer at the end of a block, or once another round of lines might not fit. */
   private emitIfDone(always: boolean): void {
     const current = this.current;
     if (current === undefined) return;
@@ -160,5 +152,55 @@ export class ChunkEncoder {
     this.current = undefined;
     if (current.segments.length > 0) this.emit({ buffer: current.buffer, segments: current.segments });
     else this.pool.release(current.buffer);
+  }
+}
+
+const NEWLINE = 0x0a;
+
+/** Encodes whole lines, each with its newline, into `view` from `offset` (the caller made sure they fit); returns the new offset. */
+function encodeLinesInto(lines: readonly string[], view: Uint8Array, offset: number): number {
+  for (const line of lines) {
+    offset += encoder.encodeInto(line, view.subarray(offset)).written;
+    view[offset++] = NEWLINE;
+  }
+  return offset;
+}
+
+/** A pooled buffer being filled, and its segments so far. */
+class Filling {
+  readonly view: Uint8Array;
+  offset = 0;
+  readonly segments: number[] = [];
+
+  constructor(readonly buffer: ArrayBuffer) {
+    this.view = new Uint8Array(buffer);
+  }
+
+  /** Bytes written by `fill` (from the current offset, returning the new one) become a segment of `file`,
+   * joined to the previous segment when that one is the same file's. */
+  addSegment(file: number, fill: (view: Uint8Array, offset: number) => number): void {
+    const start = this.offset;
+    this.offset = fill(this.view, start);
+    if (this.offset === start) return;
+    const last = this.segments.length - 3;
+    if (last >= 0 && this.segments[last] === file && this.segments[last + 2] === start) this.segments[last + 2] = this.offset;
+    else this.segments.push(file, start, this.offset);
+  }
+
+  /** Encodes what fits of `text` and, if all of it fit, its newline. */
+  encode(file: number, text: string): { read: number; newline: boolean } {
+    let read = 0;
+    let newline = false;
+    this.addSegment(file, (view, offset) => {
+      const result = encoder.encodeInto(text, view.subarray(offset));
+      read = result.read;
+      offset += result.written;
+      if (read === text.length && offset < view.length) {
+        view[offset++] = NEWLINE;
+        newline = true;
+      }
+      return offset;
+    });
+    return { read, newline };
   }
 }
