@@ -1,6 +1,9 @@
 import { RecordSchema } from '../schemas/record.js';
 import { defineFormat, type RecordField } from './define.js';
 
+/** Objects the records of one example share (recordFor in src/pipeline/examples.ts): written once per example. */
+const SHARED_FIELDS: ReadonlySet<string> = new Set(['trigger', 'red_team', 'provenance']);
+
 export default defineFormat({
   name: 'canonical',
   description: 'The full canonical record: every field, for analysis and for joining with the trainer files by line order or id.',
@@ -10,5 +13,6 @@ export default defineFormat({
   schema: RecordSchema,
   reads: Object.keys(RecordSchema.properties) as RecordField[],
   fromRecord: (record) => record,
+  line: (record, _options, pieces) => pieces.object(record as unknown as Record<string, unknown>, SHARED_FIELDS),
   userPrompts: (row) => (typeof row['prompt'] === 'string' ? [row['prompt']] : []),
 });
