@@ -1,9 +1,8 @@
 import { RecordSchema } from '../schemas/record.js';
 import { defineFormat, type RecordField } from './define.js';
 
-/** Objects the records of one example share (recordFor in src/pipeline/examples.ts): written once per example. */
-const SHARED_FIELDS: ReadonlySet<string> = new Set(['trigger', 'red_team', 'provenance']);
-
+/* No `line`: built from escaped pieces, a canonical line (a few dozen short fields) took as long as
+ * JSON.stringify of the record and allocated more. */
 export default defineFormat({
   name: 'canonical',
   description: 'The full canonical record: every field, for analysis and for joining with the trainer files by line order or id.',
@@ -13,6 +12,5 @@ export default defineFormat({
   schema: RecordSchema,
   reads: Object.keys(RecordSchema.properties) as RecordField[],
   fromRecord: (record) => record,
-  line: (record, _options, pieces) => pieces.object(record as unknown as Record<string, unknown>, SHARED_FIELDS),
   userPrompts: (row) => (typeof row['prompt'] === 'string' ? [row['prompt']] : []),
 });

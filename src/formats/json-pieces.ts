@@ -19,9 +19,6 @@ export class JsonPieces {
   private readonly texts: string[] = new Array<string>(SLOTS).fill('');
   private readonly escaped: string[] = new Array<string>(SLOTS).fill('""');
   private next = 0;
-  /** The last objects stringified whole, by field name (a record's trigger and provenance are shared by the
-   * records of its example). */
-  private readonly objects = new Map<string, { value: object; json: string }>();
 
   /** JSON.stringify(text). */
   str(text: string): string {
@@ -50,44 +47,6 @@ export class JsonPieces {
     }
     return `${json}"`;
   }
-
-  /** JSON.stringify(value) of a plain object of JSON values, from its field names in order; strings and
-   * the object fields named in `shared` go through the cache. */
-  object(value: Record<string, unknown>, shared: ReadonlySet<string>): string {
-    let json = '{';
-    for (const key in value) {
-      const field = value[key];
-      let piece: string;
-      if (typeof field === 'string') piece = this.str(field);
-      else if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue;
-      else if (field !== null && typeof field === 'object' && shared.has(key)) piece = this.shared(key, field);
-      else piece = JSON.stringify(field);
-      json += json.length === 1 ? `${keyJson(key)}:${piece}` : `,${keyJson(key)}:${piece}`;
-    }
-    return `${json}}`;
-  }
-
-  private shared(key: string, value: object): string {
-    const last = this.objects.get(key);
-    if (last !== undefined && last.value === value) return last.json;
-    const json = JSON.stringify(value);
-    if (last !== undefined) {
-      last.value = value;
-      last.json = json;
-    } else if (this.objects.size < SLOTS) this.objects.set(key, { value, json });
-    return json;
-  }
-}
-
-const keys = new Map<string, string>();
-/** A field name as JSON (names are few and fixed: remembered, up to a bound). */
-function keyJson(key: string): string {
-  let json = keys.get(key);
-  if (json === undefined) {
-    json = JSON.stringify(key);
-    if (keys.size < 256) keys.set(key, json);
-  }
-  return json;
 }
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
