@@ -40,14 +40,17 @@ export class BufferPool {
 }
 
 const encoder = new TextEncoder();
+const NEWLINE = 10;
 
 /**
- * Gathers each file's lines as one string and, once about half a buffer's worth of text is pending over all
- * files (or at the end of a block), encodes them straight into pooled buffers with `encodeInto` (no
- * byteLength pass, no intermediate copy) and hands each filled buffer to `emit`.
+ * Gathers each file's lines and, once about half a buffer's worth of text is pending over all files (or at
+ * the end of a block), encodes them line by line straight into pooled buffers with `encodeInto` (no
+ * byteLength pass, and no joined copy of a file's lines: joining them made one large string per file per
+ * chunk, copied once more and, past 128 KB, allocated where only a full GC frees it) and hands each filled
+ * buffer to `emit`.
  */
 export class ChunkEncoder {
-  private pending: string[];
+  private pending: string[][];
   private pendingChars = 0;
   private readonly flushAt: number;
   /** The flush under way: flushes run one after another, so chunks keep the order of the lines. */
@@ -58,15 +61,18 @@ export class ChunkEncoder {
     private readonly pool: BufferPool,
     private readonly emit: (chunk: Chunk) => void,
   ) {
-    this.pending = new Array<string>(fileCount).fill('');
+    this.pending = this.empty();
     // UTF-8 takes at least one byte per UTF-16 unit: half a buffer of text mostly fits one chunk.
     this.flushAt = pool.size >> 1;
   }
 
+  private empty(): string[][] {
+    return Array.from({ length: this.fileCount }, () => []);
+  }
+
   /** Adds one line of file `file`. Returns a promise only when the caller must wait (a flush for a buffer). */
   append(file: number, line: string): Promise<void> | undefined {
-    this.pending[file] += line;
-    this.pending[file] += '\n';
+    this.pending[file]!.push(line);
     this.pendingChars += line.length + 1;
     return this.pendingChars >= this.flushAt ? this.flush() : undefined;
   }
@@ -74,34 +80,44 @@ export class ChunkEncoder {
   /** Encodes everything pending into chunks, in file order; settles when the last chunk is emitted. */
   flush(): Promise<void> {
     if (this.pendingChars > 0) {
-      const texts = this.pending;
-      this.pending = new Array<string>(this.fileCount).fill('');
+      const lines = this.pending;
+      this.pending = this.empty();
       this.pendingChars = 0;
-      this.flushing = this.flushing.then(() => this.encode(texts));
+      this.flushing = this.flushing.then(() => this.encode(lines));
     }
     return this.flushing;
   }
 
-  private async encode(texts: string[]): Promise<void> {
+  private async encode(files: string[][]): Promise<void> {
     let buffer = await this.pool.acquire();
     let view = new Uint8Array(buffer);
     let offset = 0;
     let segments: number[] = [];
-    for (let file = 0; file < texts.length; file++) {
-      let text = texts[file]!;
-      while (text.length > 0) {
-        const { read, written } = encoder.encodeInto(text, view.subarray(offset));
-        if (written > 0) segments.push(file, offset, offset + written);
-        offset += written;
-        if (read === text.length) break;
-        // The buffer is full (encodeInto never splits a character): the rest goes into the next one.
-        text = text.slice(read);
-        this.emit({ buffer, segments });
-        buffer = await this.pool.acquire();
-        view = new Uint8Array(buffer);
-        offset = 0;
-        segments = [];
+    for (let file = 0; file < files.length; file++) {
+      let start = offset;
+      for (const line of files[file]!) {
+        let text = line;
+        for (;;) {
+          if (text.length > 0) {
+            const { read, written } = encoder.encodeInto(text, view.subarray(offset));
+            offset += written;
+            text = read === text.length ? '' : text.slice(read);
+          }
+          if (text.length === 0 && offset < view.length) {
+            view[offset++] = NEWLINE;
+            break;
+          }
+          // The buffer is full (encodeInto never splits a character): the rest goes into the next one.
+          if (offset > start) segments.push(file, start, offset);
+          this.emit({ buffer, segments });
+          buffer = await this.pool.acquire();
+          view = new Uint8Array(buffer);
+          offset = 0;
+          start = 0;
+          segments = [];
+        }
       }
+      if (offset > start) segments.push(file, start, offset);
     }
     if (segments.length > 0) this.emit({ buffer, segments });
     else this.pool.release(buffer);
