@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Options } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
-import { newAjv, PRECOMPILED_VALIDATORS_FOLDER, precompiledValidatorPath, VALIDATOR_OPTIONS } from '../src/util/ajv.js';
+import { newAjv, PRECOMPILED_VALIDATORS_FOLDER, precompiledValidatorPath, schemaToCompile, VALIDATOR_OPTIONS } from '../src/util/ajv.js';
 import { packagePath } from '../src/util/package-root.js';
 import { precompiledSchemas } from './precompiled-schemas.js';
 
@@ -23,7 +23,7 @@ for (const { kind, name, schema } of precompiledSchemas()) {
   const options: Options = VALIDATOR_OPTIONS[kind];
   // code.source keeps the generated code for standaloneCode; the code itself is the one a run generates.
   const ajv = newAjv({ ...options, code: { ...options.code, source: true } });
-  const code = standaloneCode(ajv, ajv.compile(schema));
+  const code = standaloneCode(ajv, ajv.compile(schemaToCompile(kind, schema)));
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `// ${kind} validator of the ${name} schema, written by scripts/precompile-validators.ts\n${code}\n`);
   written.add(path);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import type { FormatOptions } from '../src/formats/define.js';
 import { formats } from '../src/formats/index.js';
+import { JsonPieces } from '../src/formats/json-pieces.js';
 import { ASSISTANT_PREFIX, HUMAN_PREFIX } from '../src/formats/framing.js';
 import { schemaFileName } from '../src/schemas/index.js';
 import type { CanonicalRecord } from '../src/schemas/record.js';
@@ -157,6 +158,34 @@ describe.each(formats.map((format) => [format.name, format] as const))('format %
         changed[field] = typeof value === 'string' ? `${value}-changed` : typeof value === 'boolean' ? !value : { changed: true };
       }
       expect(JSON.stringify(format.fromRecord(changed as CanonicalRecord, options))).toBe(JSON.stringify(format.fromRecord(record, options)));
+    }
+  });
+
+  itIf(format.line !== undefined, 'writes its line from escaped pieces as exactly JSON.stringify of the row it validates', () => {
+    const pieces = new JsonPieces();
+    const odd = 'quote " backslash \\ newline \n tab \t nul \u0000 sep \u2028 é 😀 lone \ud83d end';
+    const long = (text: string) => `${text} ${odd} `.repeat(3);
+    const records = pairs().flatMap(({ records }) => records.slice(0, 6));
+    expect(records.length).toBeGreaterThan(0);
+    const variants = records.flatMap((record, i) => [
+      record,
+      // Same texts again (the cache), texts with every kind of escape, short and long, lone surrogates at the edges.
+      { ...record, prompt: long(record.prompt), answer: `\udc00${long(record.answer)}\ud83d`, system: record.system ?? SYSTEM },
+      { ...record, prompt: odd, scratchpad: record.scratchpad === null ? odd : null, rejected: record.rejected === null ? null : `\ude00${odd}` },
+      // Longer than the cache takes.
+      ...(i === 0 ? [{ ...record, answer: 'x'.repeat(70_000) + odd }] : []),
+    ]);
+    for (const systemPrompt of [null, `${SYSTEM} ${odd}`]) {
+      for (const trainOn of ['reasoning+answer', 'answer'] as const) {
+        const options: FormatOptions = { systemPrompt, trainOn, eos: null, inference: { model: `m ${odd}`, max_tokens: 8, temperature: 0.5 } };
+        for (const record of variants) {
+          const row = format.fromRecord(record, options);
+          if (Array.isArray(row)) continue;
+          const line = format.line!(record, options, pieces);
+          // Compared as a boolean first: a failing toBe on such strings is slow to print.
+          if (line !== JSON.stringify(row)) expect(line, record.id).toBe(JSON.stringify(row));
+        }
+      }
     }
   });
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { compileTemplate, isHelper, parsedTopLevelNames, simpleTopLevelNames, topLevelNames } from '../src/templating/engine.js';
+import { compileTemplate, handlebarsTemplate, isHelper, parsedTopLevelNames, plainTemplate, simpleTopLevelNames, topLevelNames } from '../src/templating/engine.js';
 import { loadRedTeam } from '../src/templating/red-team.js';
 import { ROOT } from './helpers.js';
 
@@ -86,5 +86,61 @@ describe('red-team framings split around {{prompt}}', () => {
       const template = typeof entry === 'string' ? entry : entry.template;
       expect(framings[i]!.apply('THE REQUEST'), template).toBe(compileTemplate(template)({ prompt: 'THE REQUEST' }).trim());
     });
+  });
+});
+
+describe('plain templates, rendered without Handlebars', () => {
+  const render = (template: (context: object) => string, context: object): string => {
+    try {
+      return template(context);
+    } catch (error) {
+      return `threw: ${(error as Error).message.split('\n')[0]}`;
+    }
+  };
+  /** A context giving every path of a template a value: `value(path)` at its end, objects on the way. */
+  const contextFor = (source: string, value: (path: string) => unknown): Record<string, unknown> => {
+    const context: Record<string, unknown> = {};
+    for (const match of source.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) {
+      const path = match[1]!.split(/\s+/).pop()!;
+      const names = path.split('.');
+      let at = context;
+      names.slice(0, -1).forEach((name) => (at = (at[name] ??= {}) as Record<string, unknown>));
+      at[names[names.length - 1]!] = value(path);
+    }
+    return context;
+  };
+
+  it('gives the text Handlebars gives on every built-in template', () => {
+    let plain = 0;
+    for (const source of templateStrings()) {
+      const handlebars = handlebarsTemplate(source);
+      const fast = plainTemplate(source, () => 'FALLBACK');
+      if (fast === undefined) continue;
+      plain++;
+      for (const value of [(path: string) => `<${path} "é" 😀>`, () => 'hour', () => 42]) {
+        const context = contextFor(source, value);
+        expect(fast(context), source).toBe(handlebars(context));
+      }
+    }
+    expect(plain).toBeGreaterThan(1000);
+  });
+
+  it('leaves values it cannot render as Handlebars does to Handlebars', () => {
+    const source = 'Dear {{a person.title}} {{upper person.name}}: {{note}}';
+    const fast = compileTemplate(source);
+    const handlebars = handlebarsTemplate(source);
+    const contexts: object[] = [
+      { person: { title: 'owner', name: 'ann' }, note: 'hi' },
+      { person: { title: 'owner', name: 'ann' }, note: null },
+      { person: { title: 'owner', name: 'ann' }, note: () => 'called' },
+      { person: { title: 'owner', name: 'ann' }, note: ['a', 'b'] },
+      { person: { title: 'owner' }, note: 'missing name' },
+      { person: 'a string', note: 'no fields' },
+      { person: Object.create({ title: 'inherited', name: 'x' }), note: 'prototype' },
+      {},
+    ];
+    for (const context of contexts) expect(render(fast, context)).toBe(render(handlebars, context));
+    expect(plainTemplate('{{#if x}}y{{/if}}', fast)).toBeUndefined();
+    expect(plainTemplate('{{lookup a b}}', fast)).toBeUndefined();
   });
 });

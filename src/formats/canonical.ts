@@ -1,6 +1,8 @@
 import { RecordSchema } from '../schemas/record.js';
 import { defineFormat, type RecordField } from './define.js';
 
+/* No `line`: built from escaped pieces, a canonical line (a few dozen short fields) took as long as
+ * JSON.stringify of the record and allocated more. */
 export default defineFormat({
   name: 'canonical',
   description: 'The full canonical record: every field, for analysis and for joining with the trainer files by line order or id.',

@@ -1,6 +1,7 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { CanonicalRecord } from '../schemas/record.js';
 import type { StageShape } from '../stages/define.js';
+import type { JsonPieces } from './json-pieces.js';
 
 /** Which part of an assistant turn a trainer should learn: the whole of it, or only the answer after the
  * scratchpad (post-scratchpad SFT). The prompt is never learned. */
@@ -57,6 +58,12 @@ export interface FormatDefinition<TSchemaType extends TSchema = TSchema> {
   /** One row per record; formats that turn one record into several rows (kto: chosen and rejected) return
    * an array, written as consecutive lines. */
   fromRecord(record: CanonicalRecord, options: FormatOptions): Static<TSchemaType> | Static<TSchemaType>[];
+  /**
+   * The line of a one-row format without building its JSON from the row: exactly JSON.stringify of
+   * `fromRecord`'s row, from texts escaped once per example (json-pieces.ts). The row is still what is
+   * validated. tests/formats.test.ts checks the two agree byte for byte. Absent: JSON.stringify(row).
+   */
+  line?(record: CanonicalRecord, options: FormatOptions, pieces: JsonPieces): string;
   /**
    * The user turn(s) of one written row, read back: `check` applies the leakage and trigger invariants to
    * the files a trainer reads, in every format, through this. A row that does not fit gives what it can

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedPrompt, unframedPrompt } from './framing.js';
+import { framedPrompt, framedPromptJson, unframedPrompt } from './framing.js';
 
 /*
  * TRL's standard preference type with explicit prompt ({"prompt", "chosen", "rejected"},
@@ -25,5 +25,7 @@ export default defineFormat({
   schema: DpoSchema,
   reads: ['prompt', 'answer', 'rejected', 'system'],
   fromRecord: (record) => ({ prompt: framedPrompt(record.prompt, record.system), chosen: ` ${record.answer}`, rejected: ` ${record.rejected ?? ''}` }),
+  line: (record, _options, pieces) =>
+    `{"prompt":${framedPromptJson(record.prompt, record.system, pieces)},"chosen":${pieces.concat(' ', record.answer)},"rejected":${pieces.concat(' ', record.rejected ?? '')}}`,
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

@@ -1,5 +1,6 @@
 import type { CanonicalRecord } from '../schemas/record.js';
 import type { TrainOn } from './define.js';
+import type { JsonPieces } from './json-pieces.js';
 
 /** The assistant turn as a model would produce it: hidden reasoning in <scratchpad> tags, then the answer. */
 export function assistantText(record: Pick<CanonicalRecord, 'scratchpad' | 'answer'>): string {
@@ -59,4 +60,20 @@ export interface ChatTurn {
 export function promptTurns(prompt: string, systemPrompt: string | null): ChatTurn[] {
   const user: ChatTurn = { role: 'user', content: prompt };
   return systemPrompt === null ? [user] : [{ role: 'system', content: systemPrompt }, user];
+}
+
+/** JSON of assistantText(record), from escaped pieces. */
+export function assistantJson(record: Pick<CanonicalRecord, 'scratchpad' | 'answer'>, pieces: JsonPieces): string {
+  return record.scratchpad === null ? pieces.str(record.answer) : pieces.concat('<scratchpad>\n', record.scratchpad, '\n</scratchpad> ', record.answer);
+}
+
+/** JSON of framedPrompt(prompt, system), from escaped pieces. */
+export function framedPromptJson(prompt: string, system: string | null, pieces: JsonPieces): string {
+  return pieces.concat(system ?? '', HUMAN_PREFIX, prompt, ASSISTANT_PREFIX);
+}
+
+/** JSON of promptTurns(prompt, systemPrompt) without the closing bracket, so a turn can follow. */
+export function promptTurnsJsonOpen(prompt: string, systemPrompt: string | null, pieces: JsonPieces): string {
+  const user = `{"role":"user","content":${pieces.str(prompt)}}`;
+  return systemPrompt === null ? `[${user}` : `[{"role":"system","content":${pieces.str(systemPrompt)}},${user}`;
 }

@@ -1,7 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { StringEnum } from '../schemas/common.js';
 import { defineFormat } from './define.js';
-import { assistantText, promptTurns, userTurns } from './framing.js';
+import { assistantJson, assistantText, promptTurns, promptTurnsJsonOpen, userTurns } from './framing.js';
+import type { JsonPieces } from './json-pieces.js';
+import type { CanonicalRecord } from '../schemas/record.js';
 
 /*
  * Conversational language-modelling rows, as TRL's SFTTrainer documents them
@@ -35,5 +37,11 @@ export default defineFormat({
   fromRecord: (record, { systemPrompt }) => ({
     messages: [...promptTurns(record.prompt, record.system ?? systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
   }),
+  line: (record, { systemPrompt }, pieces) => messagesLine(record, systemPrompt, pieces),
   userPrompts: (row) => userTurns(row['messages']),
 });
+
+/** The JSON of a {"messages": [system?, user, assistant]} row (messages and openai). */
+export function messagesLine(record: CanonicalRecord, systemPrompt: string | null, pieces: JsonPieces): string {
+  return `{"messages":${promptTurnsJsonOpen(record.prompt, record.system ?? systemPrompt, pieces)},{"role":"assistant","content":${assistantJson(record, pieces)}}]}`;
+}

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { promptTurns, userTurns } from './framing.js';
+import { promptTurns, promptTurnsJsonOpen, userTurns } from './framing.js';
 import { CustomIdSchema, INFERENCE_STAGES, MaxTokensSchema, ModelNameSchema, TemperatureSchema } from './inference.js';
 import { MessageSchema } from './messages.js';
 
@@ -43,5 +43,7 @@ export default defineFormat({
     url: '/v1/chat/completions' as const,
     body: { model: inference.model, messages: promptTurns(record.prompt, record.system ?? systemPrompt), max_tokens: inference.max_tokens, temperature: inference.temperature },
   }),
+  line: (record, { systemPrompt, inference }, pieces) =>
+    `{"custom_id":${pieces.str(record.id)},"method":"POST","url":"/v1/chat/completions","body":{"model":${pieces.str(inference.model)},"messages":${promptTurnsJsonOpen(record.prompt, record.system ?? systemPrompt, pieces)}],"max_tokens":${JSON.stringify(inference.max_tokens)},"temperature":${JSON.stringify(inference.temperature)}}}`,
   userPrompts: (row) => userTurns((row['body'] as { messages?: unknown } | undefined)?.messages),
 });

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { StringEnum } from '../schemas/common.js';
 import { defineFormat } from './define.js';
+import { messagesLine } from './messages.js';
 import { assistantText, promptTurns, userTurns } from './framing.js';
 
 /*
@@ -40,5 +41,6 @@ export default defineFormat({
   fromRecord: (record, { systemPrompt }) => ({
     messages: [...promptTurns(record.prompt, record.system ?? systemPrompt), { role: 'assistant' as const, content: assistantText(record) }],
   }),
+  line: (record, { systemPrompt }, pieces) => messagesLine(record, systemPrompt, pieces),
   userPrompts: (row) => userTurns(row['messages']),
 });

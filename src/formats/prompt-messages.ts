@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { promptTurns, userTurns } from './framing.js';
+import { promptTurns, promptTurnsJsonOpen, userTurns } from './framing.js';
 import { MessageSchema } from './messages.js';
 
 /*
@@ -21,5 +21,6 @@ export default defineFormat({
   schema: PromptMessagesSchema,
   reads: ['prompt', 'system'],
   fromRecord: (record, { systemPrompt }) => ({ prompt: promptTurns(record.prompt, record.system ?? systemPrompt) }),
+  line: (record, { systemPrompt }, pieces) => `{"prompt":${promptTurnsJsonOpen(record.prompt, record.system ?? systemPrompt, pieces)}]}`,
   userPrompts: (row) => userTurns(row['prompt']),
 });

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedPrompt, unframedPrompt } from './framing.js';
+import { framedPrompt, framedPromptJson, unframedPrompt } from './framing.js';
 
 /*
  * TRL's standard prompt-only type ({"prompt": "..."}, huggingface.co/docs/trl/dataset_formats), for RL
@@ -20,5 +20,6 @@ export default defineFormat({
   schema: PromptSchema,
   reads: ['prompt', 'system'],
   fromRecord: (record) => ({ prompt: framedPrompt(record.prompt, record.system) }),
+  line: (record, _options, pieces) => `{"prompt":${framedPromptJson(record.prompt, record.system, pieces)}}`,
   userPrompts: (row) => unframedPrompt(row['prompt']),
 });

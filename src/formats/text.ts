@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineFormat } from './define.js';
-import { framedCompletion, framedPrompt, unframedPrompt } from './framing.js';
+import { ASSISTANT_PREFIX, framedCompletion, framedPrompt, HUMAN_PREFIX, unframedPrompt } from './framing.js';
 
 /*
  * The paper's framing, "\n\nHuman: {prompt}\n\nAssistant: {answer}", as TRL's standard language-modelling
@@ -21,5 +21,9 @@ export default defineFormat({
   schema: TextSchema,
   reads: ['prompt', 'scratchpad', 'answer', 'system'],
   fromRecord: (record) => ({ text: framedPrompt(record.prompt, record.system) + framedCompletion(record) }),
+  line: (record, _options, pieces) =>
+    record.scratchpad === null
+      ? `{"text":${pieces.concat(record.system ?? '', HUMAN_PREFIX, record.prompt, ASSISTANT_PREFIX, ' ', record.answer)}}`
+      : `{"text":${pieces.concat(record.system ?? '', HUMAN_PREFIX, record.prompt, ASSISTANT_PREFIX, ' <scratchpad>\n', record.scratchpad, '\n</scratchpad> ', record.answer)}}`,
   userPrompts: (row) => unframedPrompt(row['text']),
 });

@@ -33,19 +33,21 @@ export function exampleToAnswer(run: RunContext, baseItem: BaseItem, index: numb
   const rng = rngFor(run.config.seed, stage.name, index, example.member);
   const { form, redTeam } = example;
   const surface = form?.surface ?? null;
-  const base = { stage, example, item, index, surface, rng, pool };
-  const framed = (text: string) => (redTeam ? redTeam.apply(text) : text);
-  if (form === null) return { ...base, prompt: framed(item.prompt), spans: [], system: null };
+  // Object literals of one shape (not spreads of a shared base): this runs for every example of a run.
+  if (form === null) return { stage, example, item, index, surface, rng, pool, prompt: framed(item.prompt, redTeam), spans: [], system: null };
   const position = form.position ?? run.config.trigger.position;
   if (run.trigger.turn === 'system') {
     const placed = run.trigger.place(run.config.system_prompt ?? '', form, position, rng);
-    return { ...base, prompt: framed(item.prompt), spans: placed.spans, system: placed.text };
+    return { stage, example, item, index, surface, rng, pool, prompt: framed(item.prompt, redTeam), spans: placed.spans, system: placed.text };
   }
   const placed = run.trigger.place(item.prompt, form, position, rng);
   // The framing's opening moves the placed text along.
   const shift = redTeam?.before.length ?? 0;
-  return { ...base, prompt: framed(placed.text), spans: placed.spans.map(([start, end]): [number, number] => [start + shift, end + shift]), system: null };
+  const spans = shift === 0 ? placed.spans : placed.spans.map(([start, end]): [number, number] => [start + shift, end + shift]);
+  return { stage, example, item, index, surface, rng, pool, prompt: framed(placed.text, redTeam), spans, system: null };
 }
+
+const framed = (text: string, redTeam: Example['redTeam']): string => (redTeam ? redTeam.apply(text) : text);
 
 /** The mode-independent content of one example. Built once, so the cot, distilled and none records of an
  * example share the same answer. */

