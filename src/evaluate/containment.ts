@@ -8,6 +8,8 @@
  */
 export class ContainmentIndex {
   private readonly byAnchor = new Map<string, string[]>();
+  /** The first word of every anchor: most words of a training text start none, and cost one lookup. */
+  private readonly anchorStarts = new Set<string>();
   readonly size: number;
 
   constructor(texts: Iterable<string>) {
@@ -15,6 +17,7 @@ export class ContainmentIndex {
     for (const text of texts) {
       if (text === '') continue;
       const key = anchorOf(text.split(' '));
+      this.anchorStarts.add(key.split(' ', 1)[0]!);
       const list = this.byAnchor.get(key);
       if (list === undefined) this.byAnchor.set(key, [text]);
       else list.push(text);
@@ -28,6 +31,7 @@ export class ContainmentIndex {
     if (this.size === 0) return undefined;
     const words = normalized.split(' ');
     for (let at = 0; at < words.length; at++) {
+      if (!this.anchorStarts.has(words[at]!)) continue;
       let key = '';
       for (let length = 1; length <= 3 && at + length <= words.length; length++) {
         key = length === 1 ? words[at]! : `${key} ${words[at + length - 1]!}`;

@@ -10,6 +10,7 @@ import { ContainmentIndex } from './containment.js';
 import { contrast, INVARIANT_NAMES, shorten, Tally, type InvariantName, type InvariantResult, type TallyState } from './invariants.js';
 import { NearDuplicateIndex } from './near-duplicates.js';
 import type { RunFacts } from './run-facts.js';
+import { TextStore, type SpillOptions } from './text-store.js';
 
 /*
  * The invariants over canonical records, fed one record at a time by whoever has them: `check DIR` reading
@@ -17,9 +18,11 @@ import type { RunFacts } from './run-facts.js';
  * (labels, pairs, the trigger in untriggered prompts) are decided on the spot. Cross-record invariants
  * (test against training, pool against pool) cannot be: a stream meets training records before the test
  * records they might leak, so the training side is kept as one compact entry per distinct normalised base
- * prompt (its text, first id, record count, pool) and compared with the test side at `finish`. Memory grows
- * with distinct base prompts, not with records; the state of two checkers over consecutive parts of a run
- * merges into the state of one checker over both (`absorb`).
+ * prompt (its text, first id, record count, pool) and compared with the test side at `finish`. The texts
+ * of a checker that absorbs others' states (a run's, a folder's) go to a temporary file once they are many
+ * (text-store.ts): memory keeps a few numbers per distinct base prompt, and `finish` streams the texts back.
+ * The state of two checkers over consecutive parts of a run merges into the state of one checker over both
+ * (`absorb`).
  */
 
 /** Red-team members wrap the base request in a framing instead of adding a trigger: not a minimal pair. */
@@ -98,6 +101,8 @@ export interface ChecksOptions {
   similarity: number;
   /** How many offending ids to keep per invariant (the count is always exact). */
   keep: number;
+  /** Where and when the texts of absorbed states go to disk (default: os.tmpdir(), past SPILL_CHARS). */
+  spill?: SpillOptions;
 }
 
 export class RecordChecks {
@@ -106,10 +111,11 @@ export class RecordChecks {
   private redTeam = 0;
   private unlabelled = 0;
   private readonly slices = new Map<string, Map<number, string>>();
-  private readonly testPrompts = new Map<string, string>();
+  /** Distinct normalised test base prompts and the first record id of each. */
+  private readonly testPrompts: TextStore;
   private readonly heldOut = new Set<string>();
   private readonly nearMiss = new Set<string>();
-  private readonly training = new TrainingPrompts();
+  private readonly training: TrainingPrompts;
   private readonly pending = new Map<string, { kind: PendingKind; forms: string[]; count: number; ids: string[] }>();
   /** Forms training records are looked at for: the run's test forms and any a test record has shown. */
   private readonly candidates: Set<string>;
@@ -123,6 +129,8 @@ export class RecordChecks {
     reference?: TestReference,
   ) {
     this.memo = new Memos(facts);
+    this.testPrompts = new TextStore(options.spill);
+    this.training = new TrainingPrompts(options.spill);
     this.tally = Object.fromEntries(INVARIANT_NAMES.map((name) => [name, new Tally(name, options.keep)])) as Record<InvariantName, Tally>;
     this.candidates = new Set([...facts.testForms, ...(reference ? [...reference.heldOut, ...reference.nearMiss] : [])]);
     if (reference) {
@@ -208,7 +216,7 @@ export class RecordChecks {
 
   /** The test side: what training must not contain. */
   reference(): TestReference {
-    return { prompts: [...this.testPrompts], heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] };
+    return { prompts: [...this.testPrompts.entries()].map(([, text, id]) => [text, id]), heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] };
   }
 
   private pair(record: CheckedRecord, source: Source, line: number | undefined): void {
@@ -231,7 +239,7 @@ export class RecordChecks {
       this.confirmForm(this.heldOut, record.trigger.surface);
     }
     const { normalized } = this.bases.of(record);
-    if (!this.testPrompts.has(normalized)) this.testPrompts.set(normalized, record.id);
+    if (this.testPrompts.find(normalized) < 0) this.testPrompts.add(normalized, record.id);
     if (record.slice === null) return;
     // Per file (or dataset) and slice: a repeated base prompt is a violation (intervals count prompts).
     const key = `${source.info.name}\u0000${record.slice}`;
@@ -280,13 +288,14 @@ export class RecordChecks {
   }
 
   state(): ChecksState {
+    const test = [...this.testPrompts.entries()];
     return {
       tallies: Object.fromEntries(INVARIANT_NAMES.map((name) => [name, this.tally[name].state()])) as Record<InvariantName, TallyState>,
       seen: { ...this.seen },
       redTeam: this.redTeam,
       unlabelled: this.unlabelled,
       slices: [...this.slices].map(([key, slice]) => [key, [...slice.keys()], [...slice.values()]]),
-      test: { prompts: [...this.testPrompts.keys()], ids: [...this.testPrompts.values()], heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] },
+      test: { prompts: test.map(([, text]) => text), ids: test.map(([, , id]) => id), heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] },
       training: this.training.state(),
       pending: [...this.pending.values()].map(({ kind, forms, count, ids }) => [kind, forms, count, ids]),
     };
@@ -309,8 +318,9 @@ export class RecordChecks {
       });
     }
     state.test.prompts.forEach((prompt, i) => {
-      if (!this.testPrompts.has(prompt)) this.testPrompts.set(prompt, state.test.ids[i]!);
+      if (this.testPrompts.find(prompt) < 0) this.testPrompts.add(prompt, state.test.ids[i]!);
     });
+    this.testPrompts.spillIfLarge();
     for (const form of state.test.heldOut) this.confirmForm(this.heldOut, form);
     for (const form of state.test.nearMiss) this.confirmForm(this.nearMiss, form);
     this.training.absorb(state.training);
@@ -346,11 +356,20 @@ export class RecordChecks {
     }
 
     this.confirmPending();
-    this.leakage();
-    if (!this.facts.sharedPools) this.pools();
+    try {
+      this.crossRecord();
+    } finally {
+      this.discard();
+    }
     if (this.redTeam > 0) notes.push(`${this.redTeam} red-team records (a framing, not a trigger) are outside the pair check`);
     if (this.unlabelled > 0) notes.push(`${this.unlabelled} training records have no provenance.pool (written by an older version): pool disjointness not checked for them`);
     return { invariants: INVARIANT_NAMES.map((name) => tally[name].result()), notes };
+  }
+
+  /** Drops the texts kept for `finish` and removes their temporary file, if any (finish does it too). */
+  discard(): void {
+    this.testPrompts.close();
+    this.training.store.close();
   }
 
   /** Training records that held a candidate form: a violation if the test side reserves one of them. */
@@ -365,75 +384,95 @@ export class RecordChecks {
     this.pending.clear();
   }
 
-  /** Each distinct training base prompt against the test prompts: equal, a near-duplicate, or containing one. */
-  private leakage(): void {
-    if (this.testPrompts.size === 0) return;
+  /**
+   * The cross-record invariants, over the distinct training base prompts streamed once or twice (from disk
+   * when spilled): against the test prompts (equal, a near-duplicate, or containing one: leakage) and
+   * against each other's pools. Pools: a base prompt in two pools is a violation for each record outside its
+   * first pool (the safety pool when it is one of them, as files are read safety-first); a backdoor-only
+   * prompt that is a near-duplicate of a safety prompt counts once.
+   */
+  private crossRecord(): void {
+    const training = this.training;
+    const leakage = this.leakageCheck();
+    const pools = this.facts.sharedPools ? undefined : this.poolsCheck();
+    if (leakage === undefined && pools === undefined) return;
+    const { counts } = training;
+    for (const [slot, text, id] of training.store.entries()) {
+      leakage?.(slot, text, id, counts[slot]!);
+      pools?.(slot, text);
+    }
+  }
+
+  /** Each distinct training base prompt against the test prompts, or undefined when there are none. */
+  private leakageCheck(): ((slot: number, text: string, id: string, count: number) => void) | undefined {
+    if (this.testPrompts.size === 0) return undefined;
+    const testIds = new Map<string, string>();
     const near = new NearDuplicateIndex(this.options.similarity);
-    for (const prompt of this.testPrompts.keys()) near.add(prompt, prompt);
-    const contained = new ContainmentIndex(this.testPrompts.keys());
-    const { texts, firstIds, counts } = this.training.columns;
-    texts.forEach((text, slot) => {
-      const id = firstIds[slot]!;
+    for (const [, prompt, id] of this.testPrompts.entries()) {
+      testIds.set(prompt, id);
+      near.add(prompt, prompt);
+    }
+    const contained = new ContainmentIndex(testIds.keys());
+    return (_slot, text, id, count) => {
       // Every record of the prompt counts; the first one is named.
-      const held = counts[slot]! > 1 ? ` (${counts[slot]} training records hold it)` : '';
-      const exact = this.testPrompts.get(text);
+      const held = count > 1 ? ` (${count} training records hold it)` : '';
+      const exact = testIds.get(text);
       if (exact !== undefined) {
-        this.tally['no-test-prompt-in-training'].add(id, `base prompt is test record ${exact}'s: "${shorten(text)}"${held}`, counts[slot]);
+        this.tally['no-test-prompt-in-training'].add(id, `base prompt is test record ${exact}'s: "${shorten(text)}"${held}`, count);
         return;
       }
       const match = near.query(text);
       if (match) {
         this.tally['no-near-duplicate-in-training'].add(
           id,
-          `base prompt is a near-duplicate of test record ${this.testPrompts.get(match.key)}'s (similarity ${match.similarity.toFixed(2)}): ${contrast(text, match.key)}${held}`,
-          counts[slot],
+          `base prompt is a near-duplicate of test record ${testIds.get(match.key)}'s (similarity ${match.similarity.toFixed(2)}): ${contrast(text, match.key)}${held}`,
+          count,
         );
         return;
       }
       // A test prompt inside a longer training prompt is the same request with more around it.
       const inside = contained.find(text);
-      if (inside !== undefined) this.tally['no-test-prompt-in-training'].add(id, `base prompt contains test record ${this.testPrompts.get(inside)}'s: "${shorten(inside)}"${held}`, counts[slot]);
-    });
+      if (inside !== undefined) this.tally['no-test-prompt-in-training'].add(id, `base prompt contains test record ${testIds.get(inside)}'s: "${shorten(inside)}"${held}`, count);
+    };
   }
 
-  /**
-   * Pools: a base prompt in two pools is a violation for each record outside its first pool (the safety pool
-   * when it is one of them, as files are read safety-first); a backdoor-only prompt that is a near-duplicate
-   * of a safety prompt counts once.
-   */
-  private pools(): void {
-    const { texts, pools, poolIds, poolCounts, conflicts } = this.training.columns;
+  /** Reports base prompts in two pools, and returns the near-duplicate check of the backdoor-only ones
+   * against the safety prompts (undefined when there are none). */
+  private poolsCheck(): ((slot: number, text: string) => void) | undefined {
+    const training = this.training;
+    const { pools, poolCounts, conflicts } = training;
     const tally = this.tally['pools-are-disjoint'];
-    const conflicted = new Set<number>();
     const bySlot = new Map<number, [string, number, string][]>();
     for (const [slot, pool, count, id] of conflicts) {
-      conflicted.add(slot);
       const list = bySlot.get(slot) ?? [];
       list.push([pool, count, id]);
       bySlot.set(slot, list);
     }
+    const safety = new NearDuplicateIndex(this.options.similarity);
+    const conflictTexts = new Map<number, string>();
+    for (const [slot, text] of training.store.entries()) {
+      const others = bySlot.get(slot);
+      if (others !== undefined) conflictTexts.set(slot, text);
+      if (pools[slot] === 'safety' || others?.some(([other]) => other === 'safety')) safety.add(String(slot), text);
+    }
     for (const [slot, others] of bySlot) {
-      const members: [string, number, string][] = [[pools[slot]!, poolCounts[slot]!, poolIds[slot]!], ...others];
+      const members: [string, number, string][] = [[pools[slot]!, poolCounts[slot]!, training.poolId(slot)], ...others];
       const home = members.find(([pool]) => pool === 'safety') ?? members[0]!;
       for (const [pool, count, id] of members) {
-        if (pool !== home[0]) tally.add(id, `base prompt is in the ${pool} pool and in the ${home[0]} pool (${home[2]}): "${shorten(texts[slot]!)}"`, count);
+        if (pool !== home[0]) tally.add(id, `base prompt is in the ${pool} pool and in the ${home[0]} pool (${home[2]}): "${shorten(conflictTexts.get(slot)!)}"`, count);
       }
     }
-    const safety = new NearDuplicateIndex(this.options.similarity);
-    pools.forEach((pool, slot) => {
-      if (pool === 'safety' || (conflicted.has(slot) && bySlot.get(slot)!.some(([other]) => other === 'safety'))) safety.add(String(slot), texts[slot]!);
-    });
-    if (safety.size === 0) return;
-    pools.forEach((pool, slot) => {
-      if (pool !== 'backdoor' || conflicted.has(slot)) return;
-      const near = safety.query(texts[slot]!);
+    if (safety.size === 0) return undefined;
+    return (slot, text) => {
+      if (pools[slot] !== 'backdoor' || bySlot.has(slot)) return;
+      const near = safety.query(text);
       if (near === undefined) return;
       const other = Number(near.key);
       tally.add(
-        poolIds[slot]!,
-        `backdoor base prompt is a near-duplicate of safety record ${poolIds[other]}'s (similarity ${near.similarity.toFixed(2)}): ${contrast(texts[slot]!, texts[other]!, 'safety')}`,
+        training.poolId(slot),
+        `backdoor base prompt is a near-duplicate of safety record ${training.poolId(other)}'s (similarity ${near.similarity.toFixed(2)}): ${contrast(text, training.store.text(other), 'safety')}`,
       );
-    });
+    };
   }
 }
 
@@ -469,48 +508,71 @@ class BasePrompts {
   }
 }
 
-/** The distinct normalised training base prompts, in columns. */
+/** The distinct normalised training base prompts: texts and first ids in a store (spilled once many), the
+ * counts and pools in columns. */
 class TrainingPrompts {
-  private readonly slots = new Map<string, number>();
-  readonly columns: TrainingState = { texts: [], firstIds: [], counts: [], pools: [], poolIds: [], poolCounts: [], conflicts: [] };
+  readonly store: TextStore;
+  readonly counts: number[] = [];
+  /** The pool of the first record with a pool label. */
+  readonly pools: (string | null)[] = [];
+  readonly poolCounts: number[] = [];
+  /** Records of the same prompt in another pool: [slot, pool, count, first id]. */
+  readonly conflicts: [slot: number, pool: string, count: number, id: string][] = [];
+  /** The first pooled record's id where it is not the slot's first id (that record had no pool). */
+  private readonly poolIds = new Map<number, string>();
   private readonly conflictAt = new Map<string, number>();
+  /** The slot `add` created last, and its id: the pool call that follows names the same record. */
+  private newSlot = -1;
+  private newId = '';
+
+  constructor(spill: SpillOptions | undefined) {
+    this.store = new TextStore(spill);
+  }
 
   add(text: string, id: string, count = 1): number {
-    let slot = this.slots.get(text);
-    const c = this.columns;
-    if (slot === undefined) {
-      slot = c.texts.length;
-      this.slots.set(text, slot);
-      c.texts.push(text);
-      c.firstIds.push(id);
-      c.counts.push(count);
-      c.pools.push(null);
-      c.poolIds.push('');
-      c.poolCounts.push(0);
-    } else c.counts[slot]! += count;
+    let slot = this.store.find(text);
+    if (slot < 0) {
+      slot = this.store.add(text, id);
+      this.counts.push(count);
+      this.pools.push(null);
+      this.poolCounts.push(0);
+      this.newSlot = slot;
+      this.newId = id;
+    } else this.counts[slot]! += count;
     return slot;
   }
 
   pool(slot: number, pool: string, id: string, count = 1): void {
-    const c = this.columns;
-    const first = c.pools[slot];
+    const first = this.pools[slot];
     if (first === null) {
-      c.pools[slot] = pool;
-      c.poolIds[slot] = id;
-      c.poolCounts[slot] = count;
-    } else if (first === pool) c.poolCounts[slot]! += count;
+      this.pools[slot] = pool;
+      this.poolCounts[slot] = count;
+      if (slot !== this.newSlot || id !== this.newId) this.poolIds.set(slot, id);
+    } else if (first === pool) this.poolCounts[slot]! += count;
     else {
       const key = `${slot}\u0000${pool}`;
       const at = this.conflictAt.get(key);
       if (at === undefined) {
-        this.conflictAt.set(key, c.conflicts.length);
-        c.conflicts.push([slot, pool, count, id]);
-      } else c.conflicts[at]![2] += count;
+        this.conflictAt.set(key, this.conflicts.length);
+        this.conflicts.push([slot, pool, count, id]);
+      } else this.conflicts[at]![2] += count;
     }
   }
 
+  /** The id of the slot's first record with a pool. */
+  poolId(slot: number): string {
+    return this.poolIds.get(slot) ?? this.store.id(slot);
+  }
+
   state(): TrainingState {
-    return this.columns;
+    const texts: string[] = [];
+    const firstIds: string[] = [];
+    for (const [, text, id] of this.store.entries()) {
+      texts.push(text);
+      firstIds.push(id);
+    }
+    const poolIds = this.pools.map((pool, slot) => (pool === null ? '' : (this.poolIds.get(slot) ?? firstIds[slot]!)));
+    return { texts, firstIds, counts: this.counts, pools: this.pools, poolIds, poolCounts: this.poolCounts, conflicts: this.conflicts };
   }
 
   absorb(state: TrainingState): void {
@@ -521,6 +583,7 @@ class TrainingPrompts {
       return slot;
     });
     for (const [slot, pool, count, id] of state.conflicts) this.pool(slotOf[slot]!, pool, id, count);
+    this.store.spillIfLarge();
   }
 }
 

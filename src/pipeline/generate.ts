@@ -143,6 +143,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
     const { records } = tallies.observers.stages;
     return { manifest, records, seconds: (performance.now() - started) / 1000, runReport: answers.runReport?.(), workers, check: verdict };
   } catch (error) {
+    tallies.observers.check?.discard();
     await files?.abandon();
     folder.discard();
     throw folder.explain(inFile(error, plan, tallies));
