@@ -221,7 +221,7 @@ export class RecordChecks {
 
   private pair(record: CheckedRecord, source: Source, line: number | undefined): void {
     // The prompt without its trigger, not the red-team base: pair members differ only by the trigger.
-    const hash = hash53(basePrompt(record));
+    const hash = this.bases.pair(record);
     const first = source.pairs.get(record.pair_id);
     if (first === undefined) {
       if (source.currentPairOnly) source.pairs.clear();
@@ -488,24 +488,64 @@ export function basePromptOf(record: CheckedRecord): string {
 }
 
 /**
- * A record's base prompt and its normalised form, remembered for the last prompt seen: a run writes an
- * example's record once per mode, one after another, with the very same prompt string.
+ * A record's base prompts (the prompt without its trigger, as pairs compare it, and the text a red-team
+ * framing wraps), remembered for the last record: a run writes an example's record once per mode, one after
+ * another, with the very same prompt. The normalised form is also kept while the base text stays the same
+ * (a pair's triggered and untriggered members), so each base prompt is normalised once.
  */
 class BasePrompts {
-  private prompt: string | undefined;
-  private redTeam: CheckedRecord['red_team'];
-  private surface: string | null = null;
-  private last = { base: '', normalized: '' };
+  private record: CheckedRecord | undefined;
+  private pairHash: number | undefined;
+  private last: { base: string; normalized: string } | undefined;
+
+  /** hash53 of the prompt without its trigger. */
+  pair(record: CheckedRecord): number {
+    this.sameAs(record);
+    return (this.pairHash ??= hash53(basePrompt(record)));
+  }
+
   of(record: CheckedRecord): { base: string; normalized: string } {
-    if (record.prompt !== this.prompt || record.red_team !== this.redTeam || record.trigger.surface !== this.surface) {
+    this.sameAs(record);
+    if (this.last === undefined) {
       const base = basePromptOf(record);
-      this.last = { base, normalized: normalizePrompt(base) };
-      this.prompt = record.prompt;
-      this.redTeam = record.red_team;
-      this.surface = record.trigger.surface;
+      this.last = base === this.previous?.base ? this.previous : { base, normalized: normalizePrompt(base) };
     }
     return this.last;
   }
+
+  private previous: { base: string; normalized: string } | undefined;
+
+  /** Forgets what was worked out for another record's prompt and trigger. */
+  private sameAs(record: CheckedRecord): void {
+    const known = this.record;
+    if (known === record || (known !== undefined && samePromptAndTrigger(known, record))) return;
+    this.record = record;
+    this.pairHash = undefined;
+    if (this.last !== undefined) this.previous = this.last;
+    this.last = undefined;
+  }
+}
+
+/** Whether two records have the same base prompts: the same prompt, trigger placement and red-team span. */
+function samePromptAndTrigger(a: CheckedRecord, b: CheckedRecord): boolean {
+  if (a.prompt !== b.prompt) return false;
+  const x = a.trigger as CheckedRecord['trigger'] & { spans?: unknown; turn?: unknown };
+  const y = b.trigger as CheckedRecord['trigger'] & { spans?: unknown; turn?: unknown };
+  if (x.surface !== y.surface || x.position !== y.position || x.turn !== y.turn || !sameSpans(x.spans, y.spans)) return false;
+  const r = a.red_team;
+  const t = b.red_team;
+  return r === t || (r != null && t != null && r.base_start === t.base_start && r.base_end === t.base_end) || (r == null && t == null);
+}
+
+function sameSpans(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x: unknown = a[i];
+    const y: unknown = b[i];
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length || x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
 }
 
 /** The distinct normalised training base prompts: texts and first ids in a store (spilled once many), the
@@ -593,7 +633,7 @@ class TrainingPrompts {
  * entries of long answers kept by count alone took tens of MB. */
 class Memos {
   private readonly detections = new Map<string, Memo<Detection>>();
-  private readonly giveaways = new Map<string, Memo<string | null>>();
+  private readonly giveaways = new Map<string, PairMemo<string | null>>();
   private readonly meets = new Memo<string | null>();
   private readonly contained = new Memo<string | null>();
 
@@ -606,10 +646,9 @@ class Memos {
   }
 
   formGiveaway(behavior: string, triggered: string, untriggered: string): string | null {
-    // Two answers as one key: the triggered answer's length keeps the split unambiguous.
-    return perBehavior(this.giveaways, behavior).get(`${triggered.length}:${triggered}${untriggered}`, () =>
-      behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null,
-    );
+    let memo = this.giveaways.get(behavior);
+    if (memo === undefined) this.giveaways.set(behavior, (memo = new PairMemo()));
+    return memo.get(triggered, untriggered, () => (behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null));
   }
 
   meetsTrigger(prompt: string): string | null {
@@ -633,7 +672,19 @@ const MEMO_CHARS = 2_000_000;
 class Memo<T> {
   private readonly values = new Map<string, T>();
   private chars = 0;
+  // The last key asked: a run asks for the same string object once per mode, one after another, and a
+  // pointer compare is cheaper than a map lookup (which hashes each new string whole).
+  private lastKey: string | undefined;
+  private lastValue: T | undefined;
   get(key: string, compute: () => T): T {
+    if (key === this.lastKey) return this.lastValue as T;
+    const value = this.lookup(key, compute);
+    this.lastKey = key;
+    this.lastValue = value;
+    return value;
+  }
+
+  private lookup(key: string, compute: () => T): T {
     const known = this.values.get(key);
     if (known !== undefined || this.values.has(key)) return known as T;
     const value = compute();
@@ -643,6 +694,31 @@ class Memo<T> {
     }
     this.values.set(key, value);
     this.chars += key.length;
+    return value;
+  }
+}
+
+/** A memo keyed by two strings (a pair's answers), without building one key of both: each string object
+ * keeps its own hash, and a pair's answers recur as the same objects in every mode. */
+class PairMemo<T> {
+  private readonly values = new Map<string, Map<string, T>>();
+  private chars = 0;
+  get(first: string, second: string, compute: () => T): T {
+    let inner = this.values.get(first);
+    const known = inner?.get(second);
+    if (known !== undefined || inner?.has(second)) return known as T;
+    const value = compute();
+    if (this.chars + first.length + second.length > MEMO_CHARS) {
+      this.values.clear();
+      this.chars = 0;
+      inner = undefined;
+    }
+    if (inner === undefined) {
+      this.values.set(first, (inner = new Map()));
+      this.chars += first.length;
+    }
+    inner.set(second, value);
+    this.chars += second.length;
     return value;
   }
 }

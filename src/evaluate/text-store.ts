@@ -133,8 +133,16 @@ class Spill {
     }
   }
 
+  /** The text `find` hashed last: `add` follows it for the same text. */
+  private hashed: { text: string; hash: number } = { text: '', hash: hash53('') };
+
+  private hashOf(text: string): number {
+    if (text !== this.hashed.text) this.hashed = { text, hash: hash53(text) };
+    return this.hashed.hash;
+  }
+
   find(text: string): number {
-    const hash = hash53(text);
+    const hash = this.hashOf(text);
     const slot = this.table.get(hash);
     if (slot < 0) return -1;
     if (this.entry(slot)[0] === text) return slot;
@@ -142,7 +150,7 @@ class Spill {
   }
 
   add(text: string, id: string, slot: number): void {
-    const hash = hash53(text);
+    const hash = this.hashOf(text);
     if (this.table.get(hash) < 0) this.table.set(hash, slot);
     else this.collided.set(text, slot);
     const line = `${JSON.stringify([text, id])}\n`;
