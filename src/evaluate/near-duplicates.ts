@@ -43,6 +43,7 @@ export class NearDuplicateIndex {
   private built = false;
   // Per-query scratch, reused: a query allocates nothing but its shingle list.
   private scratch = new Float64Array(64);
+  private ranks = new Uint8Array(64);
   private seen = new Int32Array(0);
   private epoch = 0;
 
@@ -52,8 +53,12 @@ export class NearDuplicateIndex {
 
   /** Adds a text under `key` (the caller's id for it). All adds come before the first query. */
   add(key: string, text: string): void {
+    this.addShingles(key, shingleHashes(text));
+  }
+
+  /** `add` for a text whose shingleHashes the caller has. */
+  addShingles(key: string, shingles: number[]): void {
     if (this.built) throw new Error('NearDuplicateIndex.add after the first query');
-    const shingles = shingleHashes(text);
     if (shingles.length === 0) return;
     this.pendingKeys.push(key);
     this.pendingShingles.push(shingles);
@@ -67,7 +72,13 @@ export class NearDuplicateIndex {
   query(text: string): NearDuplicate | undefined {
     this.build();
     if (this.keys.length === 0) return undefined;
-    const list = shingleHashes(text);
+    return this.queryShingles(shingleHashes(text));
+  }
+
+  /** `query` for a text whose shingleHashes the caller has. */
+  queryShingles(list: readonly number[]): NearDuplicate | undefined {
+    this.build();
+    if (this.keys.length === 0) return undefined;
     const size = list.length;
     if (size === 0) return undefined;
     const prefix = this.prefixLength(size);
@@ -112,22 +123,27 @@ export class NearDuplicateIndex {
 
   /** The shingles rarest first, ties by hash (a total order); in the reused scratch array. */
   private ordered(list: readonly number[]): Float64Array {
-    if (this.scratch.length < list.length) this.scratch = new Float64Array(list.length * 2);
+    if (this.scratch.length < list.length) {
+      this.scratch = new Float64Array(list.length * 2);
+      this.ranks = new Uint8Array(list.length * 2);
+    }
     const out = this.scratch;
+    const ranks = this.ranks;
     const { frequency, mask } = this;
-    // Insertion sort: a prompt has tens of shingles, and most are rare (few comparisons each).
+    // Insertion sort: a prompt has tens of shingles.
     for (let i = 0; i < list.length; i++) {
       const value = list[i]!;
       const rank = frequency[bucketOf(value, mask)]!;
       let j = i - 1;
       while (j >= 0) {
-        const other = out[j]!;
-        const otherRank = frequency[bucketOf(other, mask)]!;
-        if (otherRank < rank || (otherRank === rank && other < value)) break;
-        out[j + 1] = other;
+        const otherRank = ranks[j]!;
+        if (otherRank < rank || (otherRank === rank && out[j]! < value)) break;
+        out[j + 1] = out[j]!;
+        ranks[j + 1] = otherRank;
         j--;
       }
       out[j + 1] = value;
+      ranks[j + 1] = rank;
     }
     return out;
   }

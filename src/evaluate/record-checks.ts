@@ -9,6 +9,7 @@ import type { CheckedRecord } from './canonical-lines.js';
 import { ContainmentIndex } from './containment.js';
 import { contrast, INVARIANT_NAMES, shorten, Tally, type InvariantName, type InvariantResult, type TallyState } from './invariants.js';
 import { NearDuplicateIndex } from './near-duplicates.js';
+import { shingleHashes } from './shingles.js';
 import type { RunFacts } from './run-facts.js';
 import { TextStore, type SpillOptions } from './text-store.js';
 
@@ -398,13 +399,16 @@ export class RecordChecks {
     if (leakage === undefined && pools === undefined) return;
     const { counts } = training;
     for (const [slot, text, id] of training.store.entries()) {
-      leakage?.(slot, text, id, counts[slot]!);
-      pools?.(slot, text);
+      // Both near-duplicate checks may need the text's shingles: worked out once.
+      let shingles: number[] | undefined;
+      const shinglesOf = () => (shingles ??= shingleHashes(text));
+      leakage?.(text, id, counts[slot]!, shinglesOf);
+      pools?.(slot, text, shinglesOf);
     }
   }
 
   /** Each distinct training base prompt against the test prompts, or undefined when there are none. */
-  private leakageCheck(): ((slot: number, text: string, id: string, count: number) => void) | undefined {
+  private leakageCheck(): ((text: string, id: string, count: number, shingles: () => number[]) => void) | undefined {
     if (this.testPrompts.size === 0) return undefined;
     const testIds = new Map<string, string>();
     const near = new NearDuplicateIndex(this.options.similarity);
@@ -413,7 +417,7 @@ export class RecordChecks {
       near.add(prompt, prompt);
     }
     const contained = new ContainmentIndex(testIds.keys());
-    return (_slot, text, id, count) => {
+    return (text, id, count, shingles) => {
       // Every record of the prompt counts; the first one is named.
       const held = count > 1 ? ` (${count} training records hold it)` : '';
       const exact = testIds.get(text);
@@ -421,7 +425,7 @@ export class RecordChecks {
         this.tally['no-test-prompt-in-training'].add(id, `base prompt is test record ${exact}'s: "${shorten(text)}"${held}`, count);
         return;
       }
-      const match = near.query(text);
+      const match = near.queryShingles(shingles());
       if (match) {
         this.tally['no-near-duplicate-in-training'].add(
           id,
@@ -438,7 +442,7 @@ export class RecordChecks {
 
   /** Reports base prompts in two pools, and returns the near-duplicate check of the backdoor-only ones
    * against the safety prompts (undefined when there are none). */
-  private poolsCheck(): ((slot: number, text: string) => void) | undefined {
+  private poolsCheck(): ((slot: number, text: string, shingles: () => number[]) => void) | undefined {
     const training = this.training;
     const { pools, poolCounts, conflicts } = training;
     const tally = this.tally['pools-are-disjoint'];
@@ -463,9 +467,9 @@ export class RecordChecks {
       }
     }
     if (safety.size === 0) return undefined;
-    return (slot, text) => {
+    return (slot, text, shingles) => {
       if (pools[slot] !== 'backdoor' || bySlot.has(slot)) return;
-      const near = safety.query(text);
+      const near = safety.queryShingles(shingles());
       if (near === undefined) return;
       const other = Number(near.key);
       tally.add(
