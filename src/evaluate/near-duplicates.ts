@@ -105,7 +105,7 @@ export class NearDuplicateIndex {
         const storedSize = this.offsets[candidate + 1]! - from;
         // Length filter: sets of very different sizes cannot reach the threshold.
         if (storedSize < minSize || storedSize > maxSize) continue;
-        sorted ??= Float64Array.from(list).sort();
+        if (sorted === undefined) sortInto(list, (sorted = new Float64Array(size)), 0);
         const shared = intersection(sorted, this.shingles, from, from + storedSize);
         const similarity = shared / (size + storedSize - shared);
         if (similarity >= this.threshold - EPSILON && (similarity > bestSimilarity || (similarity === bestSimilarity && candidate < bestText))) {
@@ -130,6 +130,11 @@ export class NearDuplicateIndex {
     const out = this.scratch;
     const ranks = this.ranks;
     const { frequency, mask } = this;
+    if (list.length > 64) {
+      const rankOf = (value: number) => frequency[bucketOf(value, mask)]!;
+      [...list].sort((a, b) => rankOf(a) - rankOf(b) || a - b).forEach((value, i) => (out[i] = value));
+      return out;
+    }
     // Insertion sort: a prompt has tens of shingles.
     for (let i = 0; i < list.length; i++) {
       const value = list[i]!;
@@ -178,8 +183,7 @@ export class NearDuplicateIndex {
       postings += prefix.length;
       for (const shingle of prefix) counts[bucketOf(shingle, this.mask) + 1]!++;
       this.offsets[text + 1] = this.offsets[text]! + list.length;
-      this.shingles.set(list, this.offsets[text]!);
-      this.shingles.subarray(this.offsets[text]!, this.offsets[text + 1]!).sort();
+      sortInto(list, this.shingles, this.offsets[text]!);
     });
     for (let b = 0; b < buckets; b++) counts[b + 1]! += counts[b]!;
     this.postingStart = counts.slice();
@@ -198,6 +202,25 @@ export class NearDuplicateIndex {
 
 /** A 53-bit shingle hash's bucket: its low 32 bits (well mixed by hash53), masked. */
 const bucketOf = (shingle: number, mask: number) => (shingle >>> 0) & mask;
+
+/** `list` ascending into `out` from `at` (insertion sort: tens of values, where a typed array's sort call
+ * costs more than the sorting). */
+function sortInto(list: readonly number[], out: Float64Array, at: number): void {
+  if (list.length > 64) {
+    out.set(list, at);
+    out.subarray(at, at + list.length).sort();
+    return;
+  }
+  for (let k = 0; k < list.length; k++) {
+    const value = list[k]!;
+    let j = at + k - 1;
+    while (j >= at && out[j]! > value) {
+      out[j + 1] = out[j]!;
+      j--;
+    }
+    out[j + 1] = value;
+  }
+}
 
 /** How many values two ascending runs share (each run's values distinct). */
 function intersection(a: Float64Array, b: Float64Array, from: number, to: number): number {
