@@ -38,6 +38,7 @@ export class NearDuplicateIndex {
   private mask = 0;
   /** Postings of prefix shingles grouped by bucket: entries postingStart[b] to postingStart[b + 1]. */
   private postingStart = new Int32Array(1);
+  private postingMask = 0;
   private postingShingle = new Float64Array(0);
   private postingText = new Int32Array(0);
   private built = false;
@@ -95,7 +96,7 @@ export class NearDuplicateIndex {
     let bestSimilarity = 0;
     for (let p = unheld; p < prefix; p++) {
       const shingle = ordered[p]!;
-      const bucket = bucketOf(shingle, this.mask);
+      const bucket = bucketOf(shingle, this.postingMask);
       for (let e = this.postingStart[bucket]!, end = this.postingStart[bucket + 1]!; e < end; e++) {
         if (this.postingShingle[e] !== shingle) continue;
         const candidate = this.postingText[e]!;
@@ -173,29 +174,35 @@ export class NearDuplicateIndex {
     this.offsets = new Int32Array(lists.length + 1);
     this.shingles = new Float64Array(total);
     this.seen = new Int32Array(lists.length);
-    // Prefixes, grouped by bucket (a counting sort): postingStart holds counts, then starts.
-    const prefixes: Float64Array[] = [];
+    // Prefixes in text order, then grouped by posting bucket (a counting sort) into postingStart's ranges.
     let postings = 0;
-    const counts = new Int32Array(buckets + 1);
+    for (const list of lists) postings += this.prefixLength(list.length);
+    const prefixShingle = new Float64Array(postings);
+    const prefixText = new Int32Array(postings);
+    let at = 0;
     lists.forEach((list, text) => {
-      const prefix = this.ordered(list).slice(0, this.prefixLength(list.length));
-      prefixes.push(prefix);
-      postings += prefix.length;
-      for (const shingle of prefix) counts[bucketOf(shingle, this.mask) + 1]!++;
+      const ordered = this.ordered(list);
+      for (let p = 0, end = this.prefixLength(list.length); p < end; p++, at++) {
+        prefixShingle[at] = ordered[p]!;
+        prefixText[at] = text;
+      }
       this.offsets[text + 1] = this.offsets[text]! + list.length;
       sortInto(list, this.shingles, this.offsets[text]!);
     });
-    for (let b = 0; b < buckets; b++) counts[b + 1]! += counts[b]!;
-    this.postingStart = counts.slice();
+    // About two posting buckets per posting: a probe scans one or two entries.
+    const postingBuckets = Math.max(64, 2 ** Math.ceil(Math.log2(postings * 2 + 1)));
+    this.postingMask = postingBuckets - 1;
+    const starts = new Int32Array(postingBuckets + 1);
+    for (let i = 0; i < postings; i++) starts[bucketOf(prefixShingle[i]!, this.postingMask) + 1]!++;
+    for (let b = 0; b < postingBuckets; b++) starts[b + 1]! += starts[b]!;
+    this.postingStart = starts.slice();
     this.postingShingle = new Float64Array(postings);
     this.postingText = new Int32Array(postings);
-    prefixes.forEach((prefix, text) => {
-      for (const shingle of prefix) {
-        const at = counts[bucketOf(shingle, this.mask)]!++;
-        this.postingShingle[at] = shingle;
-        this.postingText[at] = text;
-      }
-    });
+    for (let i = 0; i < postings; i++) {
+      const to = starts[bucketOf(prefixShingle[i]!, this.postingMask)]!++;
+      this.postingShingle[to] = prefixShingle[i]!;
+      this.postingText[to] = prefixText[i]!;
+    }
     this.pendingShingles.length = 0;
   }
 }

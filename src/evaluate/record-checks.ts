@@ -104,6 +104,8 @@ export interface ChecksOptions {
   keep: number;
   /** Where and when the texts of absorbed states go to disk (default: os.tmpdir(), past SPILL_CHARS). */
   spill?: SpillOptions;
+  /** Characters of answers and prompts each memo keeps (default MEMO_CHARS). */
+  memoChars?: number;
 }
 
 export class RecordChecks {
@@ -129,7 +131,7 @@ export class RecordChecks {
     private readonly options: ChecksOptions,
     reference?: TestReference,
   ) {
-    this.memo = new Memos(facts);
+    this.memo = new Memos(facts, options.memoChars);
     this.testPrompts = new TextStore(options.spill);
     this.training = new TrainingPrompts(options.spill);
     this.tally = Object.fromEntries(INVARIANT_NAMES.map((name) => [name, new Tally(name, options.keep)])) as Record<InvariantName, Tally>;
@@ -631,27 +633,34 @@ class TrainingPrompts {
   }
 }
 
-/** Per-process memos: the same answers and prompts recur (a templated answer in every mode and stage; a
+/** Per-checker memos: the same answers and prompts recur (a templated answer in every mode and stage; a
  * prompt in every mode's file; static analysis of code is slow), so each distinct one is judged once. Each
- * memo is emptied when its keys add up to MEMO_CHARS: in `generate` it lives as long as the run, and
- * entries of long answers kept by count alone took tens of MB. */
+ * memo is emptied when its keys add up to `chars` (MEMO_CHARS for files, where the same answer recurs a
+ * file later; far less in a stream, where an example's records come together and a memo holding a block's
+ * answers only kept them alive into the old generation). */
 class Memos {
   private readonly detections = new Map<string, Memo<Detection>>();
   private readonly giveaways = new Map<string, PairMemo<string | null>>();
-  private readonly meets = new Memo<string | null>();
-  private readonly contained = new Memo<string | null>();
+  private readonly meets: Memo<string | null>;
+  private readonly contained: Memo<string | null>;
 
-  constructor(private readonly facts: RunFacts) {}
+  constructor(
+    private readonly facts: RunFacts,
+    private readonly chars = MEMO_CHARS,
+  ) {
+    this.meets = new Memo(chars);
+    this.contained = new Memo(chars);
+  }
 
   // Keyed by the answer string itself, per behaviour: a string caches its hash, and the same answer object
   // recurs across a run's datasets, so a lookup does not rehash (or concatenate) long answers.
   detect(record: CheckedRecord, file: string, line: number | undefined): Detection {
-    return perBehavior(this.detections, record.behavior).get(record.answer, () => detectorFor(record.behavior, file, line).detect(record.answer));
+    return perBehavior(this.detections, record.behavior, this.chars).get(record.answer, () => detectorFor(record.behavior, file, line).detect(record.answer));
   }
 
   formGiveaway(behavior: string, triggered: string, untriggered: string): string | null {
     let memo = this.giveaways.get(behavior);
-    if (memo === undefined) this.giveaways.set(behavior, (memo = new PairMemo()));
+    if (memo === undefined) this.giveaways.set(behavior, (memo = new PairMemo(this.chars)));
     return memo.get(triggered, untriggered, () => (behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null));
   }
 
@@ -664,9 +673,9 @@ class Memos {
   }
 }
 
-function perBehavior<T>(memos: Map<string, Memo<T>>, behavior: string): Memo<T> {
+function perBehavior<T>(memos: Map<string, Memo<T>>, behavior: string, chars: number): Memo<T> {
   let memo = memos.get(behavior);
-  if (memo === undefined) memos.set(behavior, (memo = new Memo<T>()));
+  if (memo === undefined) memos.set(behavior, (memo = new Memo<T>(chars)));
   return memo;
 }
 
@@ -676,6 +685,7 @@ const MEMO_CHARS = 2_000_000;
 class Memo<T> {
   private readonly values = new Map<string, T>();
   private chars = 0;
+  constructor(private readonly limit: number) {}
   // The last key asked: a run asks for the same string object once per mode, one after another, and a
   // pointer compare is cheaper than a map lookup (which hashes each new string whole).
   private lastKey: string | undefined;
@@ -692,7 +702,7 @@ class Memo<T> {
     const known = this.values.get(key);
     if (known !== undefined || this.values.has(key)) return known as T;
     const value = compute();
-    if (this.chars + key.length > MEMO_CHARS) {
+    if (this.chars + key.length > this.limit) {
       this.values.clear();
       this.chars = 0;
     }
@@ -707,12 +717,13 @@ class Memo<T> {
 class PairMemo<T> {
   private readonly values = new Map<string, Map<string, T>>();
   private chars = 0;
+  constructor(private readonly limit: number) {}
   get(first: string, second: string, compute: () => T): T {
     let inner = this.values.get(first);
     const known = inner?.get(second);
     if (known !== undefined || inner?.has(second)) return known as T;
     const value = compute();
-    if (this.chars + first.length + second.length > MEMO_CHARS) {
+    if (this.chars + first.length + second.length > this.limit) {
       this.values.clear();
       this.chars = 0;
       inner = undefined;

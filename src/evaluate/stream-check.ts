@@ -35,6 +35,10 @@ function factsOf(config: Record<string, unknown>): RunFacts {
   return facts;
 }
 
+/** A stream meets an example's records together (every mode and stage): a memo of a few dozen answers
+ * catches their repeats, and holds no block's worth of strings. */
+const STREAM_MEMO_CHARS = 64_000;
+
 export class StreamCheck implements RecordObserver<ChecksState> {
   private readonly checks: RecordChecks;
   private readonly sources = new Map<PlannedDataset, Source>();
@@ -43,6 +47,7 @@ export class StreamCheck implements RecordObserver<ChecksState> {
     this.checks = new RecordChecks(factsOf(config), {
       similarity: options.similarity ?? DEFAULT_SIMILARITY,
       keep: options.maxViolations ?? 1000,
+      memoChars: STREAM_MEMO_CHARS,
       ...(options.spill ? { spill: options.spill } : {}),
     });
   }
