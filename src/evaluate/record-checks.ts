@@ -454,6 +454,8 @@ export class RecordChecks {
       list.push([pool, count, id]);
       bySlot.set(slot, list);
     }
+    // Nothing to compare or report: the texts need not be read.
+    if (bySlot.size === 0 && !pools.includes('safety')) return undefined;
     const safety = new NearDuplicateIndex(this.options.similarity);
     const conflictTexts = new Map<number, string>();
     for (const [slot, text] of training.store.entries()) {
