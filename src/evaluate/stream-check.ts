@@ -7,6 +7,7 @@ import type { CheckReport } from './check.js';
 import { DEFAULT_SIMILARITY, type InvariantResult } from './invariants.js';
 import { RecordChecks, Source, type ChecksState } from './record-checks.js';
 import { runFactsOf, type RunFacts } from './run-facts.js';
+import type { SpillOptions } from './text-store.js';
 
 /**
  * `check`'s invariants on the records of a run as `generate` makes them, so that a run never reads its own
@@ -21,7 +22,9 @@ import { runFactsOf, type RunFacts } from './run-facts.js';
  * from disk whenever the folder may have been touched since.
  *
  * Under worker threads each worker observes its blocks, the main thread absorbs their states in block
- * order; pairs never straddle blocks (a base prompt's records are written together).
+ * order; pairs never straddle blocks (a base prompt's records are written together). A block's state holds
+ * its own base prompts' texts (a block's worth); the checker absorbing the run's moves them to a temporary
+ * file once they are many (text-store.ts), removed by `finish`, `discard` or the process's exit.
  */
 /** A run builds a StreamCheck per block from one config object: its facts (the trigger's forms and
  * predicate: milliseconds for a large form bank) are worked out once per thread. */
@@ -32,12 +35,21 @@ function factsOf(config: Record<string, unknown>): RunFacts {
   return facts;
 }
 
+/** A stream meets an example's records together (every mode and stage): a memo of a few dozen answers
+ * catches their repeats, and holds no block's worth of strings. */
+const STREAM_MEMO_CHARS = 64_000;
+
 export class StreamCheck implements RecordObserver<ChecksState> {
   private readonly checks: RecordChecks;
   private readonly sources = new Map<PlannedDataset, Source>();
 
-  constructor(config: Record<string, unknown>, options: { similarity?: number; maxViolations?: number } = {}) {
-    this.checks = new RecordChecks(factsOf(config), { similarity: options.similarity ?? DEFAULT_SIMILARITY, keep: options.maxViolations ?? 1000 });
+  constructor(config: Record<string, unknown>, options: { similarity?: number; maxViolations?: number; spill?: SpillOptions } = {}) {
+    this.checks = new RecordChecks(factsOf(config), {
+      similarity: options.similarity ?? DEFAULT_SIMILARITY,
+      keep: options.maxViolations ?? 1000,
+      memoChars: STREAM_MEMO_CHARS,
+      ...(options.spill ? { spill: options.spill } : {}),
+    });
   }
 
   observe(record: CanonicalRecord, dataset: PlannedDataset): void {
@@ -63,6 +75,12 @@ export class StreamCheck implements RecordObserver<ChecksState> {
     const { invariants, notes } = this.checks.finish();
     this.notes = notes;
     return invariants;
+  }
+
+  /** For a run that fails before `finish`: removes the temporary file of texts, if any (a process exit
+   * removes it too). */
+  discard(): void {
+    this.checks.discard();
   }
 
   /** What `finish` says a person should know (skipped invariants, red-team records); set by finish. */

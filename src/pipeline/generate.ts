@@ -167,6 +167,7 @@ async function generateWith(
     const { records } = tallies.observers.stages;
     return { manifest, records, seconds: (performance.now() - started) / 1000, runReport: answers.runReport?.(), workers, check: verdict };
   } catch (error) {
+    tallies.observers.check?.discard();
     await files?.abandon();
     folder.discard();
     throw folder.explain(inFile(error, plan, tallies));
