@@ -25,9 +25,10 @@ export class BufferPool {
   constructor(
     count = BUFFERS_PER_THREAD,
     readonly size = CHUNK_BYTES,
-    /** Give the event loop a turn before each buffer: the main thread's own producer would otherwise hold
-     * up the writing (and the other producers' messages) for as long as it has buffers. */
-    private readonly takeTurns = false,
+    /** Give the event loop a turn before each buffer and after each round of encoding (~128 K characters):
+     * the main thread's own producer would otherwise hold up the writing, and so the other producers, for
+     * as long as it has buffers. */
+    readonly takeTurns = false,
   ) {
     for (let i = 0; i < count; i++) this.free.push(new ArrayBuffer(size));
   }
@@ -91,7 +92,9 @@ export class ChunkEncoder {
   append(file: number, line: string): Promise<void> | undefined {
     this.pending[file]!.push(line);
     this.pendingChars += line.length + 1;
-    return this.pendingChars >= this.encodeAt ? this.encodePending(false) : undefined;
+    if (this.pendingChars < this.encodeAt) return undefined;
+    const waiting = this.encodePending(false);
+    return waiting ?? (this.pool.takeTurns ? new Promise((resolve) => setImmediate(resolve)) : undefined);
   }
 
   /** Encodes everything pending and emits the last buffer; settles once it is emitted. */
