@@ -193,39 +193,54 @@ export function checkedFamilies(folder: string, options: PromptBankOptions = {})
 }
 
 /** A family whose texts are read and its templates compiled the first time it renders: a run renders a
- * few families of the bank. */
-function familyOf(outline: FamilyOutline, readTexts: () => FamilyTexts): Family {
-  const { id, topic, slotNames, slotSizes, shown } = outline;
-  let texts: { prompts: Template[]; answer: Template; slots: FamilyTexts['slots']; promptSources: string[] } | undefined;
-  const loaded = () => {
-    if (texts === undefined) {
-      const read = readTexts();
-      texts = { prompts: read.prompts.map(compileTemplate), answer: compileTemplate(read.answer), slots: read.slots, promptSources: read.prompts };
+ * few families of the bank. (A class: its getters are shared, not made per family.) */
+class LazyFamily implements Family {
+  readonly id: string;
+  readonly topic: string;
+  readonly size: number;
+  private texts: { prompts: Template[]; answer: Template; slots: FamilyTexts['slots']; promptSources: string[] } | undefined;
+  private slotNames: Set<string>[] | undefined;
+
+  constructor(
+    private readonly outline: FamilyOutline,
+    private readonly readTexts: () => FamilyTexts,
+  ) {
+    this.id = outline.id;
+    this.topic = outline.topic;
+    this.size = outline.shown.reduce((total, indexes) => total + indexes.reduce((product, i) => product * outline.slotSizes[i]!, 1), 0);
+  }
+
+  private loaded() {
+    if (this.texts === undefined) {
+      const read = this.readTexts();
+      this.texts = { prompts: read.prompts.map(compileTemplate), answer: compileTemplate(read.answer), slots: read.slots, promptSources: read.prompts };
     }
-    return texts;
-  };
-  return {
-    id,
-    topic,
-    size: shown.reduce((total, indexes) => total + indexes.reduce((product, i) => product * slotSizes[i]!, 1), 0),
-    promptSlotNames: shown.map((indexes) => new Set(indexes.map((i) => slotNames[i]!))),
-    get prompts() {
-      return loaded().prompts;
-    },
-    get answer() {
-      return loaded().answer;
-    },
-    get slots() {
-      return loaded().slots;
-    },
-    get promptSources() {
-      return loaded().promptSources;
-    },
-  };
+    return this.texts;
+  }
+
+  get prompts() {
+    return this.loaded().prompts;
+  }
+
+  get answer() {
+    return this.loaded().answer;
+  }
+
+  get slots() {
+    return this.loaded().slots;
+  }
+
+  get promptSources() {
+    return this.loaded().promptSources;
+  }
+
+  get promptSlotNames() {
+    return (this.slotNames ??= this.outline.shown.map((indexes) => new Set(indexes.map((i) => this.outline.slotNames[i]!))));
+  }
 }
 
 function bankOf(outlines: readonly FamilyOutline[], readTexts: (index: number) => FamilyTexts): PromptBank {
-  const families = outlines.map((outline, index) => familyOf(outline, () => readTexts(index)));
+  const families: Family[] = outlines.map((outline, index) => new LazyFamily(outline, () => readTexts(index)));
 
   const rendered = new Map<string, BaseItem>();
   /** The item of one (family, phrasing, slot values) combination. The same combination always renders the
