@@ -1,14 +1,13 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { precompiledSchemas } from '../scripts/precompiled-schemas.js';
 import { newAjv, precompiledValidatorPath, schemasCompiledAtRunTime, validator, VALIDATOR_OPTIONS } from '../src/util/ajv.js';
-import { requirePrecompiled } from '../src/util/precompiled-code.js';
 import { parseStructuredText } from '../src/util/structured-file.js';
 import { formats } from '../src/formats/index.js';
-import { generateInto, ROOT, tempDir } from './helpers.js';
+import { generateInto, ROOT } from './helpers.js';
 
 /**
  * `npm run build` writes each schema's validator as standalone code (scripts/precompile-validators.ts) and a
@@ -108,28 +107,5 @@ describe('precompiled validators', () => {
     expect(validate(row)).toBe(false);
     expect(validate.errors![0]!.message).toBe("must have required property 'id'");
     expect(validate({ ...(row as object), id: 'a' })).toBe(true);
-  });
-});
-
-describe("precompiled validators: V8's code cache beside each", () => {
-  it('is written by the build, and a module loaded with it, or with a cache of another text, is the module', () => {
-    const config = schemas.find((entry) => entry.kind === 'input' && entry.name === 'config')!;
-    const file = precompiledValidatorPath(config.kind, config.schema);
-    expect(existsSync(`${file}.v8cache`)).toBe(true);
-    const folder = tempDir();
-    symlinkSync(join(ROOT, 'node_modules'), join(folder, 'node_modules')); // the code requires Ajv's runtime
-    const copy = join(folder, 'validator.cjs');
-    copyFileSync(file, copy);
-    copyFileSync(`${file}.v8cache`, `${copy}.v8cache`);
-    const bad = { count: 0, modes: ['nope'], extra: 1 };
-    const run = (validate: ValidateFunction) => {
-      const data = structuredClone(bad);
-      return { valid: validate(data), errors: validate.errors, data };
-    };
-    const expected = run(require(file) as ValidateFunction);
-    expect(run(requirePrecompiled(copy) as ValidateFunction)).toEqual(expected);
-    // The cache of another text: V8 refuses it and the file is compiled as it is.
-    writeFileSync(copy, `${readFileSync(file, 'utf8')}\n// edited\n`);
-    expect(run(requirePrecompiled(copy) as ValidateFunction)).toEqual(expected);
   });
 });
