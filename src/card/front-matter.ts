@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import type { Manifest } from '../schemas/manifest.js';
 import { cardConfigs, SPLIT_NAME, type CardConfig } from './configs.js';
 import { exampleCount, SIZE_CATEGORIES, sizeCategory } from './size-category.js';
@@ -57,14 +57,76 @@ export function cardFrontMatter(manifest: Manifest): CardFrontMatter {
 /** The front matter as the card's first lines. YAML 1.1 quoting, because the Hub reads cards with PyYAML:
  * a split named `no` or `on` would otherwise come back as a boolean. */
 export function frontMatterText(frontMatter: CardFrontMatter): string {
-  return `---\n${stringify(frontMatter, { lineWidth: 0, version: '1.1' })}---\n`;
+  return `---\n${plainFrontMatter(frontMatter) ?? yaml().stringify(frontMatter, { lineWidth: 0, version: '1.1' })}---\n`;
 }
+
+/**
+ * The YAML the yaml package writes for a front matter (as frontMatterText asks it) when every key and text
+ * is a plain scalar, without loading the package (a tenth of a small run's start-up); undefined for anything
+ * else (a text that needs quotes, an empty list, a number, ...), which the package writes.
+ * tests/card.test.ts compares both.
+ */
+export function plainFrontMatter(frontMatter: CardFrontMatter): string | undefined {
+  const text = plainMapping(frontMatter as unknown as Record<string, unknown>, '');
+  return text === undefined ? undefined : `${text}\n`;
+}
+
+/** The lines of a mapping at an indent: `key: text`, `key: true`, or `key:` then its items as `  - ...`. */
+function plainMapping(mapping: Record<string, unknown>, indent: string): string | undefined {
+  const lines: string[] = [];
+  const entries = Object.entries(mapping);
+  if (entries.length === 0) return undefined;
+  for (const [key, value] of entries) {
+    if (!isPlainText(key)) return undefined;
+    if (typeof value === 'boolean' || (typeof value === 'string' && isPlainText(value))) {
+      lines.push(`${indent}${key}: ${String(value)}`);
+      continue;
+    }
+    if (!Array.isArray(value) || value.length === 0) return undefined;
+    lines.push(`${indent}${key}:`);
+    for (const item of value) {
+      if (typeof item === 'string' && isPlainText(item)) {
+        lines.push(`${indent}  - ${item}`);
+        continue;
+      }
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) return undefined;
+      // A mapping in a list: its first key on the dash's line, the others under it.
+      const inner = plainMapping(item as Record<string, unknown>, `${indent}    `);
+      if (inner === undefined) return undefined;
+      lines.push(`${indent}  - ${inner.slice(indent.length + 4)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Texts YAML 1.1 (the yaml package's yaml-1.1 schema) reads as something else, widened: booleans and null
+ * in any case, integers and floats (`e2` is one), binary, octal and hex, dates. */
+const NOT_TEXT = [
+  /^(?:y|yes|n|no|true|false|on|off|null)$/i,
+  /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?$/,
+  /^[-+]?0(?:b[0-1_]+|x[0-9a-fA-F_]+|[0-7_]+)$/,
+  /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}/,
+];
+
+/**
+ * A text YAML writes as it is, without quotes, and reads back as that text: letters, digits, spaces and
+ * `._()<>/+-`, starting with a letter or digit (so no indicator, `: ` or ` #`), no double or trailing space,
+ * and nothing YAML 1.1 reads as another type. Conservative: a text it refuses only goes to the yaml package.
+ */
+function isPlainText(text: string): boolean {
+  if (!/^[A-Za-z0-9][\w .()<>/+-]*$/.test(text) || text.endsWith(' ') || text.includes('  ')) return false;
+  return !NOT_TEXT.some((pattern) => pattern.test(text));
+}
+
+/** The yaml package, loaded only for a front matter plainFrontMatter cannot write, or to parse a card. */
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 /** Splits a card into its front matter (parsed) and body; throws when there is no `---` block. */
 export function parseCard(text: string): { frontMatter: Record<string, unknown>; body: string } {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
   if (!match) throw new Error('the card does not start with a YAML front matter block between --- lines');
-  const frontMatter: unknown = parse(match[1]!, { version: '1.1' });
+  const frontMatter: unknown = yaml().parse(match[1]!, { version: '1.1' });
   if (frontMatter === null || typeof frontMatter !== 'object' || Array.isArray(frontMatter)) {
     throw new Error('the card front matter is not a YAML mapping');
   }

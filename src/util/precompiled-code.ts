@@ -1,0 +1,48 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+
+/*
+ * The build's precompiled validators (dist/validators/*.cjs, src/util/ajv.ts) are large single functions: the
+ * config's two are ~190 KB each, and parsing and compiling them on their first call was a tenth of a small
+ * run. So the build also writes, beside each, V8's code cache of the module after a first call
+ * (<file>.v8cache): a run hands it to V8, which then skips parsing and compiling what it holds. V8 refuses a
+ * cache made by another Node version, other V8 flags or another text of the file, and then compiles the file
+ * as `require` would: a stale or missing cache changes no result, only start-up time.
+ */
+
+const cacheFile = (file: string) => `${file}.v8cache`;
+
+interface Loaded {
+  exports: unknown;
+  script: Script;
+}
+
+function load(file: string, cachedData: Buffer | undefined): Loaded {
+  const source = readFileSync(file, 'utf8');
+  // Node's own CommonJS wrapper, so the module runs as `require` would run it.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const module = { exports: {} as unknown };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  return { exports: module.exports, script };
+}
+
+/** A CommonJS module of the build (one that requires only packages and builtins), with its code cache if V8 takes it. */
+export function requirePrecompiled(file: string): unknown {
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile(file));
+  } catch {
+    cachedData = undefined;
+  }
+  return load(file, cachedData).exports;
+}
+
+/** For the build: loads the module, runs `warm` on its exports (so the functions it calls are compiled) and
+ * writes the code cache. */
+export function writeCodeCache(file: string, warm: (exports: unknown) => void): void {
+  const { exports, script } = load(file, undefined);
+  warm(exports);
+  writeFileSync(cacheFile(file), script.createCachedData());
+}
