@@ -11,7 +11,7 @@ export { PROMPTS_SHAPES, type PromptsShape } from './shapes.js';
  * A user's file of prompts and HHH answers (Alpaca, ShareGPT, HH-RLHF, chat messages, ...) as JSONL, JSON,
  * CSV or Parquet. JSONL, CSV and Parquet are streamed (Parquet a row group at a time), so any size fits in
  * bounded memory; a JSON document is read whole. The file is read twice: once to check every record before
- * anything is written, once to generate.
+ * anything is written (a large JSON lines file in two halves at once: check-prompts-file.ts), once to generate.
  */
 export interface PromptsFileOptions extends FieldMapping {
   file: string;
