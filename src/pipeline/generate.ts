@@ -177,8 +177,8 @@ async function generateWith(
 /**
  * Producers of the blocks, the threads started before the run is planned: as asked, at most one per
  * block the config's count can make (default: the cores available, at most one per 2,048 base prompts),
- * the main thread being one of them; no pool for one (in-process). Answers that come from a service (the anthropic backend) go through one
- * client and one cache: always in-process.
+ * the main thread being one of them; no pool for one (in-process). Answers that come from a service (the
+ * anthropic backend) go through one client and one cache: always in-process.
  */
 function workerPoolFor(resolved: ResolvedConfig, shard: { index: number; count: number }, requested: number | undefined, blockSize: number): WorkerPool | undefined {
   if (resolved.config.backend !== 'template') return undefined;
