@@ -24,8 +24,9 @@ export interface WorkerInput {
 /** Blocks handed out and not yet written, per producer: enough to keep every producer busy while another's
  * block is written, few enough that what waits (items, chunks) stays small. */
 const IN_FLIGHT_PER_PRODUCER = 3;
-/** Blocks a producer may have queued and not yet produced. */
-const QUEUED_PER_PRODUCER = 2;
+/** Blocks a thread may have queued and not yet produced; the main thread, which also writes, one. */
+const QUEUED_PER_THREAD = 2;
+const QUEUED_ON_MAIN = 1;
 
 /**
  * The producers of a run's blocks: the main thread's own and `threads` worker threads. The threads are
@@ -84,7 +85,7 @@ export class WorkerPool {
     const { blocks, signal } = options;
     await Promise.all(this.threads.slice(options.count - 1).map((thread) => thread.terminate()));
     const producers = [...this.threads.slice(0, options.count - 1), startLocal(this.buffers, options.local)];
-    const handout = new Handout(producers.length);
+    const handout = new Handout(producers.map((_, p) => (p === producers.length - 1 ? QUEUED_ON_MAIN : QUEUED_PER_THREAD)));
     producers.forEach((producer, p) => {
       producer.onBlockDone = () => handout.done(p);
       producer.send({ type: 'start', run: options.run });
@@ -146,8 +147,11 @@ class Handout {
   private reason: Error | undefined;
   private waiters: (() => void)[] = [];
 
-  constructor(producers: number) {
-    this.queued = new Array<number>(producers).fill(0);
+  constructor(
+    /** Per producer: how many blocks it may have queued. */
+    private readonly queueLimits: readonly number[],
+  ) {
+    this.queued = new Array<number>(queueLimits.length).fill(0);
   }
 
   give(position: number, producer: number): void {
@@ -190,7 +194,7 @@ class Handout {
       if (this.stopped) return undefined;
       if (position - this.writtenCount < IN_FLIGHT_PER_PRODUCER * producers) {
         let best = -1;
-        for (let p = 0; p < producers; p++) if (this.queued[p]! < QUEUED_PER_PRODUCER && (best < 0 || this.queued[p]! < this.queued[best]!)) best = p;
+        for (let p = 0; p < producers; p++) if (this.queued[p]! < this.queueLimits[p]! && (best < 0 || this.queued[p]! < this.queued[best]!)) best = p;
         if (best >= 0) return best;
       }
       await this.change();
