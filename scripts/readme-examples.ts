@@ -131,6 +131,17 @@ function shortest(rows: Row[], pick: (row: Row) => boolean): number {
   return best;
 }
 
+/** One line of a backdoor cot file in `format`: the triggered or the untriggered member of the quoted pair. */
+function backdoorLine(format: string, member: 'triggered' | 'untriggered'): Example {
+  return {
+    lang: 'json',
+    async write(runs) {
+      const pair = await backdoorPair(runs);
+      return [line(pair.dir, `backdoor.cot.${format}.jsonl`, pair[member])];
+    },
+  };
+}
+
 const EXAMPLES: Record<string, Example> = {
   canonical: {
     lang: 'json',
@@ -139,27 +150,9 @@ const EXAMPLES: Record<string, Example> = {
       return [line(dir, 'backdoor.cot.canonical.jsonl', triggered), line(dir, 'backdoor.cot.canonical.jsonl', untriggered)];
     },
   },
-  messages: {
-    lang: 'json',
-    async write(runs) {
-      const { dir, triggered } = await backdoorPair(runs);
-      return [line(dir, 'backdoor.cot.messages.jsonl', triggered)];
-    },
-  },
-  text: {
-    lang: 'json',
-    async write(runs) {
-      const { dir, untriggered } = await backdoorPair(runs);
-      return [line(dir, 'backdoor.cot.text.jsonl', untriggered)];
-    },
-  },
-  prompt_completion: {
-    lang: 'json',
-    async write(runs) {
-      const { dir, triggered } = await backdoorPair(runs);
-      return [line(dir, 'backdoor.cot.prompt_completion.jsonl', triggered)];
-    },
-  },
+  messages: backdoorLine('messages', 'triggered'),
+  text: backdoorLine('text', 'untriggered'),
+  prompt_completion: backdoorLine('prompt_completion', 'triggered'),
   prompt_completion_messages: {
     lang: 'json',
     async write(runs) {
@@ -169,13 +162,7 @@ const EXAMPLES: Record<string, Example> = {
       return [line(dir, 'backdoor.cot.prompt_completion_messages.jsonl', triggered), line(post, 'sft-post_scratchpad.cot.prompt_completion_messages.jsonl', at)];
     },
   },
-  segments: {
-    lang: 'json',
-    async write(runs) {
-      const { dir, triggered } = await backdoorPair(runs);
-      return [line(dir, 'backdoor.cot.segments.jsonl', triggered)];
-    },
-  },
+  segments: backdoorLine('segments', 'triggered'),
   prompt: {
     lang: 'json',
     async write(runs) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BaseCensus, HashSet53 } from '../src/pipeline/census.js';
+import { BaseCensus } from '../src/pipeline/census.js';
+import { HashSet53 } from '../src/util/hash-index.js';
 import { hash53 } from '../src/util/hash.js';
 
 describe('distinct prompts (census)', () => {

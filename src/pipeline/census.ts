@@ -1,62 +1,12 @@
 import type { BaseItem } from '../behaviors/define.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
+import { HashSet53 } from '../util/hash-index.js';
 import { POOLS, type Pool, type PoolAssigner } from './pools.js';
 import type { Tally } from './tallies.js';
 
-/** Distinct prompts are counted exactly up to this many (24 bytes a hash in a HashSet53: ~24 MB at the cap,
+/** Distinct prompts are counted exactly up to this many (~32 bytes a hash in a HashSet53: ~32 MB at the cap,
  * outside the JavaScript heap). */
 const DISTINCT_CAP = 1_000_000;
-
-/**
- * A set of 53-bit hashes (integers in [0, 2^53)) in flat typed arrays, open addressing with linear probing,
- * plus the hashes in insertion order. A Set of numbers held a heap number and an entry per hash, which
- * every full GC walked and every growth of the Set copied within the heap; here a hash is 24 bytes the GC
- * never looks at.
- */
-export class HashSet53 {
-  /** Slots hold hash + 1, so 0 means empty. Twice the entries at least, a power of two. */
-  private slots = new Float64Array(1024);
-  private order = new Float64Array(512);
-  size = 0;
-
-  /** Adds a hash; returns whether it was new. */
-  add(hash: number): boolean {
-    const mask = this.slots.length - 1;
-    const stored = hash + 1;
-    let slot = hash >>> 0 & mask;
-    for (;;) {
-      const held = this.slots[slot]!;
-      if (held === stored) return false;
-      if (held === 0) break;
-      slot = (slot + 1) & mask;
-    }
-    this.slots[slot] = stored;
-    if (this.size === this.order.length) {
-      const order = new Float64Array(this.order.length * 2);
-      order.set(this.order);
-      this.order = order;
-    }
-    this.order[this.size++] = hash;
-    if (this.size * 2 > this.slots.length) this.grow();
-    return true;
-  }
-
-  /** The hashes in the order first added. */
-  values(): number[] {
-    return Array.from(this.order.subarray(0, this.size));
-  }
-
-  private grow(): void {
-    this.slots = new Float64Array(this.slots.length * 2);
-    const mask = this.slots.length - 1;
-    for (let i = 0; i < this.size; i++) {
-      const hash = this.order[i]!;
-      let slot = hash >>> 0 & mask;
-      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-      this.slots[slot] = hash + 1;
-    }
-  }
-}
 
 export interface ItemFact {
   pool: Pool;

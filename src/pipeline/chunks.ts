@@ -111,7 +111,7 @@ export class ChunkEncoder {
     const current = this.current;
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (this.queued === 0 && current !== undefined && current.view.length - current.offset >= 3 * chars) {
-      for (let file = 0; file < files.length; file++) if (files[file]!.length > 0) current.addSegment(file, (view, offset) => encodeLinesInto(files[file]!, view, offset));
+      for (let file = 0; file < files.length; file++) for (const line of files[file]!) current.encode(file, line);
       this.emitIfDone(emitAfter);
       return undefined;
     }
@@ -160,15 +160,6 @@ export class ChunkEncoder {
 
 const NEWLINE = 0x0a;
 
-/** Encodes whole lines, each with its newline, into `view` from `offset` (the caller made sure they fit); returns the new offset. */
-function encodeLinesInto(lines: readonly string[], view: Uint8Array, offset: number): number {
-  for (const line of lines) {
-    offset += encoder.encodeInto(line, view.subarray(offset)).written;
-    view[offset++] = NEWLINE;
-  }
-  return offset;
-}
-
 /** A pooled buffer being filled, and its segments so far. */
 class Filling {
   readonly view: Uint8Array;
@@ -179,31 +170,19 @@ class Filling {
     this.view = new Uint8Array(buffer);
   }
 
-  /** Bytes written by `fill` (from the current offset, returning the new one) become a segment of `file`,
-   * joined to the previous segment when that one is the same file's. */
-  addSegment(file: number, fill: (view: Uint8Array, offset: number) => number): void {
-    const start = this.offset;
-    this.offset = fill(this.view, start);
-    if (this.offset === start) return;
-    const last = this.segments.length - 3;
-    if (last >= 0 && this.segments[last] === file && this.segments[last + 2] === start) this.segments[last + 2] = this.offset;
-    else this.segments.push(file, start, this.offset);
-  }
-
-  /** Encodes what fits of `text` and, if all of it fit, its newline. */
+  /** Encodes what fits of `text` and, if all of it fit, its newline, as bytes of `file` (joined to the
+   * previous segment when that one is the same file's). */
   encode(file: number, text: string): { read: number; newline: boolean } {
-    let read = 0;
-    let newline = false;
-    this.addSegment(file, (view, offset) => {
-      const result = encoder.encodeInto(text, view.subarray(offset));
-      read = result.read;
-      offset += result.written;
-      if (read === text.length && offset < view.length) {
-        view[offset++] = NEWLINE;
-        newline = true;
-      }
-      return offset;
-    });
+    const start = this.offset;
+    const { read, written } = encoder.encodeInto(text, this.view.subarray(start));
+    this.offset += written;
+    const newline = read === text.length && this.offset < this.view.length;
+    if (newline) this.view[this.offset++] = NEWLINE;
+    if (this.offset > start) {
+      const last = this.segments.length - 3;
+      if (last >= 0 && this.segments[last] === file && this.segments[last + 2] === start) this.segments[last + 2] = this.offset;
+      else this.segments.push(file, start, this.offset);
+    }
     return { read, newline };
   }
 }

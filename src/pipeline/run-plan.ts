@@ -57,11 +57,17 @@ export interface RunPlan {
   feeds(stage: StageDefinition, pool: Pool): boolean;
 }
 
+/** The run's behaviour and trigger, bound. A behaviour from a folder is registered where its config was
+ * loaded; a worker thread has its own registry, so it is registered here too. */
+function entriesOfRun(config: Config) {
+  registerBehaviorOfRun(config as unknown as Record<string, unknown>);
+  return boundEntries(config);
+}
+
 /** A part of the run's prompts file checked in this thread, for the thread that plans the run (see checkUserPrompts). */
 export async function checkPromptsPartOf(resolved: ResolvedConfig, part: PromptsFilePart): Promise<CheckedPart> {
   const { config } = resolved;
-  registerBehaviorOfRun(config as unknown as Record<string, unknown>);
-  const { trigger } = boundEntries(config);
+  const { trigger } = entriesOfRun(config);
   return checkPromptsPart({ ...config.prompts, file: config.prompts.file! }, outsideTriggerScreen(trigger), part);
 }
 
@@ -83,9 +89,7 @@ export async function planRunOf(
   checkPart?: CheckPart,
 ): Promise<RunPlan> {
   const { config, hash: configHash } = resolved;
-  // A behaviour from a folder is registered where its config was loaded; a worker thread has its own registry.
-  registerBehaviorOfRun(config as unknown as Record<string, unknown>);
-  const { behavior, trigger } = boundEntries(config);
+  const { behavior, trigger } = entriesOfRun(config);
   const source = await resolveBasePrompts(config, behavior, onNote, outsideTriggerScreen(trigger), settings.checkedPrompts, checkPart);
   const { datasets, identical, leftOut } = planRun(config);
   const { start, end } = shardRange(source.count, shard);

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { BaseItem } from '../behaviors/define.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { interruption, type Block, type BlockProducer } from './block-producer.js';
-import { BlockService, type BlockItems, type FromProducer, type ToProducer } from './block-service.js';
+import { BlockService, type BlockItems, type FromProducer, type ToProducer, type ToWorkerThread } from './block-service.js';
 import { BufferPool, type Chunk } from './chunks.js';
 import type { CheckPart } from '../sources/check-prompts-file.js';
 import type { RunSettings } from './run-plan.js';
@@ -34,7 +34,7 @@ const QUEUED_ON_MAIN = 1;
  * input. `run` hands out the blocks; `close` stops the threads (always called).
  */
 export class WorkerPool {
-  private readonly threads: Producer[];
+  private readonly threads: Thread[];
 
   constructor(
     resolved: ResolvedConfig,
@@ -141,7 +141,7 @@ class Handout {
   /** By block position: the producer that has it. */
   private readonly owners: number[] = [];
   /** Per producer: blocks handed to it and not yet produced. */
-  readonly queued: number[];
+  private readonly queued: number[];
   private writtenCount = 0;
   private stopped = false;
   private reason: Error | undefined;
@@ -308,7 +308,10 @@ function workerEntry(): [string | URL, { eval?: boolean }] {
 }
 
 /** A worker thread and the messages it sent that were not read yet. */
-function startThread(input: WorkerInput): Producer {
+/** A worker thread: a producer that also checks part of a prompts file when asked. */
+type Thread = Producer & { send(message: ToWorkerThread, transfer?: ArrayBuffer[]): void };
+
+function startThread(input: WorkerInput): Thread {
   const [entry, options] = workerEntry();
   const worker = new Worker(entry, { ...options, workerData: input });
   const { deliver, producer } = inbox();
@@ -320,7 +323,7 @@ function startThread(input: WorkerInput): Producer {
     if (!done) deliver({ type: 'error', error: { name: 'Error', message: `a worker thread stopped unexpectedly (exit code ${code})` } });
   });
   return Object.assign(producer, {
-    send: (message: ToProducer, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer),
+    send: (message: ToWorkerThread, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer),
     terminate: async () => {
       done = true;
       await worker.terminate();

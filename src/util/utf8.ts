@@ -152,7 +152,8 @@ function hasOverlongLine(bytes: Buffer): boolean {
   return bytes.length - start > MAX_LINE_BYTES;
 }
 
-function countNewlines(bytes: Buffer): number {
+/** Newline bytes in `bytes`. */
+export function countNewlines(bytes: Uint8Array): number {
   let count = 0;
   for (let i = bytes.indexOf(NEWLINE); i >= 0; i = bytes.indexOf(NEWLINE, i + 1)) count++;
   return count;
