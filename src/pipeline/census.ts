@@ -4,8 +4,8 @@ import { HashSet53 } from '../util/hash-index.js';
 import { POOLS, type Pool, type PoolAssigner } from './pools.js';
 import type { Tally } from './tallies.js';
 
-/** Distinct prompts are counted exactly up to this many (~32 bytes a hash in a HashSet53: ~32 MB at the cap,
- * outside the JavaScript heap). */
+/** Distinct prompts are counted exactly up to this many (8-16 bytes a hash in a HashSet53: ~16 MB at the
+ * cap, outside the JavaScript heap). */
 const DISTINCT_CAP = 1_000_000;
 
 export interface ItemFact {
@@ -35,15 +35,15 @@ export class ItemFacts {
 export interface CensusState {
   drawn: number;
   pools: Record<Pool, number>;
-  /** Hashes of the distinct prompts, in the order first drawn (while the count is exact). */
+  /** Hashes of the distinct prompts (while the count is exact), in no particular order. */
   hashes: number[];
   exact: boolean;
 }
 
 /**
  * What was drawn, for the manifest: base prompts per pool and distinct prompts. Mergeable: absorbing the
- * states of consecutive blocks adds their hashes in draw order, so the count (and where it stops being
- * exact) is the one a single census over the whole run gives.
+ * states of consecutive blocks gives the count (and whether it is exact) of a single census over the whole
+ * run: once the cap is reached the count is the cap, whichever hashes reached it.
  */
 export class BaseCensus implements Tally<CensusState> {
   drawn = 0;

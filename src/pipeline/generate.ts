@@ -8,6 +8,7 @@ import type { StreamVerdict } from '../evaluate/stream-check.js';
 import { BlockProducer, blocksOf, interruption, type Block } from './block-producer.js';
 import { BufferPool, BUFFERS_PER_THREAD, CHUNK_BYTES } from './chunks.js';
 import { InvalidRowError } from './file-sink.js';
+import { limitHeapGrowth } from './heap-policy.js';
 import { buildManifest, writeManifestAndCard } from './manifest.js';
 import { OutputFolder } from './output-folder.js';
 import { RunFiles } from './run-files.js';
@@ -81,11 +82,13 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   // Worker threads start loading their code now, while the input is checked (a prompts file is read whole).
   const check = options.check !== false;
   const blockSize = options.blockSize ?? BLOCK_SIZE;
+  const restoreHeap = limitHeapGrowth();
   const pool = workerPoolFor(resolved, shard, options.workers, blockSize);
   try {
     return await generateWith(pool, resolved, options, { shard, check, blockSize, started });
   } finally {
     await pool?.close();
+    restoreHeap();
   }
 }
 

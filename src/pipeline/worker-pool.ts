@@ -10,6 +10,7 @@ import { BufferPool, type Chunk } from './chunks.js';
 import type { CheckPart } from '../sources/check-prompts-file.js';
 import type { RunSettings } from './run-plan.js';
 import type { TalliesState } from './tallies.js';
+import { keepHeapPolicy, youngGenerationOfWorkers } from './heap-policy.js';
 import { deserializeError } from './thread-errors.js';
 
 /** What a worker thread is started with (workerData): plain JSON. It loads its modules at once and builds
@@ -313,10 +314,12 @@ type Thread = Producer & { send(message: ToWorkerThread, transfer?: ArrayBuffer[
 
 function startThread(input: WorkerInput): Thread {
   const [entry, options] = workerEntry();
-  const worker = new Worker(entry, { ...options, workerData: input });
+  const worker = new Worker(entry, { ...options, workerData: input, resourceLimits: { maxYoungGenerationSizeMb: youngGenerationOfWorkers() } });
   const { deliver, producer } = inbox();
   let done = false;
   worker.on('message', deliver);
+  // The thread's boot put V8's flags back to their start-up values.
+  worker.once('online', keepHeapPolicy);
   // A crash outside the worker's own error handling (it failed to load, ran out of memory) is an error too.
   worker.on('error', (error) => deliver({ type: 'error', error: { name: error.name, message: `a worker thread failed: ${error.message}`, ...(error.stack ? { stack: error.stack } : {}) } }));
   worker.on('exit', (code) => {

