@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { CodeCacheUse } from '../src/cli/bundle-loader.js';
 import { checkedFamilies, loadPromptBank, type CheckedFamily } from '../src/templating/bank.js';
 import { hhhBankFolder } from '../src/templating/hhh.js';
 import { bankFingerprint, outlineOf, prebuiltBankPath, prebuiltFamilies } from '../src/templating/prebuilt-bank.js';
@@ -70,6 +71,50 @@ describe('start-up: commands and backends load when used', () => {
     const run = await modulesLoadedBy(['prompts', '--help']);
     expect(run.code, run.stderr).toBe(0);
     expect(loaded(run, SDK)).toBe(true);
+  });
+});
+
+/**
+ * Runs the bundled CLI in a child process through the bin's loader, with each file's code cache read by
+ * `readCache` (JS text of a function of the cache file's path; by default the build's), and returns what it
+ * printed and which files V8 compiled without their cache.
+ */
+async function runWithCodeCache(args: string[], readCache = ''): Promise<{ code: number; stdout: string; use: CodeCacheUse }> {
+  const script = `
+    import { BundleLoader } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'src', 'cli', 'bundle-loader.js')).href)};
+    import { readFileSync } from 'node:fs';
+    const loader = new BundleLoader(${JSON.stringify(BUNDLE)}, ${readCache ? `{ readCache: ${readCache} }` : '{}'});
+    let stdout = '';
+    const io = { stdout: { write: (text) => { stdout += text; return true; } }, stderr: process.stderr };
+    const code = await loader.load('main.js').main(${JSON.stringify(args)}, io);
+    process.stdout.write(JSON.stringify({ code, stdout, use: loader.codeCacheUse() }));`;
+  const output = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, maxBuffer: 16 << 20 }, (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout))),
+  );
+  return JSON.parse(output) as { code: number; stdout: string; use: CodeCacheUse };
+}
+
+describe('start-up: the bundle loads with the code cache the build wrote', () => {
+  it('a command compiles none of the files it loads: each has its cache and V8 takes it', async () => {
+    const run = await runWithCodeCache(['list']);
+    expect(run.code).toBe(0);
+    expect(run.use.loaded.length).toBeGreaterThan(3);
+    expect(run.use).toMatchObject({ refused: [], missing: [] });
+  });
+
+  it('a cache V8 refuses (another file\'s, or not a cache) or none changes no output', async () => {
+    const expected = await runWithCodeCache(['list']);
+    // Each file gets the cache of another file (main.js's, or for main.js another's).
+    const caches = readdirSync(join(BUNDLE, 'cached')).filter((name) => name.endsWith('.v8cache')).map((name) => join(BUNDLE, 'cached', name));
+    const [first, second] = caches;
+    const others = await runWithCodeCache(['list'], `(file) => readFileSync(\`\${file}.v8cache\` === ${JSON.stringify(first)} ? ${JSON.stringify(second)} : ${JSON.stringify(first)})`);
+    expect(others).toMatchObject({ code: 0, stdout: expected.stdout });
+    expect(others.use.refused).toEqual(others.use.loaded);
+    const garbage = await runWithCodeCache(['list'], `() => Buffer.alloc(4096, 7)`);
+    expect(garbage).toMatchObject({ code: 0, stdout: expected.stdout });
+    expect(garbage.use.refused).toEqual(garbage.use.loaded);
+    const none = await runWithCodeCache(['list'], `() => undefined`);
+    expect(none).toMatchObject({ code: 0, stdout: expected.stdout });
   });
 });
 

