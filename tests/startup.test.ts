@@ -4,9 +4,11 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CodeCacheUse } from '../src/cli/bundle-loader.js';
+import { layerCheckedByField, layerFieldSchema, layerSchema } from '../src/config/schema.js';
+import { layerValidator } from '../src/util/ajv.js';
 import { checkedFamilies, loadPromptBank, type CheckedFamily } from '../src/templating/bank.js';
 import { hhhBankFolder } from '../src/templating/hhh.js';
-import { bankFingerprint, outlineOf, prebuiltBankPath, prebuiltFamilies } from '../src/templating/prebuilt-bank.js';
+import { bankFingerprint, bankStamp, outlineOf, prebuiltBankPath, prebuiltFamilies } from '../src/templating/prebuilt-bank.js';
 import { sha256 } from '../src/util/hash.js';
 import { PARSED_YAML_FOLDER, prebuiltValue, type ParsedYaml } from '../src/util/parsed-yaml.js';
 import { parseStructuredText } from '../src/util/structured-file.js';
@@ -118,6 +120,33 @@ describe('start-up: the bundle loads with the code cache the build wrote', () =>
   });
 });
 
+describe('start-up: a config layer checked field by field', () => {
+  it('gets the verdict of the whole layer schema, for every preset and variants of it', () => {
+    expect(layerCheckedByField()).toBe(true);
+    const whole = layerValidator(layerSchema());
+    const byField = (layer: Record<string, unknown>) => Object.entries(layer).every(([field, value]) => {
+      const schema = layerFieldSchema(field);
+      return schema !== undefined && layerValidator(schema)(value);
+    });
+    const presets = readdirSync(join(ROOT, 'presets')).map((name) => parseStructuredText(readFileSync(join(ROOT, 'presets', name), 'utf8'), name, 'file', false).value as Record<string, unknown>);
+    const layers = presets.flatMap((preset) => [
+      preset,
+      ...Object.keys(preset).flatMap((field) => [{ ...preset, [field]: 42 }, { ...preset, [field]: null }, { ...preset, [field]: ['x'] }, { ...preset, [field]: {} }]),
+      { ...preset, unknown_field: 1 },
+      { count: 10 },
+      { trigger: { kind: 'deployment-tag', nonsense: 1 } },
+      { required: 1 },
+    ]);
+    let valid = 0;
+    for (const layer of layers) {
+      const verdict = whole(layer) as boolean;
+      expect(byField(layer), JSON.stringify(layer)).toBe(verdict);
+      if (verdict) valid++;
+    }
+    expect(valid).toBeGreaterThan(presets.length);
+  });
+});
+
 describe('start-up: built-in YAML parsed at build time', () => {
   const folder = join(ROOT, PARSED_YAML_FOLDER);
   const entries = existsSync(folder)
@@ -174,9 +203,12 @@ describe('start-up: the built-in prompt bank checked at build time', () => {
     cpSync(folder, copy, { recursive: true });
     const original = bankFingerprint(copy);
     expect(original).toBe(bankFingerprint(folder));
+    // A run compares the files' stamp (sizes, times) first, and hashes the bytes only when it differs.
+    const stamp = bankStamp(copy);
     const topic = join(copy, 'prompts', readdirSync(join(copy, 'prompts')).sort()[0]!);
     appendFileSync(topic, '\n');
     expect(bankFingerprint(copy)).not.toBe(original);
+    expect(bankStamp(copy)).not.toBe(stamp);
     rmSync(topic);
     expect(bankFingerprint(copy)).not.toBe(original);
     cpSync(folder, copy, { recursive: true });

@@ -11,7 +11,7 @@ import { sha256 } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
 import { packagePath } from '../util/package-root.js';
 import { readStructuredFile, type StructuredFile } from '../util/structured-file.js';
-import { ConfigSchema, layerSchema, type Config } from './schema.js';
+import { ConfigSchema, layerCheckedByField, layerFieldSchema, layerSchema, type Config } from './schema.js';
 import { trainOnByStage } from './train-on.js';
 
 /**
@@ -33,7 +33,20 @@ export interface LayerSource {
 
 let validateLayer: ValidateFunction | undefined;
 
+/** Whether every field of the layer is known and meets its own schema (schema.ts says why that is the whole
+ * check). */
+function fieldsValid(layer: ConfigLayer): boolean {
+  if (!layerCheckedByField()) return false;
+  for (const [field, value] of Object.entries(layer)) {
+    const schema = layerFieldSchema(field);
+    if (schema === undefined || !layerValidator(schema)(value)) return false;
+  }
+  return true;
+}
+
 function checkLayer(source: LayerSource): void {
+  if (fieldsValid(source.layer)) return;
+  // A problem: the whole layer's validator names every one.
   validateLayer ??= layerValidator(layerSchema());
   if (validateLayer(source.layer)) return;
   const problems = usefulAjvErrors(validateLayer.errors ?? []);
