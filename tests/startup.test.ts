@@ -4,8 +4,10 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CodeCacheUse } from '../src/cli/bundle-loader.js';
-import { layerCheckedByField, layerFieldSchema, layerSchema } from '../src/config/schema.js';
-import { layerValidator } from '../src/util/ajv.js';
+import { checkedByField, ConfigSchema, layerFieldSchema, layerSchema } from '../src/config/schema.js';
+import { inputValidator, layerValidator } from '../src/util/ajv.js';
+import { filledByField } from '../src/config/load.js';
+import { filledDefaults } from '../src/config/filled-defaults.js';
 import { checkedFamilies, loadPromptBank, type CheckedFamily } from '../src/templating/bank.js';
 import { hhhBankFolder } from '../src/templating/hhh.js';
 import { bankFingerprint, bankStamp, outlineOf, prebuiltBankPath, prebuiltFamilies } from '../src/templating/prebuilt-bank.js';
@@ -121,7 +123,7 @@ describe('start-up: the bundle loads with the code cache the build wrote', () =>
 
 describe('start-up: a config layer checked field by field', () => {
   it('gets the verdict of the whole layer schema, for every preset and variants of it', () => {
-    expect(layerCheckedByField()).toBe(true);
+    expect(checkedByField()).toBe(true);
     const whole = layerValidator(layerSchema());
     const byField = (layer: Record<string, unknown>) => Object.entries(layer).every(([field, value]) => {
       const schema = layerFieldSchema(field);
@@ -143,6 +145,33 @@ describe('start-up: a config layer checked field by field', () => {
       if (verdict) valid++;
     }
     expect(valid).toBeGreaterThan(presets.length);
+  });
+});
+
+describe('start-up: the merged config checked field by field', () => {
+  it('is the config, defaults filled in the same order, that the whole schema\'s check gives; or left to that check', () => {
+    const whole = inputValidator(ConfigSchema);
+    const presets = readdirSync(join(ROOT, 'presets')).map((name) => parseStructuredText(readFileSync(join(ROOT, 'presets', name), 'utf8'), name, 'file', false).value as Record<string, unknown>);
+    const configs = [
+      {},
+      { count: 10 },
+      { trigger: { kind: 'year' }, pools: { test: 0.2 }, prompts: {} },
+      ...presets.flatMap((preset) => [preset, { ...preset, count: 10 }, ...Object.keys(preset).flatMap((field) => [{ ...preset, [field]: 42 }, { ...preset, [field]: {} }]), { ...preset, unknown_field: 1 }]),
+    ];
+    let checked = 0;
+    for (const config of configs) {
+      const expected = structuredClone(config);
+      const valid = whole(expected) as boolean;
+      const filled = filledByField(config);
+      if (filled === undefined) {
+        expect(valid && filledDefaults() !== undefined, JSON.stringify(config)).toBe(false);
+        continue;
+      }
+      checked++;
+      expect(valid, JSON.stringify(config)).toBe(true);
+      expect(JSON.stringify(filled)).toBe(JSON.stringify(expected)); // key order too
+    }
+    expect(checked).toBeGreaterThan(presets.length);
   });
 });
 

@@ -272,8 +272,32 @@ export function layerFieldSchema(field: string): object | undefined {
 /** Every field layerFieldSchema knows. */
 export const layerFields = (): string[] => Object.keys(ConfigSchema.properties).filter((field) => layerFieldSchema(field) !== undefined);
 
-/** Whether the layer schema is what layerFieldSchema assumes: an object of known fields, no other rule at its
- * root. */
-export const layerCheckedByField = (): boolean =>
-  ConfigSchema.type === 'object' && ConfigSchema.additionalProperties === false && Object.keys(ConfigSchema).every((key) => ROOT_KEYS_OF_FIELD_CHECKED_LAYER.has(key));
-const ROOT_KEYS_OF_FIELD_CHECKED_LAYER = new Set(['$schema', '$id', 'title', 'description', 'type', 'additionalProperties', 'required', 'properties']);
+/** Whether the config schema is what layerFieldSchema and configFieldSchema assume: an object of known fields,
+ * no other rule at its root. */
+export const checkedByField = (): boolean =>
+  ConfigSchema.type === 'object' && ConfigSchema.additionalProperties === false && Object.keys(ConfigSchema).every((key) => ROOT_KEYS_OF_FIELD_CHECKED_CONFIG.has(key));
+const ROOT_KEYS_OF_FIELD_CHECKED_CONFIG = new Set(['$schema', '$id', 'title', 'description', 'type', 'additionalProperties', 'required', 'properties']);
+
+/*
+ * The same holds for the merged config, with defaults: Ajv first gives each missing field its default, in the
+ * schema's order, then checks each field on its own (filling the defaults inside it). A field left to its
+ * default is the same every run: the build stores each default as that check leaves it (filled-defaults.ts),
+ * and a run checks only the fields some layer set.
+ */
+const configFieldSchemas = new Map<string, object>();
+
+/** The schema the merged config's `field` must meet, without the field's own default (Ajv's strict mode
+ * refuses a default at a schema's root; the config's are filled as the whole schema fills them). */
+export function configFieldSchema(field: string): object | undefined {
+  if (!Object.hasOwn(ConfigSchema.properties, field)) return undefined;
+  let schema = configFieldSchemas.get(field);
+  if (schema === undefined) {
+    const { default: _default, ...rest } = JSON.parse(JSON.stringify((ConfigSchema.properties as Record<string, unknown>)[field])) as Record<string, unknown>;
+    configFieldSchemas.set(field, (schema = rest));
+  }
+  return schema;
+}
+
+/** The config's fields, in the schema's order, and those it requires. */
+export const configFields = (): string[] => Object.keys(ConfigSchema.properties);
+export const requiredConfigFields = (): readonly string[] => ConfigSchema.required ?? [];
