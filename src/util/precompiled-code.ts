@@ -20,6 +20,16 @@ interface Loaded {
   script: Script;
 }
 
+/** One `require` per folder: a module's requires resolve from its folder, the same for every file in it (the
+ * validators require Ajv's runtime), and a new one per file resolved them again. */
+const requires = new Map<string, NodeJS.Require>();
+function requireBeside(file: string): NodeJS.Require {
+  const folder = dirname(file);
+  let require = requires.get(folder);
+  if (require === undefined) requires.set(folder, (require = createRequire(file)));
+  return require;
+}
+
 function load(file: string, cachedData: Buffer | undefined): Loaded {
   return run(file, readTextThroughReusedBuffer(file), cachedData);
 }
@@ -28,7 +38,7 @@ function run(file: string, source: string, cachedData: Buffer | undefined): Load
   // Node's own CommonJS wrapper, so the module runs as `require` would run it.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, ...(cachedData ? { cachedData } : {}) });
   const module = { exports: {} as unknown };
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, requireBeside(file), module, file, dirname(file));
   return { exports: module.exports, script };
 }
 
