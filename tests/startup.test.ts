@@ -104,7 +104,7 @@ describe('start-up: the bundle loads with the code cache the build wrote', () =>
       const run = await runWithCodeCache(args);
       expect(run.code, args[0]).toBe(0);
       expect(run.use.loaded.length).toBeGreaterThan(3);
-      expect(run.use, args[0]).toMatchObject({ refused: [], missing: [] });
+      expect(run.use, `${args[0]}: \`npm run build\` writes the caches (scripts/build-code-cache.ts)`).toMatchObject({ refused: [], missing: [] });
     }
   });
 
