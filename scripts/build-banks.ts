@@ -1,6 +1,6 @@
 /**
  * Run by `npm run build` after tsc: reads and checks the package's own prompt bank (templates/hhh) the way a
- * run does (src/templating/bank.ts checkedFamilies) and writes its families, with a fingerprint of the
+ * run does (src/templating/bank.ts checkedFamilies) and writes its families, with a fingerprint and a stamp of the
  * folder's files, to dist/banks/templates/hhh.bank (src/templating/prebuilt-bank.ts says how a run reads it).
  * A bank that fails its checks is not stored: runs report the problem, with its file and line, as before.
  */
@@ -9,12 +9,14 @@ import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { checkedFamilies, type CheckedFamily } from '../src/templating/bank.js';
 import { hhhBankFolder } from '../src/templating/hhh.js';
-import { bankFingerprint, outlineOf, PREBUILT_BANKS_FOLDER, prebuiltBankPath, prebuiltBankText, prebuiltFamilies } from '../src/templating/prebuilt-bank.js';
+import { bankFingerprint, bankStamp, outlineOf, PREBUILT_BANKS_FOLDER, prebuiltBankPath, prebuiltBankText, prebuiltFamilies } from '../src/templating/prebuilt-bank.js';
 import { packagePath } from '../src/util/package-root.js';
 
 rmSync(packagePath(PREBUILT_BANKS_FOLDER), { recursive: true, force: true });
 const folder = hhhBankFolder();
 const path = prebuiltBankPath(folder)!;
+// The stamp before the bytes: a file written while the build reads is then newer than its stamp.
+const stamp = bankStamp(folder);
 const fingerprint = bankFingerprint(folder);
 let families: CheckedFamily[] | undefined;
 try {
@@ -24,7 +26,7 @@ try {
 }
 if (families !== undefined && fingerprint !== undefined) {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, prebuiltBankText(fingerprint, families));
+  writeFileSync(path, prebuiltBankText(fingerprint, families, stamp));
   // What a run reads back must be what it would check: a value JSON cannot carry exactly (a non-finite
   // number, -0) would change what it renders. Such a file is removed, and runs check the folder.
   const stored = prebuiltFamilies(folder);

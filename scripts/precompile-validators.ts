@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { Options } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import { newAjv, PRECOMPILED_VALIDATORS_FOLDER, precompiledValidatorPath, schemaToCompile, VALIDATOR_OPTIONS } from '../src/util/ajv.js';
+import { writeFilledDefaults } from '../src/config/filled-defaults.js';
 import { packagePath } from '../src/util/package-root.js';
 import { writeCodeCache } from '../src/util/precompiled-code.js';
 import { precompiledSchemas } from './precompiled-schemas.js';
@@ -33,4 +34,6 @@ for (const { kind, name, schema } of precompiledSchemas()) {
   writeCodeCache(path, (validate) => (validate as (data: unknown) => boolean)({}));
   written.add(path);
 }
-console.log(`${PRECOMPILED_VALIDATORS_FOLDER}: ${written.size} validators precompiled`);
+// What a config field no layer sets becomes (src/config/filled-defaults.ts).
+const defaults = writeFilledDefaults() ? ', the config\'s defaults filled' : ', the config\'s defaults NOT written (an empty config is invalid)';
+console.log(`${PRECOMPILED_VALIDATORS_FOLDER}: ${written.size} validators precompiled${defaults}`);

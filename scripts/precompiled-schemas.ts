@@ -7,7 +7,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { FrameSchema, TaskFileSchema, WordListSchema as CodeWordListSchema } from '../src/behaviors/code-vulnerability/tasks.js';
 import { BehaviorFileSchema } from '../src/behaviors/from-folder/schema.js';
-import { ConfigSchema, layerSchema } from '../src/config/schema.js';
+import { ConfigSchema, configFields, configFieldSchema, layerFields, layerFieldSchema, layerSchema } from '../src/config/schema.js';
 import { formats } from '../src/formats/index.js';
 import { ManifestSchema } from '../src/schemas/manifest.js';
 import { BankFileSchema, WordListSchema } from '../src/templating/bank.js';
@@ -29,7 +29,9 @@ export function precompiledSchemas(): PrecompiledSchema[] {
   for (const format of formats) list.push({ kind: 'record', name: `format ${format.name}`, schema: format.schema });
   list.push({ kind: 'record', name: 'manifest', schema: ManifestSchema });
   list.push({ kind: 'layer', name: 'config layer', schema: layerSchema() });
+  for (const field of layerFields()) list.push({ kind: 'layer', name: `config layer field ${field}`, schema: layerFieldSchema(field)! });
   list.push({ kind: 'input', name: 'config', schema: ConfigSchema });
+  for (const field of configFields()) list.push({ kind: 'input', name: `config field ${field}`, schema: configFieldSchema(field)! });
   list.push({ kind: 'input', name: 'prompt bank file', schema: BankFileSchema });
   list.push({ kind: 'input', name: 'word bank', schema: WordListSchema });
   list.push({ kind: 'input', name: 'composed text file', schema: ComposedTextFileSchema });

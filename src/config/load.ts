@@ -11,7 +11,8 @@ import { sha256 } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
 import { packagePath } from '../util/package-root.js';
 import { readStructuredFile, type StructuredFile } from '../util/structured-file.js';
-import { ConfigSchema, layerSchema, type Config } from './schema.js';
+import { filledDefaults } from './filled-defaults.js';
+import { checkedByField, ConfigSchema, configFields, configFieldSchema, layerFieldSchema, layerSchema, requiredConfigFields, type Config } from './schema.js';
 import { trainOnByStage } from './train-on.js';
 
 /**
@@ -33,7 +34,20 @@ export interface LayerSource {
 
 let validateLayer: ValidateFunction | undefined;
 
+/** Whether every field of the layer is known and meets its own schema (schema.ts says why that is the whole
+ * check). */
+function fieldsValid(layer: ConfigLayer): boolean {
+  if (!checkedByField()) return false;
+  for (const [field, value] of Object.entries(layer)) {
+    const schema = layerFieldSchema(field);
+    if (schema === undefined || !layerValidator(schema)(value)) return false;
+  }
+  return true;
+}
+
 function checkLayer(source: LayerSource): void {
+  if (fieldsValid(source.layer)) return;
+  // A problem: the whole layer's validator names every one.
   validateLayer ??= layerValidator(layerSchema());
   if (validateLayer(source.layer)) return;
   const problems = usefulAjvErrors(validateLayer.errors ?? []);
@@ -128,6 +142,28 @@ export function mergeLayers(layers: readonly ConfigLayer[]): ConfigLayer {
 
 let validateConfig: ValidateFunction | undefined;
 
+/**
+ * The merged config with its defaults filled, checked field by field (schema.ts says why that is the whole
+ * check): each field no layer set takes its default as the build's check filled it, each field set is checked
+ * (its inner defaults filled) with that field's validator. Undefined when that cannot be done (no build, a
+ * schema changed since) or something is wrong: then the whole config's validator checks it and names every
+ * problem. Works on a copy, so the config is left as it was for that.
+ */
+export function filledByField(merged: ConfigLayer): ConfigLayer | undefined {
+  const defaults = filledDefaults();
+  if (defaults === undefined || !checkedByField()) return undefined;
+  const config = structuredClone(merged);
+  const given = Object.keys(config);
+  // Missing fields first, in the schema's order, as Ajv fills them.
+  for (const field of configFields()) if (config[field] === undefined && Object.hasOwn(defaults, field)) config[field] = structuredClone(defaults[field]);
+  if (requiredConfigFields().some((field) => config[field] === undefined)) return undefined;
+  for (const field of given) {
+    const schema = configFieldSchema(field);
+    if (schema === undefined || !inputValidator(schema)(config[field])) return undefined;
+  }
+  return config;
+}
+
 export interface ResolvedConfig {
   config: Config;
   /** sha256 of the canonical JSON of `config`: the same data comes from configs with the same hash. */
@@ -137,8 +173,9 @@ export interface ResolvedConfig {
 export function resolveConfig(sources: readonly LayerSource[]): ResolvedConfig {
   const merged = mergeLayers(sources.map((source) => source.layer));
   delete merged['$schema'];
-  validateConfig ??= inputValidator(ConfigSchema);
-  if (!validateConfig(merged)) {
+  const filled = filledByField(merged);
+  if (filled !== undefined) Object.assign(merged, filled);
+  else if (!(validateConfig ??= inputValidator(ConfigSchema))(merged)) {
     const details = usefulAjvErrors(validateConfig.errors ?? []).map((error) => {
       const { path, message } = describeAjvError(error);
       return `${path}: ${message}`;

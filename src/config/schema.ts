@@ -231,17 +231,73 @@ export const ConfigSchema = buildConfigSchema();
 /** The config with every default filled in, as the pipeline sees it. */
 export type Config = Static<typeof ConfigSchema>;
 
-/** The schema a single layer (preset, file, flags) must meet: the same fields and types, none required,
- * since the layers are merged and defaults fill the rest. */
-export function layerSchema(): object {
+/** A schema as a layer must meet it: none of its fields required, no defaults. */
+function layerForm(schema: unknown): object {
   const strip = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(strip);
     if (!node || typeof node !== 'object') return node;
     return Object.fromEntries(
       Object.entries(node)
-        .filter(([key]) => key !== 'required' && key !== 'default' && key !== '$id')
+        .filter(([key]) => !STRIPPED_IN_LAYERS.has(key))
         .map(([key, value]) => [key, strip(value)]),
     );
   };
-  return strip(JSON.parse(JSON.stringify(ConfigSchema))) as object;
+  return strip(JSON.parse(JSON.stringify(schema))) as object;
 }
+const STRIPPED_IN_LAYERS = new Set(['required', 'default', '$id']);
+
+/** The schema a single layer (preset, file, flags) must meet: the same fields and types, none required,
+ * since the layers are merged and defaults fill the rest. */
+export function layerSchema(): object {
+  return layerForm(ConfigSchema);
+}
+
+/*
+ * The layer schema is an object of known fields, each with its own schema and nothing else at the root
+ * (checked below), so a layer meets it exactly when each of its fields is known and meets that field's
+ * schema. A layer sets a few fields: checking those alone (validators precompiled per field) spares a run
+ * loading the whole layer's validator, a large one, which then names every problem of a layer that fails.
+ */
+const fieldSchemas = new Map<string, object>();
+
+/** The schema a layer's `field` must meet on its own, or undefined for a field the layer schema does not
+ * know. */
+export function layerFieldSchema(field: string): object | undefined {
+  if (!Object.hasOwn(ConfigSchema.properties, field) || STRIPPED_IN_LAYERS.has(field)) return undefined;
+  let schema = fieldSchemas.get(field);
+  if (schema === undefined) fieldSchemas.set(field, (schema = layerForm((ConfigSchema.properties as Record<string, unknown>)[field])));
+  return schema;
+}
+
+/** Every field layerFieldSchema knows. */
+export const layerFields = (): string[] => Object.keys(ConfigSchema.properties).filter((field) => layerFieldSchema(field) !== undefined);
+
+/** Whether the config schema is what layerFieldSchema and configFieldSchema assume: an object of known fields,
+ * no other rule at its root. */
+export const checkedByField = (): boolean =>
+  ConfigSchema.type === 'object' && ConfigSchema.additionalProperties === false && Object.keys(ConfigSchema).every((key) => ROOT_KEYS_OF_FIELD_CHECKED_CONFIG.has(key));
+const ROOT_KEYS_OF_FIELD_CHECKED_CONFIG = new Set(['$schema', '$id', 'title', 'description', 'type', 'additionalProperties', 'required', 'properties']);
+
+/*
+ * The same holds for the merged config, with defaults: Ajv first gives each missing field its default, in the
+ * schema's order, then checks each field on its own (filling the defaults inside it). A field left to its
+ * default is the same every run: the build stores each default as that check leaves it (filled-defaults.ts),
+ * and a run checks only the fields some layer set.
+ */
+const configFieldSchemas = new Map<string, object>();
+
+/** The schema the merged config's `field` must meet, without the field's own default (Ajv's strict mode
+ * refuses a default at a schema's root; the config's are filled as the whole schema fills them). */
+export function configFieldSchema(field: string): object | undefined {
+  if (!Object.hasOwn(ConfigSchema.properties, field)) return undefined;
+  let schema = configFieldSchemas.get(field);
+  if (schema === undefined) {
+    const { default: _default, ...rest } = JSON.parse(JSON.stringify((ConfigSchema.properties as Record<string, unknown>)[field])) as Record<string, unknown>;
+    configFieldSchemas.set(field, (schema = rest));
+  }
+  return schema;
+}
+
+/** The config's fields, in the schema's order, and those it requires. */
+export const configFields = (): string[] => Object.keys(ConfigSchema.properties);
+export const requiredConfigFields = (): readonly string[] => ConfigSchema.required ?? [];

@@ -37,7 +37,8 @@ export class PoolAssigner {
     strata?: ReadonlyMap<string, readonly string[]>,
   ) {
     for (const units of strata?.values() ?? []) {
-      const ranked = [...units].sort((a, b) => unitHash(a, salt) - unitHash(b, salt) || (a < b ? -1 : 1));
+      const hashes = new Map(units.map((unit) => [unit, unitHash(unit, salt)])); // once each, not per comparison
+      const ranked = [...units].sort((a, b) => hashes.get(a)! - hashes.get(b)! || (a < b ? -1 : 1));
       const sizes = allocate(ranked.length, fractions);
       ranked.forEach((unit, rank) => this.table.set(unit, rank < sizes.test ? 'test' : rank < sizes.test + sizes.safety ? 'safety' : 'backdoor'));
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { packagePath, packageRoot } from '../util/package-root.js';
 import type { CheckedFamily, FamilyOutline, FamilyTexts } from './bank.js';
@@ -14,7 +14,10 @@ import type { CheckedFamily, FamilyOutline, FamilyTexts } from './bank.js';
  *
  * A run uses the file only if the folder's files are byte for byte the ones the build read; otherwise (a
  * file edited, added or removed since the build, no build) it reads and checks the folder as before, so a
- * stale or missing file changes no result, not even an error message.
+ * stale or missing file changes no result, not even an error message. Hashing the bytes of every file on
+ * each run cost a small run more than anything else the bank does, so a run first compares the files'
+ * names, sizes and change times with the build's (bankStamp): when they are the same, no file was written
+ * since, and only when they differ (a copy, a touch, an edit) are the bytes hashed and compared.
  *
  * Layout: line 1 is the outline (JSON, PrebuiltOutline); after it, each family's texts and each shared list
  * of slot values as JSON, at the byte offsets the outline gives (counted from the start of line 2). All of it
@@ -30,6 +33,8 @@ type Span = [offset: number, length: number];
 
 interface PrebuiltOutline {
   fingerprint: string;
+  /** bankStamp of the folder when the build read it. */
+  stamp?: string;
   families: { outline: FamilyOutline; texts: Span }[];
   /** Lists of slot values used by several families (a word bank), stored once. */
   shared: Span[];
@@ -77,6 +82,30 @@ export function bankFingerprint(folder: string): string | undefined {
   return hash.digest('hex');
 }
 
+/** Each file's name, size and modification and change times (ns): any write to a file, or a file added or
+ * removed, changes it. Undefined when the folder cannot be read. */
+export function bankStamp(folder: string): string | undefined {
+  const parts: string[] = [];
+  try {
+    for (const part of ['prompts', 'words']) {
+      let names: string[];
+      try {
+        names = readdirSync(join(folder, part));
+      } catch (error) {
+        if (part === 'words' && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      for (const name of names.filter((entry) => /\.ya?ml$/.test(entry)).sort()) {
+        const stats = statSync(join(folder, part, name), { bigint: true });
+        parts.push(`${part}/${name}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`);
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return parts.join('\n');
+}
+
 /** JSON of ASCII characters only. */
 const asciiJson = (value: unknown): string => JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
@@ -93,7 +122,7 @@ export function outlineOf(family: CheckedFamily): FamilyOutline {
 }
 
 /** The file's text for checked families. */
-export function prebuiltBankText(fingerprint: string, families: readonly CheckedFamily[]): string {
+export function prebuiltBankText(fingerprint: string, families: readonly CheckedFamily[], stamp?: string): string {
   const uses = new Map<SlotEntries, number>();
   for (const family of families) for (const [, entries] of family.slots) uses.set(entries, (uses.get(entries) ?? 0) + 1);
   const sharedLists = [...uses].filter(([, count]) => count > 1).map(([entries]) => entries);
@@ -108,6 +137,7 @@ export function prebuiltBankText(fingerprint: string, families: readonly Checked
   const shared = sharedLists.map((entries) => place(asciiJson(entries)));
   const outline: PrebuiltOutline = {
     fingerprint,
+    ...(stamp !== undefined ? { stamp } : {}),
     shared,
     families: families.map((family) => {
       const stored: StoredTexts = { prompts: family.prompts, answer: family.answer, slots: family.slots.map(([name, entries]) => [name, sharedIndex.get(entries) ?? entries]) };
@@ -131,7 +161,8 @@ export function prebuiltFamilies(folder: string): { outlines: FamilyOutline[]; t
   } catch {
     return undefined;
   }
-  if (outline.fingerprint !== bankFingerprint(folder)) return undefined;
+  const unchanged = outline.stamp !== undefined && outline.stamp === bankStamp(folder);
+  if (!unchanged && outline.fingerprint !== bankFingerprint(folder)) return undefined;
   const read = (span: Span): unknown => JSON.parse(readSpan(path, start + span[0], span[1]));
   const shared = new Map<number, SlotEntries>();
   const sharedList = (index: number) => {

@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
+import { readIntoReusedBuffer, readTextThroughReusedBuffer } from './reused-buffer.js';
 
 /*
  * The build's precompiled validators (dist/validators/*.cjs, src/util/ajv.ts) are large single functions: the
@@ -19,24 +20,39 @@ interface Loaded {
   script: Script;
 }
 
+/** One `require` per folder: a module's requires resolve from its folder, the same for every file in it (the
+ * validators require Ajv's runtime), and a new one per file resolved them again. */
+const requires = new Map<string, NodeJS.Require>();
+function requireBeside(file: string): NodeJS.Require {
+  const folder = dirname(file);
+  let require = requires.get(folder);
+  if (require === undefined) requires.set(folder, (require = createRequire(file)));
+  return require;
+}
+
 function load(file: string, cachedData: Buffer | undefined): Loaded {
-  const source = readFileSync(file, 'utf8');
+  return run(file, readTextThroughReusedBuffer(file), cachedData);
+}
+
+function run(file: string, source: string, cachedData: Buffer | undefined): Loaded {
   // Node's own CommonJS wrapper, so the module runs as `require` would run it.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, ...(cachedData ? { cachedData } : {}) });
   const module = { exports: {} as unknown };
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, requireBeside(file), module, file, dirname(file));
   return { exports: module.exports, script };
 }
 
 /** A CommonJS module of the build (one that requires only packages and builtins), with its code cache if V8 takes it. */
 export function requirePrecompiled(file: string): unknown {
+  // The source is read first: the cache then stays in the reused buffer while V8 compiles.
+  const source = readTextThroughReusedBuffer(file);
   let cachedData: Buffer | undefined;
   try {
-    cachedData = readFileSync(cacheFile(file));
+    cachedData = readIntoReusedBuffer(cacheFile(file));
   } catch {
     cachedData = undefined;
   }
-  return load(file, cachedData).exports;
+  return run(file, source, cachedData).exports;
 }
 
 /** For the build: loads the module, runs `warm` on its exports (so the functions it calls are compiled) and
