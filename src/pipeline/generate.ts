@@ -72,6 +72,10 @@ export interface GenerateResult {
 /** Base prompts per block: the unit of work of a thread and of the progress line. Small, so that a
  * producer's bytes that wait for an earlier block to be written fit its few buffers. */
 export const BLOCK_SIZE = 128;
+/** Runs of this many base prompts or more keep their heap close to its live data (heap-policy.ts). A
+ * shorter run's heap stays small anyway, and V8 flags set at run time make V8 refuse the code cache of
+ * every module loaded after them (src/cli/bundle-loader.ts): a short run is mostly start-up. */
+const HEAP_POLICY_FROM = 2048;
 /** Without --workers, one producer per this many base prompts, up to the cores. */
 const BASE_PROMPTS_PER_DEFAULT_PRODUCER = 2048;
 
@@ -82,7 +86,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   // Worker threads start loading their code now, while the input is checked (a prompts file is read whole).
   const check = options.check !== false;
   const blockSize = options.blockSize ?? BLOCK_SIZE;
-  const restoreHeap = limitHeapGrowth();
+  const restoreHeap = resolved.config.count / shard.count >= HEAP_POLICY_FROM ? limitHeapGrowth() : () => undefined;
   const pool = workerPoolFor(resolved, shard, options.workers, blockSize);
   try {
     return await generateWith(pool, resolved, options, { shard, check, blockSize, started });
