@@ -4,7 +4,7 @@ import { HashSet53 } from '../util/hash-index.js';
 import { POOLS, type Pool, type PoolAssigner } from './pools.js';
 import type { Tally } from './tallies.js';
 
-/** Distinct prompts are counted exactly up to this many (8-16 bytes a hash in a HashSet53: ~16 MB at the
+/** Distinct prompts are counted exactly up to this many (11-21 bytes a hash in a HashSet53: 16 MB at the
  * cap, outside the JavaScript heap). */
 const DISTINCT_CAP = 1_000_000;
 

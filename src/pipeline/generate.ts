@@ -75,7 +75,7 @@ export const BLOCK_SIZE = 128;
 /** Runs of this many base prompts or more keep their heap close to its live data (heap-policy.ts). A
  * shorter run's heap stays small anyway, and V8 flags set at run time make V8 refuse the code cache of
  * every module loaded after them (src/cli/bundle-loader.ts): a short run is mostly start-up. */
-const HEAP_POLICY_FROM = 2048;
+const HEAP_POLICY_FROM = 512;
 /** Without --workers, one producer per this many base prompts, up to the cores. */
 const BASE_PROMPTS_PER_DEFAULT_PRODUCER = 2048;
 

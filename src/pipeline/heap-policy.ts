@@ -16,8 +16,8 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  * (`--semi-space-growth-factor`; 1 stops it growing). A worker thread's young generation is fixed from the
  * start (`youngGenerationOfWorkers`; `--min-semi-space-size` is read when its heap is created).
  *
- * Node puts V8's flags back to their start-up values while a worker thread boots. So the policy is not set
- * once but kept: re-applied every few milliseconds while a run lasts, and when a worker thread comes online.
+ * Node puts V8's flags back to their start-up values while a worker thread boots, so the policy is set
+ * again when a worker thread comes online (worker-pool.ts).
  *
  * The price is CPU: smaller semi-spaces mean more scavenges, a tighter old generation more full
  * collections. The sizes below are where the bench (`npm run bench`) showed memory flat for ~10% more
@@ -31,44 +31,64 @@ const SEMI_SPACE_MB = 4;
 const OLD_GROWTH_PERCENT = 20;
 /** V8's defaults (Node 20): restored when no run is left. */
 const DEFAULTS = { heapGrowingPercent: 0, semiSpaceGrowthFactor: 2, minSemiSpaceMb: 0 };
-/** How often the main thread re-applies the policy (and looks whether its young generation is full-grown). */
-const KEEP_MS = 10;
+/** How often the main thread looks whether its young generation has reached its size, until it has. */
+const WATCH_MS = 10;
 
 /** `resourceLimits.maxYoungGenerationSizeMb` of a worker thread: two semi-spaces and a space of the same
  * size for large new objects, as V8 counts it. */
 export const youngGenerationOfWorkers = () => 3 * SEMI_SPACE_MB;
 
 let runs = 0;
-let keeper: NodeJS.Timeout | undefined;
+/** Whether the main thread's young generation has reached its size (and must stop growing). */
+let grown = false;
+let watcher: NodeJS.Timeout | undefined;
 
 /** Keeps the heap of this run's threads close to their live data, from now until the returned function is called. */
 export function limitHeapGrowth(): () => void {
   if (runs++ === 0) {
+    grown = false;
     keepHeapPolicy();
-    keeper = setInterval(keepHeapPolicy, KEEP_MS);
-    keeper.unref();
+    if (!grown) {
+      watcher = setInterval(() => {
+        if (!youngGenerationGrown()) return;
+        keepHeapPolicy();
+        stopWatching();
+      }, WATCH_MS);
+      watcher.unref();
+    }
   }
   let restored = false;
   return () => {
     if (restored) return;
     restored = true;
     if (--runs > 0) return;
-    clearInterval(keeper);
-    keeper = undefined;
+    stopWatching();
     setFlagsFromString(`--heap-growing-percent=${DEFAULTS.heapGrowingPercent}`);
     setFlagsFromString(`--min-semi-space-size=${DEFAULTS.minSemiSpaceMb}`);
     setFlagsFromString(`--semi-space-growth-factor=${DEFAULTS.semiSpaceGrowthFactor}`);
   };
 }
 
-/** Sets the policy's flags again (a worker thread that booted reset them); a no-op when no run is active. */
+/** Sets the policy's flags (again, after a worker thread's boot reset them); a no-op when no run is active.
+ * Not on a timer: setting a flag costs V8 a recomputation of every flag's hash. */
 export function keepHeapPolicy(): void {
   if (runs === 0) return;
+  grown ||= youngGenerationGrown();
   setFlagsFromString(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`);
-  // A worker thread's young generation starts at half its size rather than at 1 MB.
+  // A worker thread's young generation starts at half its size rather than at 1 MB (and grows while the
+  // thread boots, which resets the flags).
   setFlagsFromString(`--min-semi-space-size=${SEMI_SPACE_MB}`);
-  // The main thread's grows as usual (doubling from 1 MB) until it reaches the same size. V8 reports both semi-spaces.
-  const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
-  const grown = newSpace !== undefined && newSpace.space_size >= 2 * SEMI_SPACE_MB * 2 ** 20;
+  // The main thread's grows as usual (doubling from 1 MB) until it reaches the same size.
   setFlagsFromString(`--semi-space-growth-factor=${grown ? 1 : DEFAULTS.semiSpaceGrowthFactor}`);
+}
+
+function youngGenerationGrown(): boolean {
+  const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+  // V8 reports both semi-spaces.
+  return newSpace !== undefined && newSpace.space_size >= 2 * SEMI_SPACE_MB * 2 ** 20;
+}
+
+function stopWatching(): void {
+  if (watcher !== undefined) clearInterval(watcher);
+  watcher = undefined;
 }
