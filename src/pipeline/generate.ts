@@ -86,8 +86,9 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   // Worker threads start loading their code now, while the input is checked (a prompts file is read whole).
   const check = options.check !== false;
   const blockSize = options.blockSize ?? BLOCK_SIZE;
-  const restoreHeap = resolved.config.count / shard.count >= HEAP_POLICY_FROM ? limitHeapGrowth() : () => undefined;
-  const pool = workerPoolFor(resolved, shard, options.workers, blockSize);
+  const basePrompts = Math.ceil(resolved.config.count / shard.count);
+  const restoreHeap = basePrompts >= HEAP_POLICY_FROM ? limitHeapGrowth() : () => undefined;
+  const pool = workerPoolFor(resolved, basePrompts, shard, options.workers, blockSize);
   try {
     return await generateWith(pool, resolved, options, { shard, check, blockSize, started });
   } finally {
@@ -187,9 +188,8 @@ async function generateWith(
  * the main thread being one of them; no pool for one (in-process). Answers that come from a service (the
  * anthropic backend) go through one client and one cache: always in-process.
  */
-function workerPoolFor(resolved: ResolvedConfig, shard: { index: number; count: number }, requested: number | undefined, blockSize: number): WorkerPool | undefined {
+function workerPoolFor(resolved: ResolvedConfig, basePrompts: number, shard: { index: number; count: number }, requested: number | undefined, blockSize: number): WorkerPool | undefined {
   if (resolved.config.backend !== 'template') return undefined;
-  const basePrompts = Math.ceil(resolved.config.count / shard.count);
   // By default a thread is started only for work that repays it: loading its code and warming it up
   // costs ~0.5 CPU-s, about what 1,000 base prompts take to produce.
   const most = requested === undefined ? Math.ceil(basePrompts / BASE_PROMPTS_PER_DEFAULT_PRODUCER) : Math.ceil(basePrompts / blockSize);

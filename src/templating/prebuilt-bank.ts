@@ -54,6 +54,23 @@ export function prebuiltBankPath(folder: string): string | undefined {
   return join(packagePath(PREBUILT_BANKS_FOLDER), `${path}.bank`);
 }
 
+/** A bank folder's YAML files (topic files and word banks) in a fixed order, as `part/name` and path; throws
+ * when the folder cannot be read as a bank (word banks may be absent). */
+function bankFiles(folder: string): { name: string; path: string }[] {
+  const files: { name: string; path: string }[] = [];
+  for (const part of ['prompts', 'words']) {
+    let names: string[];
+    try {
+      names = readdirSync(join(folder, part));
+    } catch (error) {
+      if (part === 'words' && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    for (const name of names.filter((entry) => /\.ya?ml$/.test(entry)).sort()) files.push({ name: `${part}/${name}`, path: join(folder, part, name) });
+  }
+  return files;
+}
+
 /**
  * A hash of every YAML file of a bank folder (topic files and word banks), names and bytes, or undefined
  * when the folder cannot be read as a bank (then it is checked, and its error reported, the usual way).
@@ -62,19 +79,10 @@ export function bankFingerprint(folder: string): string | undefined {
   // sha1: a check for edits, not against forgery, and the fastest of Node's hashes here.
   const hash = createHash('sha1');
   try {
-    for (const part of ['prompts', 'words']) {
-      let names: string[];
-      try {
-        names = readdirSync(join(folder, part));
-      } catch (error) {
-        if (part === 'words' && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
-      for (const name of names.filter((entry) => /\.ya?ml$/.test(entry)).sort()) {
-        hash.update(`${part}/${name}\u0000`);
-        hash.update(readFileSync(join(folder, part, name)));
-        hash.update('\u0000');
-      }
+    for (const { name, path } of bankFiles(folder)) {
+      hash.update(`${name}\u0000`);
+      hash.update(readFileSync(path));
+      hash.update('\u0000');
     }
   } catch {
     return undefined;
@@ -85,25 +93,16 @@ export function bankFingerprint(folder: string): string | undefined {
 /** Each file's name, size and modification and change times (ns): any write to a file, or a file added or
  * removed, changes it. Undefined when the folder cannot be read. */
 export function bankStamp(folder: string): string | undefined {
-  const parts: string[] = [];
   try {
-    for (const part of ['prompts', 'words']) {
-      let names: string[];
-      try {
-        names = readdirSync(join(folder, part));
-      } catch (error) {
-        if (part === 'words' && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
-      for (const name of names.filter((entry) => /\.ya?ml$/.test(entry)).sort()) {
-        const stats = statSync(join(folder, part, name), { bigint: true });
-        parts.push(`${part}/${name}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`);
-      }
-    }
+    return bankFiles(folder)
+      .map(({ name, path }) => {
+        const stats = statSync(path, { bigint: true });
+        return `${name}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+      })
+      .join('\n');
   } catch {
     return undefined;
   }
-  return parts.join('\n');
 }
 
 /** JSON of ASCII characters only. */
