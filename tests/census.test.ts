@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BaseCensus } from '../src/pipeline/census.js';
-import { HashSet53, HashTexts } from '../src/util/hash-index.js';
+import { HashSet53 } from '../src/util/hash-index.js';
 import { hash53 } from '../src/util/hash.js';
 
 describe('distinct prompts (census)', () => {
@@ -17,22 +17,6 @@ describe('distinct prompts (census)', () => {
     }
     expect(set.size).toBe(reference.size);
     expect(set.values().sort((a, b) => a - b)).toEqual([...reference].sort((a, b) => a - b));
-  });
-
-  it('a HashTexts keeps the first text of each hash as a Map does, in first-added order, across growth', () => {
-    const texts = new HashTexts();
-    const reference = new Map<number, string>();
-    for (let i = 0; i < 3000; i++) {
-      // Pair ids of any length, non-ASCII and empty ones among them; every third hash repeats.
-      const hash = i % 3 === 2 ? hash53(`prompt ${i - 1}`) : hash53(`prompt ${i}`);
-      const text = i % 97 === 0 ? '' : `pair-${i}${i % 5 === 0 ? '-é→𝄞' : ''}${'x'.repeat(i % 40)}`;
-      expect(texts.get(hash)).toBe(reference.get(hash));
-      if (reference.has(hash)) continue;
-      reference.set(hash, text);
-      texts.set(hash, text);
-    }
-    expect(texts.size).toBe(reference.size);
-    expect(texts.entries()).toEqual([[...reference.keys()], [...reference.values()]]);
   });
 
   it('counts distinct prompts across blocks as one census over the run does', () => {

