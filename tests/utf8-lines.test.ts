@@ -43,6 +43,19 @@ describe('utf8Lines', () => {
     }
   });
 
+  it('gives whole, numbered lines from chunks far larger than a decoded piece, a line longer than a piece among them', async () => {
+    // Decoded in pieces of whole lines (V8 makes long strings slowly): lines of every length, ASCII and
+    // not, one of 200 KB, in chunks of 512 KB and of 1 MB; the last line without its newline.
+    const lines = Array.from({ length: 3000 }, (_, i) => (i === 1700 ? 'x'.repeat(200_000) : `{"n": ${i}, "text": "${i % 3 === 0 ? 'é' : 'e'}${'.'.repeat((i * 37) % 900)}"}`));
+    const big = Buffer.from(lines.join('\n'));
+    expect(big.length).toBeGreaterThan(1 << 20);
+    for (const step of [512 << 10, 1 << 20]) {
+      const cuts: number[] = [];
+      for (let at = step; at < big.length; at += step) cuts.push(at);
+      expect(await linesOf(big, cuts)).toEqual(lines.map((line, i) => `${i + 1}:${line}`));
+    }
+  });
+
   it('reports a line that is not UTF-8 at its number, after a line carried across chunks', async () => {
     const bad = Buffer.concat([Buffer.from('first line\nsecond '), Buffer.from([0xe9]), Buffer.from(' line\nthird line\n')]);
     for (const cut of [3, 11, 14, 20]) {
