@@ -5,35 +5,51 @@ import { open, type FileHandle } from 'node:fs/promises';
  * One output file on the main thread: takes its bytes in order (already encoded, whole lines or not),
  * hashes them and writes them. The caller waits for one write before giving the next, so bytes land and
  * are hashed in order.
+ *
+ * Bytes are gathered in a buffer of the file's own (`stageBytes`) and written when it is full: a chunk
+ * carries a few KB to a few tens of KB per file, and writing each piece as it came took ~20 µs of the
+ * main thread per call (a fifth of its time with two producers).
  */
 export class JsonlWriter {
   private readonly hash: Hash = createHash('sha256');
   private handle: FileHandle | undefined;
+  private readonly staged: Uint8Array;
+  private used = 0;
 
   private constructor(
     readonly path: string,
     handle: FileHandle,
+    stageBytes: number,
   ) {
     this.handle = handle;
+    this.staged = new Uint8Array(stageBytes);
   }
 
   /** Creates the file; 'wx' because a temp file that exists already means another run writes here too. */
-  static async create(path: string): Promise<JsonlWriter> {
-    return new JsonlWriter(path, await open(path, 'wx'));
+  static async create(path: string, stageBytes = 64 << 10): Promise<JsonlWriter> {
+    return new JsonlWriter(path, await open(path, 'wx'), stageBytes);
   }
 
-  /** Appends `parts`, in order, in one call (the caller may reuse them once this settles). Errors name the file. */
+  /** Appends `parts`, in order (the caller may reuse them once this settles). Errors name the file. */
   async write(parts: readonly Uint8Array[]): Promise<void> {
-    for (const bytes of parts) this.hash.update(bytes);
-    try {
-      let rest = parts;
-      while (rest.length > 0) {
-        let { bytesWritten } = await this.handle!.writev(rest as Uint8Array[]);
-        // A short write: drop what was written, resume inside the part it stopped in.
-        let first = 0;
-        while (first < rest.length && bytesWritten >= rest[first]!.length) bytesWritten -= rest[first++]!.length;
-        rest = first < rest.length ? [rest[first]!.subarray(bytesWritten), ...rest.slice(first + 1)] : [];
+    for (const bytes of parts) {
+      this.hash.update(bytes);
+      for (let from = 0; from < bytes.length; ) {
+        if (this.used === this.staged.length) await this.flush();
+        const take = Math.min(bytes.length - from, this.staged.length - this.used);
+        this.staged.set(bytes.subarray(from, from + take), this.used);
+        this.used += take;
+        from += take;
       }
+    }
+  }
+
+  /** Writes what is gathered (a short write resumes where it stopped). */
+  private async flush(): Promise<void> {
+    const end = this.used;
+    this.used = 0;
+    try {
+      for (let done = 0; done < end; ) done += (await this.handle!.write(this.staged, done, end - done)).bytesWritten;
     } catch (error) {
       throw withPath(error, this.path);
     }
@@ -41,6 +57,7 @@ export class JsonlWriter {
 
   /** Closes the file and returns its sha256. */
   async close(): Promise<string> {
+    await this.flush();
     const handle = this.handle!;
     this.handle = undefined;
     try {

@@ -7,6 +7,11 @@ import type { FileCount } from './tallies.js';
 
 export const REJECTS_FILE = 'rejects.jsonl';
 
+/** What the files of a run gather before writing, together (see JsonlWriter): ~170 KB a file for a default
+ * run's two dozen files, 64 KB each for a hundred. */
+const STAGING_BYTES = 4 << 20;
+const stageBytesFor = (files: number) => Math.max(64 << 10, Math.min(512 << 10, Math.floor(STAGING_BYTES / files / 4096) * 4096));
+
 /**
  * The files of a run on the main thread, in the staging folder: chunks are written one after another in
  * the order they are given (block order), so every file's bytes land, and are hashed, in plan order.
@@ -25,8 +30,9 @@ export class RunFiles {
   static async open(folder: OutputFolder, plan: RunPlan, withRejects: boolean): Promise<RunFiles> {
     const writers: (JsonlWriter | undefined)[] = [];
     const files = new RunFiles(plan, writers);
-    for (const { file } of plan.files) writers.push(await JsonlWriter.create(folder.temp(file.path)));
-    writers.push(withRejects ? await JsonlWriter.create(folder.temp(REJECTS_FILE)) : undefined);
+    const stageBytes = stageBytesFor(plan.files.length + 1);
+    for (const { file } of plan.files) writers.push(await JsonlWriter.create(folder.temp(file.path), stageBytes));
+    writers.push(withRejects ? await JsonlWriter.create(folder.temp(REJECTS_FILE), stageBytes) : undefined);
     return files;
   }
 
