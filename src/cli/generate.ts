@@ -72,7 +72,7 @@ ${backendHelp().join('\n')}
                             (JOB_COMPLETION_INDEX, with --shards N)
   --shards N                with --shard auto: the number of shards (required under Kubernetes)
   --workers N               threads that make the data, the main thread included (default: the cores
-                            available, at most one per 2,048 base prompts); 1 runs in one thread. The files
+                            available, at most one per 16,384 base prompts); 1 runs in one thread. The files
                             are the same bytes for any N, so it is not part of the config. The anthropic
                             backend always runs in one thread (its answers go through one client and one cache)
   --json                    print the run's summary (files, records, labels, seconds, records/s) as JSON on stdout

@@ -76,8 +76,11 @@ export const BLOCK_SIZE = 128;
  * shorter run's heap stays small anyway, and V8 flags set at run time make V8 refuse the code cache of
  * every module loaded after them (src/cli/bundle-loader.ts): a short run is mostly start-up. */
 const HEAP_POLICY_FROM = 512;
-/** Without --workers, one producer per this many base prompts, up to the cores. */
-const BASE_PROMPTS_PER_DEFAULT_PRODUCER = 2048;
+/** Without --workers, one producer per this many base prompts, up to the cores. A thread's start-up and
+ * warm-up, its own heap and the states it sends cost ~25% more CPU and ~30 MB: on the 2-core bench machine
+ * a second producer gave 0.96-1.3x the records/s at 10,000 base prompts, 1.07x at 20,000, 1.1-1.4x from
+ * 40,000 on. */
+const BASE_PROMPTS_PER_DEFAULT_PRODUCER = 16_384;
 
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
@@ -184,14 +187,13 @@ async function generateWith(
 
 /**
  * Producers of the blocks, the threads started before the run is planned: as asked, at most one per
- * block the config's count can make (default: the cores available, at most one per 2,048 base prompts),
+ * block the config's count can make (default: the cores available, at most one per 16,384 base prompts),
  * the main thread being one of them; no pool for one (in-process). Answers that come from a service (the
  * anthropic backend) go through one client and one cache: always in-process.
  */
 function workerPoolFor(resolved: ResolvedConfig, basePrompts: number, shard: { index: number; count: number }, requested: number | undefined, blockSize: number): WorkerPool | undefined {
   if (resolved.config.backend !== 'template') return undefined;
-  // By default a thread is started only for work that repays it: loading its code and warming it up
-  // costs ~0.5 CPU-s, about what 1,000 base prompts take to produce.
+  // By default a thread is started only for work that repays it (BASE_PROMPTS_PER_DEFAULT_PRODUCER).
   const most = requested === undefined ? Math.ceil(basePrompts / BASE_PROMPTS_PER_DEFAULT_PRODUCER) : Math.ceil(basePrompts / blockSize);
   const count = Math.min(requested ?? availableParallelism(), most);
   // The main thread produces blocks too (between writes): count - 1 threads.

@@ -22,7 +22,9 @@ export class JsonlWriter {
     stageBytes: number,
   ) {
     this.handle = handle;
-    this.staged = new Uint8Array(stageBytes);
+    // Not zero-filled: a page of it costs memory only once bytes are written there (a small run's files
+    // touch a page or two).
+    this.staged = Buffer.allocUnsafeSlow(stageBytes);
   }
 
   /** Creates the file; 'wx' because a temp file that exists already means another run writes here too. */
