@@ -1,5 +1,5 @@
 import type { BaseItem } from '../behaviors/define.js';
-import { hash53, normalizePrompt } from '../util/hash.js';
+import { normalizedHash53 } from '../util/hash.js';
 import { HashSet53 } from '../util/hash-index.js';
 import { POOLS, type Pool, type PoolAssigner } from './pools.js';
 import type { Tally } from './tallies.js';
@@ -25,7 +25,7 @@ export class ItemFacts {
   of(item: BaseItem): ItemFact {
     let fact = this.facts.get(item);
     if (fact === undefined) {
-      fact = { pool: this.assigner.poolOf(item), hash: hash53(normalizePrompt(item.prompt)) };
+      fact = { pool: this.assigner.poolOf(item), hash: normalizedHash53(item.prompt) };
       this.facts.set(item, fact);
     }
     return fact;
