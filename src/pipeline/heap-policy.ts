@@ -24,7 +24,8 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  * 150 MB (240 MB with V8's defaults) for ~20% more CPU. Flags are process-wide: `limitHeapGrowth` puts
  * V8's defaults back when the last run in the process ends (the tests run many in one process). Flags set
  * at run time also make V8 refuse the code cache of modules loaded after them (src/cli/bundle-loader.ts),
- * which is why short runs go without the policy (generate.ts).
+ * which is why short runs go without the policy (generate.ts). `check DIR` applies it to large folders
+ * (check.ts).
  */
 
 /** Semi-space of every thread, MB: the main thread's grows to it and stops; a worker thread's is at most this. */
