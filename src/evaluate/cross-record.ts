@@ -244,9 +244,10 @@ class PoolSearch {
     private readonly tally: Tally,
     private readonly similarity: number,
     private readonly conflicted: Set<number>,
+    /** Slots whose prompt is also in the safety pool, though first in another. */
+    safetyToo: Set<number>,
     budget: number,
   ) {
-    const safetyToo = new Set(training.conflicts.filter(([, pool]) => pool === 'safety').map(([slot]) => slot));
     this.reader = new BatchReader(training.entries(), budget, (slot) => training.poolOf(slot) === 'safety' || safetyToo.has(slot));
   }
 
@@ -268,8 +269,9 @@ class PoolSearch {
         if (pool !== home[0]) tally.add(id, `base prompt is in the ${pool} pool and in the ${home[0]} pool (${home[2]}): "${shorten(text)}"`, count);
       }
     }
-    const anySafety = training.hasPool('safety') || training.conflicts.some(([, pool]) => pool === 'safety');
-    return anySafety ? new PoolSearch(training, tally, similarity, new Set(bySlot.keys()), budget) : undefined;
+    const safetyToo = new Set(training.conflicts.filter(([, pool]) => pool === 'safety').map(([slot]) => slot));
+    const anySafety = training.hasPool('safety') || safetyToo.size > 0;
+    return anySafety ? new PoolSearch(training, tally, similarity, new Set(bySlot.keys()), safetyToo, budget) : undefined;
   }
 
   get exhausted(): boolean {

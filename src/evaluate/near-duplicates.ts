@@ -1,3 +1,4 @@
+import { withRoom } from '../util/typed-arrays.js';
 import { shingleHashes } from './shingles.js';
 
 /** A stored text that a query resembles, and how closely (Jaccard similarity of word shingles). */
@@ -63,12 +64,8 @@ export class NearDuplicateIndex {
   addShingles(key: string, shingles: readonly number[]): void {
     if (this.built) throw new Error('NearDuplicateIndex.add after the first query');
     if (shingles.length === 0) return;
-    const start = this.shingleCount;
-    if (start + shingles.length > this.pendingShingles.length) {
-      const grown = new Float64Array(Math.max(this.pendingShingles.length * 2, start + shingles.length));
-      grown.set(this.pendingShingles.subarray(0, start));
-      this.pendingShingles = grown;
-    }
+    const start = this.pendingEnds.at(-1) ?? 0;
+    this.pendingShingles = withRoom(this.pendingShingles, start + shingles.length);
     this.pendingShingles.set(shingles, start);
     this.pendingKeys.push(key);
     this.pendingEnds.push(start + shingles.length);
@@ -76,11 +73,6 @@ export class NearDuplicateIndex {
 
   get size(): number {
     return this.built ? this.keys.length : this.pendingKeys.length;
-  }
-
-  /** Shingles of the texts added so far (what the index's memory grows with: ~30 bytes each once built). */
-  get shingleCount(): number {
-    return this.built ? this.shingles.length : (this.pendingEnds.at(-1) ?? 0);
   }
 
   /** The most similar stored text at or above the threshold (the first stored of equals), or undefined. */

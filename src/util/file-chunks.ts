@@ -23,7 +23,13 @@ export async function* fileChunks(file: string, range?: ByteRange): AsyncGenerat
   const handle = await open(file, 'r');
   const end = range?.end ?? Infinity;
   const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
-  const read = (turn: number, position: number) => ({ turn, position, done: handle.read(buffers[turn]!, 0, Math.min(CHUNK_BYTES, end - position), position) });
+  const read = (turn: number, position: number) => {
+    const done = handle.read(buffers[turn]!, 0, Math.min(CHUNK_BYTES, end - position), position);
+    // Awaited when the chunk is asked for: a read that fails while the consumer works on the previous
+    // chunk must not count as an unhandled rejection (which ends the process) in the meantime.
+    done.catch(() => undefined);
+    return { turn, position, done };
+  };
   let next: ReturnType<typeof read> | undefined;
   try {
     const start = range?.start ?? 0;
