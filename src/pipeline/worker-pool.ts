@@ -1,7 +1,3 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { BaseItem } from '../behaviors/define.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { interruption, type Block, type BlockProducer } from './block-producer.js';
@@ -12,6 +8,7 @@ import type { RunSettings } from './run-plan.js';
 import type { TalliesState } from './tallies.js';
 import { keepHeapPolicy, youngGenerationOfWorkers } from './heap-policy.js';
 import { deserializeError } from './thread-errors.js';
+import { startWorker } from '../util/start-worker.js';
 
 /** What a worker thread is started with (workerData): plain JSON. It loads its modules at once and builds
  * the run when the main thread sends `start` (once the input is checked). */
@@ -296,25 +293,11 @@ function startLocal(buffers: { count: number; size: number }, build: (pool: Buff
   });
 }
 
-/**
- * The worker's entry: dist/.../block-worker.js in the installed package. Under the tests (and `tsx`) this
- * module is TypeScript: the worker then registers tsx in its own thread and imports the .ts entry (Node 20
- * does not apply `--import` loaders of a worker's execArgv to its entry).
- */
-function workerEntry(): [string | URL, { eval?: boolean }] {
-  if (!import.meta.url.endsWith('.ts')) return [new URL('./block-worker.js', import.meta.url), {}];
-  const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const entry = new URL('./block-worker.ts', import.meta.url).href;
-  return [`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, { eval: true }];
-}
-
-/** A worker thread and the messages it sent that were not read yet. */
 /** A worker thread: a producer that also checks part of a prompts file when asked. */
 type Thread = Producer & { send(message: ToWorkerThread, transfer?: ArrayBuffer[]): void };
 
 function startThread(input: WorkerInput): Thread {
-  const [entry, options] = workerEntry();
-  const worker = new Worker(entry, { ...options, workerData: input, resourceLimits: { maxYoungGenerationSizeMb: youngGenerationOfWorkers() } });
+  const worker = startWorker(new URL('./block-worker.js', import.meta.url), { workerData: input, resourceLimits: { maxYoungGenerationSizeMb: youngGenerationOfWorkers() } });
   const { deliver, producer } = inbox();
   let done = false;
   worker.on('message', deliver);
