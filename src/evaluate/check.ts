@@ -114,7 +114,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
 
   const total = [...testJobs, ...otherJobs].reduce((sum, each) => sum + each.bytes, 0);
   // A large folder's checkers hold a lot in passing: heaps kept close to their live data, as generate does.
-  const restoreHeap = total >= SMALL_FOLDER_BYTES ? limitHeapGrowth() : () => undefined;
+  const restoreHeap = total >= SMALL_FOLDER_BYTES ? limitHeapGrowth('shared') : () => undefined;
   try {
     const workers = Math.max(1, Math.min(options.workers ?? (total < SMALL_FOLDER_BYTES ? 1 : availableParallelism()), otherJobs.length));
     // This thread reads a share too, beside workers - 1 threads.

@@ -90,8 +90,10 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const check = options.check !== false;
   const blockSize = options.blockSize ?? BLOCK_SIZE;
   const basePrompts = Math.ceil(resolved.config.count / shard.count);
-  const restoreHeap = basePrompts >= HEAP_POLICY_FROM ? limitHeapGrowth() : () => undefined;
-  const pool = workerPoolFor(resolved, basePrompts, shard, options.workers, blockSize);
+  const producers = producersFor(resolved, basePrompts, options.workers, blockSize);
+  const restoreHeap = basePrompts >= HEAP_POLICY_FROM ? limitHeapGrowth(producers > 1 ? 'shared' : 'lone-heap') : () => undefined;
+  // The main thread produces blocks too (between writes): producers - 1 threads.
+  const pool = producers > 1 ? new WorkerPool(resolved, shard, producers - 1, { count: BUFFERS_PER_THREAD, size: CHUNK_BYTES }) : undefined;
   try {
     return await generateWith(pool, resolved, options, { shard, check, blockSize, started });
   } finally {
@@ -188,16 +190,14 @@ async function generateWith(
 /**
  * Producers of the blocks, the threads started before the run is planned: as asked, at most one per
  * block the config's count can make (default: the cores available, at most one per 16,384 base prompts),
- * the main thread being one of them; no pool for one (in-process). Answers that come from a service (the
- * anthropic backend) go through one client and one cache: always in-process.
+ * the main thread being one of them; one runs in-process (no worker thread). Answers that come from a
+ * service (the anthropic backend) go through one client and one cache: always in-process.
  */
-function workerPoolFor(resolved: ResolvedConfig, basePrompts: number, shard: { index: number; count: number }, requested: number | undefined, blockSize: number): WorkerPool | undefined {
-  if (resolved.config.backend !== 'template') return undefined;
+function producersFor(resolved: ResolvedConfig, basePrompts: number, requested: number | undefined, blockSize: number): number {
+  if (resolved.config.backend !== 'template') return 1;
   // By default a thread is started only for work that repays it (BASE_PROMPTS_PER_DEFAULT_PRODUCER).
   const most = requested === undefined ? Math.ceil(basePrompts / BASE_PROMPTS_PER_DEFAULT_PRODUCER) : Math.ceil(basePrompts / blockSize);
-  const count = Math.min(requested ?? availableParallelism(), most);
-  // The main thread produces blocks too (between writes): count - 1 threads.
-  return count > 1 ? new WorkerPool(resolved, shard, count - 1, { count: BUFFERS_PER_THREAD, size: CHUNK_BYTES }) : undefined;
+  return Math.max(1, Math.min(requested ?? availableParallelism(), most));
 }
 
 /** A row that failed its schema names its line in the file: the lines of the blocks before its own, plus its line in the block. */
