@@ -31,8 +31,8 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 /** Semi-space of a worker thread, MB, and of the main thread while worker threads share the memory: the
  * main thread's grows to it and stops; a worker thread's is at most this. */
 const SEMI_SPACE_MB = 4;
-/** Semi-space of the main thread when it is the run's only heap (one producer, no worker thread): V8's
- * default largest. Four times the records pass between scavenges, so fewer of them find each line's
+/** Semi-space of the main thread when it is the run's only heap (one producer, no worker thread) in a run
+ * of up to a few ten thousand records (generate.ts): V8's default largest. Four times the records pass between scavenges, so fewer of them find each line's
  * strings still alive: a 10,000-prompt run scavenged for 105 ms instead of 259 (66 scavenges, not 266),
  * 8% less wall time, for ~18 MB more RSS (112 MB at peak). */
 const LONE_HEAP_SEMI_SPACE_MB = 16;
@@ -47,7 +47,8 @@ const WATCH_MS = 10;
  * size for large new objects, as V8 counts it. */
 export const youngGenerationOfWorkers = () => 3 * SEMI_SPACE_MB;
 
-/** What a run's threads are: the main thread alone (its young generation may be larger), or with others. */
+/** Whether the main thread is the only heap of a run small enough that its young generation may be large
+ * ('lone-heap'), or shares the memory with worker threads or with the large tables of a long run. */
 export type HeapShare = 'lone-heap' | 'shared';
 
 let runs = 0;
