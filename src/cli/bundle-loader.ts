@@ -23,6 +23,8 @@ import { readIntoReusedBuffer, readTextThroughReusedBuffer } from '../util/reuse
 
 /** Beside dist/bundle/<name>.js: the same module as a function body, and V8's code cache of it. */
 export const CACHED_FOLDER = 'cached';
+/** Beside the bundle's files: this module as CommonJS, what the bin and the worker threads require. */
+export const LOADER_FILE = 'loader.cjs';
 export const codeCacheFile = (file: string): string => `${file}.v8cache`;
 
 /** The parameters of a cached module's function, in the order the loader passes them. */
