@@ -284,7 +284,8 @@ async function parent(): Promise<void> {
   console.log(`machine: ${cores} cores; records = lines of every JSONL file a run wrote (each format's lines count); time is wall-clock of the whole`);
   console.log('command (start-up, writing, the check); CPU-s = user + sys of the child; vs bare = records/s over the bare writer\'s at that size.');
   for (const size of sizes) {
-    const generated = rows.filter((row) => row.base === size && row.run.startsWith('generate'));
+    // The default run against the other choice of producers (the run from the whole prompts file aside).
+    const generated = rows.filter((row) => row.base === size && (row.run === 'generate' || row.run.startsWith('generate --workers')));
     const one = generated.find((row) => row.run === 'generate --workers 1') ?? generated.find((row) => row.run === 'generate');
     const more = generated.find((row) => row !== one);
     if (one && more) console.log(`${more.run} at ${thousands(size)}: ${(one.seconds / more.seconds).toFixed(2)}x the records/s of one producer`);
