@@ -93,7 +93,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   const producers = producersFor(resolved, basePrompts, options.workers, blockSize);
   // The main thread's young generation may be large when it is the run's only heap and the run is of the
   // size that one producer makes by default: above that, the check's tables and the old generation grow with
-  // the run (a 100,000-prompt run with --workers 1 peaked at 162 MB with it, 119 MB without).
+  // the run (a 100,000-prompt run with --workers 1 peaked at 162 MB with it, 123 MB without).
   const loneHeap = producers === 1 && basePrompts < BASE_PROMPTS_PER_DEFAULT_PRODUCER;
   const restoreHeap = basePrompts >= HEAP_POLICY_FROM ? limitHeapGrowth(loneHeap ? 'lone-heap' : 'shared') : () => undefined;
   // The main thread produces blocks too (between writes): producers - 1 threads.

@@ -10,8 +10,10 @@ import { CACHED_FOLDER, LOADER_FILE } from '../cli/bundle-loader.js';
  * which the bundle's build checks names an output).
  *
  * - In the bundle (dist/bundle/), the thread loads the entry's CommonJS copy with V8's code cache, as the bin
- *   loads the CLI (src/cli/bundle-loader.ts): as an ES module it started Node's ES module loader and compiled
- *   two dozen files, ~0.2 s of CPU before its first block, while the main thread waited for it.
+ *   loads the CLI (src/cli/bundle-loader.ts). As an ES module it started Node's ES module loader and compiled
+ *   two dozen files: ~155 ms of CPU before it could plan, against ~95. V8 refuses the cache once a run has
+ *   set its heap flags (heap-policy.ts); the thread then compiles the CommonJS copy, still without the ES
+ *   module loader.
  * - From source (vitest, tsx) the module is a .ts file: the thread first registers tsx's loader, then imports
  *   it (`execArgv: ['--import', 'tsx']` does not reach a worker's own entry on Node 20).
  * - Otherwise (dist/src/), the ES module itself.
