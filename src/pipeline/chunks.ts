@@ -133,8 +133,8 @@ export class ChunkEncoder {
         let text = line;
         for (;;) {
           const current = (this.current ??= new Filling(await this.pool.acquire()));
-          const { read, newline } = current.encode(file, text);
-          if (newline) break;
+          const read = current.encode(file, text);
+          if (read > text.length) break;
           // The buffer is full (encodeInto never splits a character): the rest goes into the next one.
           text = text.slice(read);
           this.emitCurrent();
@@ -163,20 +163,29 @@ const NEWLINE = 0x0a;
 
 /** A pooled buffer being filled, and its segments so far. */
 class Filling {
-  readonly view: Uint8Array;
+  readonly view: Buffer;
   offset = 0;
   readonly segments: number[] = [];
 
   constructor(readonly buffer: ArrayBuffer) {
-    this.view = new Uint8Array(buffer);
+    this.view = Buffer.from(buffer);
   }
 
   /** Encodes what fits of `text` and, if all of it fit, its newline, as bytes of `file` (joined to the
-   * previous segment when that one is the same file's). */
-  encode(file: number, text: string): { read: number; newline: boolean } {
+   * previous segment when that one is the same file's). Returns the characters encoded, plus one for the
+   * newline: more than `text.length` once the line is whole. */
+  encode(file: number, text: string): number {
     const start = this.offset;
-    const { read, written } = encoder.encodeInto(text, this.view.subarray(start));
-    this.offset += written;
+    let read = text.length;
+    // A line that surely fits (UTF-8 takes at most 3 bytes per UTF-16 unit) is written at its offset: no
+    // view of the rest of the buffer and no result object per line, as encodeInto needs. Both write a lone
+    // surrogate as U+FFFD.
+    if (this.view.length - start > 3 * text.length) this.offset += this.view.write(text, start);
+    else {
+      const done = encoder.encodeInto(text, this.view.subarray(start));
+      read = done.read;
+      this.offset += done.written;
+    }
     const newline = read === text.length && this.offset < this.view.length;
     if (newline) this.view[this.offset++] = NEWLINE;
     if (this.offset > start) {
@@ -184,6 +193,6 @@ class Filling {
       if (last >= 0 && this.segments[last] === file && this.segments[last + 2] === start) this.segments[last + 2] = this.offset;
       else this.segments.push(file, start, this.offset);
     }
-    return { read, newline };
+    return newline ? read + 1 : read;
   }
 }
