@@ -2,7 +2,7 @@ import type { BaseItem } from '../behaviors/define.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { interruption, type Block, type BlockProducer } from './block-producer.js';
 import { BlockService, type BlockItems, type FromProducer, type ToProducer, type ToWorkerThread } from './block-service.js';
-import { BufferPool, type Chunk } from './chunks.js';
+import { BufferPool, BUFFERS_PER_WORKER_THREAD, type Chunk } from './chunks.js';
 import type { CheckPart } from '../sources/check-prompts-file.js';
 import type { RunSettings } from './run-plan.js';
 import type { TalliesState } from './tallies.js';
@@ -38,9 +38,10 @@ export class WorkerPool {
     resolved: ResolvedConfig,
     shard: { index: number; count: number },
     threads: number,
+    /** The main thread's own producer's buffers (each worker thread has BUFFERS_PER_WORKER_THREAD of that size). */
     private readonly buffers: { count: number; size: number },
   ) {
-    this.threads = Array.from({ length: threads }, () => startThread({ resolved, shard, buffers: buffers.count, bufferSize: buffers.size }));
+    this.threads = Array.from({ length: threads }, () => startThread({ resolved, shard, buffers: BUFFERS_PER_WORKER_THREAD, bufferSize: buffers.size }));
   }
 
   /** Checks a part of the prompts file in the first thread (before the run starts), or undefined without threads. */
