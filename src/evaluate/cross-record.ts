@@ -49,13 +49,17 @@ export interface CrossRecordOptions {
   batchBytes?: number;
 }
 
-/** 16 MB: a 100,000-prompt run makes three passes over its training prompts (~0.3 s each after the first). */
+/** 16 MB: a 100,000-prompt run makes two passes over its training prompts (the test prompts fit one batch,
+ * the safety prompts two; ~0.3 s a pass after the first). Its check's peak RSS stays below production's. */
 export const BATCH_BYTES = 16 << 20;
 
 /** What an index costs per stored shingle (NearDuplicateIndex, built) and per character of text kept (the
- * batch's texts, the containment index): estimates for sizing batches, not limits. */
+ * leakage search's texts and containment index; the pool search keeps none, and counting them made a
+ * 100,000-prompt run take three passes where two fit): estimates for sizing batches, not limits. */
 const BYTES_PER_SHINGLE = 30;
 const BYTES_PER_CHAR = 4;
+/** An entry's tuple, id and shingle array, whatever its length. */
+const BYTES_PER_ENTRY = 160;
 
 export function checkAcrossRecords(
   training: TrainingSide,
@@ -94,6 +98,9 @@ class BatchReader {
   constructor(
     entries: Iterable<[slot: number, text: string, id: string]>,
     private readonly budget: number,
+    /** Whether the batch keeps each entry's text (the leakage search compares and reports texts; the pool
+     * search needs only its slots and shingles, and its texts are dropped as they are read). */
+    private readonly keepTexts: boolean,
     private readonly wanted: (slot: number) => boolean = () => true,
   ) {
     this.entries = entries[Symbol.iterator]();
@@ -119,7 +126,7 @@ class BatchReader {
         this.exhausted = true;
         return batch;
       }
-      const weight = item.shingles.length * BYTES_PER_SHINGLE + item.entry[1].length * BYTES_PER_CHAR;
+      const weight = item.shingles.length * BYTES_PER_SHINGLE + item.entry[1].length * BYTES_PER_CHAR + BYTES_PER_ENTRY;
       if (batch.length > 0 && bytes + weight > this.budget) {
         this.peeked = item;
         return batch;
@@ -132,7 +139,9 @@ class BatchReader {
   private read(): { entry: [number, string, string]; shingles: number[] } | undefined {
     for (let next = this.entries.next(); !next.done; next = this.entries.next()) {
       const entry = next.value;
-      if (this.wanted(entry[0])) return { entry, shingles: shingleHashes(entry[1]) };
+      if (!this.wanted(entry[0])) continue;
+      const shingles = shingleHashes(entry[1]);
+      return { entry: this.keepTexts ? entry : [entry[0], '', entry[2]], shingles };
     }
     return undefined;
   }
@@ -158,7 +167,7 @@ class LeakageSearch {
     private readonly similarity: number,
     budget: number,
   ) {
-    this.reader = new BatchReader(test.entries(), budget);
+    this.reader = new BatchReader(test.entries(), budget, true);
   }
 
   get exhausted(): boolean {
@@ -248,7 +257,7 @@ class PoolSearch {
     safetyToo: Set<number>,
     budget: number,
   ) {
-    this.reader = new BatchReader(training.entries(), budget, (slot) => training.poolOf(slot) === 'safety' || safetyToo.has(slot));
+    this.reader = new BatchReader(training.entries(), budget, false, (slot) => training.poolOf(slot) === 'safety' || safetyToo.has(slot));
   }
 
   /** Reports the prompts in two pools; the near-duplicate search, or undefined when no prompt is a safety one. */

@@ -11,16 +11,49 @@ export function words(text: string): string[] {
  * and collisions among a few million shingles are negligible). A text shorter than the shingle width is
  * one shingle of all its words, so short prompts still compare (as exact matches).
  *
- * Words are found in the lower-cased text in place and hashed once each (two 32-bit lanes); a shingle's
- * hash mixes its words' hashes, so no word or shingle string is built (this runs for every training prompt).
+ * One pass over the lower-cased text finds the words and hashes each as it goes (two 32-bit lanes, into a
+ * scratch array reused across calls); a shingle's hash mixes its words' hashes, so no word or shingle
+ * string is built. This runs for every training prompt at the end of a run (a 100,000-prompt run's check
+ * spent ~0.9 s here): finding the words first and hashing them in a second pass took ~1.6x as long.
  */
 export function shingleHashes(text: string, width = SHINGLE_WORDS): number[] {
   const lower = text.toLowerCase();
-  const bounds = wordBounds(lower);
-  const count = bounds.length / 2;
+  let count = 0;
+  let h1 = 0;
+  let h2 = 0;
+  let inWord = false;
+  for (let i = 0; i < lower.length; i++) {
+    const code = lower.charCodeAt(i);
+    let units = 1;
+    let wordChar: boolean;
+    if (code < 128) wordChar = ASCII_WORD[code] === 1;
+    else {
+      const point = lower.codePointAt(i)!;
+      if (point > 0xffff) units = 2;
+      wordChar = isLetterOrDigit(point);
+    }
+    if (wordChar) {
+      if (!inWord) {
+        inWord = true;
+        h1 = 0xdeadbeef;
+        h2 = 0x41c6ce57;
+      }
+      h1 = Math.imul(h1 ^ code, 2654435761);
+      h2 = Math.imul(h2 ^ code, 1597334677);
+      // A character outside the BMP is hashed as its two UTF-16 units, in order.
+      if (units === 2) {
+        const low = lower.charCodeAt(i + 1);
+        h1 = Math.imul(h1 ^ low, 2654435761);
+        h2 = Math.imul(h2 ^ low, 1597334677);
+      }
+    } else if (inWord) {
+      inWord = false;
+      count = endWord(h1, h2, count);
+    }
+    i += units - 1;
+  }
+  if (inWord) count = endWord(h1, h2, count);
   if (count === 0) return [];
-  const lanes = new Int32Array(count * 2);
-  for (let w = 0; w < count; w++) hashWord(lower, bounds[2 * w]!, bounds[2 * w + 1]!, lanes, w);
   if (count <= width) return [mixWords(lanes, 0, count)];
   const hashes: number[] = [];
   // A prompt has tens of shingles and seldom a repeated one: comparing with those before beats a Set.
@@ -35,19 +68,21 @@ export function shingleHashes(text: string, width = SHINGLE_WORDS): number[] {
   return hashes;
 }
 
-/** A word's two 32-bit hash lanes (hash53's loop and finaliser, kept apart), into lanes[2w], lanes[2w + 1]. */
-function hashWord(text: string, start: number, end: number, lanes: Int32Array, w: number): void {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = start; i < end; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+/** The two hash lanes of each word of the text being shingled (word w at 2w, 2w + 1). */
+let lanes = new Int32Array(512);
+
+/** Finalises a word's lanes (hash53's finaliser, kept apart) into word `count`'s place; the new count. */
+function endWord(h1: number, h2: number, count: number): number {
+  const lane1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  const lane2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(lane1 ^ (lane1 >>> 13), 3266489909);
+  if (lanes.length < 2 * count + 2) {
+    const grown = new Int32Array(lanes.length * 2);
+    grown.set(lanes);
+    lanes = grown;
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  lanes[2 * w] = h1;
-  lanes[2 * w + 1] = h2;
+  lanes[2 * count] = lane1;
+  lanes[2 * count + 1] = lane2;
+  return count + 1;
 }
 
 /** A 53-bit hash of words first..first+n-1 in order, from their lanes. */
@@ -65,31 +100,8 @@ function mixWords(lanes: Int32Array, first: number, n: number): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-/** Start and end of each word of `text` (runs of letters and digits), flattened. */
-function wordBounds(text: string): number[] {
-  const bounds: number[] = [];
-  let start = -1;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    let width = 1;
-    let inWord: boolean;
-    if (code < 128) inWord = (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90);
-    else {
-      const point = text.codePointAt(i)!;
-      if (point > 0xffff) width = 2;
-      inWord = isLetterOrDigit(point);
-    }
-    if (inWord) {
-      if (start < 0) start = i;
-    } else if (start >= 0) {
-      bounds.push(start, i);
-      start = -1;
-    }
-    i += width - 1;
-  }
-  if (start >= 0) bounds.push(start, text.length);
-  return bounds;
-}
+/** Per ASCII code: 1 for a letter or digit. */
+const ASCII_WORD = new Uint8Array(128).map((_, code) => ((code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90) ? 1 : 0));
 
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
 /** Per BMP code point: 0 not yet known, 1 a letter or digit, 2 neither. */
