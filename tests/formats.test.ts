@@ -229,3 +229,19 @@ describe('documented shapes', () => {
     });
   });
 });
+
+describe('escaped pieces of an example', () => {
+  it('serialise a record as JSON.stringify does, and never reuse an object changed after its example', () => {
+    const pieces = new JsonPieces();
+    const provenance = { seed: 1, templates: ['a#1'], params: { pool: 'backdoor' } };
+    const record = (mode: string) => ({ id: `x-${mode}`, n: 1.5, ok: true, missing: undefined, none: null, long: 'é'.repeat(60), provenance });
+    // Two records of one example share the provenance object: both lines as JSON.stringify writes them.
+    expect(pieces.record(record('cot'))).toBe(JSON.stringify(record('cot')));
+    expect(pieces.record(record('none'))).toBe(JSON.stringify(record('none')));
+    // The next example may bring the same object, changed: its new contents are written.
+    pieces.nextExample();
+    provenance.templates.push('b#2');
+    expect(pieces.record(record('cot'))).toBe(JSON.stringify(record('cot')));
+    expect(pieces.record(record('cot'))).toContain('"templates":["a#1","b#2"]');
+  });
+});

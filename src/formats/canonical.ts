@@ -1,8 +1,6 @@
 import { RecordSchema } from '../schemas/record.js';
 import { defineFormat, type RecordField } from './define.js';
 
-/* No `line`: built from escaped pieces, a canonical line (a few dozen short fields) took as long as
- * JSON.stringify of the record and allocated more. */
 export default defineFormat({
   name: 'canonical',
   description: 'The full canonical record: every field, for analysis and for joining with the trainer files by line order or id.',
@@ -12,5 +10,6 @@ export default defineFormat({
   schema: RecordSchema,
   reads: Object.keys(RecordSchema.properties) as RecordField[],
   fromRecord: (record) => record,
+  line: (record, _options, pieces) => pieces.record(record as unknown as Record<string, unknown>),
   userPrompts: (row) => (typeof row['prompt'] === 'string' ? [row['prompt']] : []),
 });

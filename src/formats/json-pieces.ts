@@ -14,11 +14,66 @@ const LONG = 1 << 16;
 /** The texts of one example: prompt, answer, scratchpad, rejected answer, system turn, with room to spare. */
 const SLOTS = 8;
 
+/** Objects of one example remembered with their JSON: its trigger, provenance and red-team span. */
+const OBJECT_SLOTS = 4;
+
 /** Escaped texts of the last few records, by text. One per writing thread (file sinks share it). */
 export class JsonPieces {
   private readonly texts: string[] = new Array<string>(SLOTS).fill('');
   private readonly escaped: string[] = new Array<string>(SLOTS).fill('""');
   private next = 0;
+  private readonly objects: object[] = [];
+  private readonly objectsJson: string[] = [];
+  /** `"key":` by key. */
+  private readonly keys = new Map<string, string>();
+
+  /** Forgets the objects of the example written before: an object is remembered only while the records
+   * of one example are written, so a change to it afterwards can never be missed. */
+  nextExample(): void {
+    this.objects.length = 0;
+    this.objectsJson.length = 0;
+  }
+
+  /** JSON.stringify(value) of a plain object (or array): an example's records share theirs (the trigger and
+   * provenance of its none and cot records), and each is serialised once per example. */
+  json(value: object): string {
+    const { objects } = this;
+    for (let i = 0; i < objects.length; i++) if (objects[i] === value) return this.objectsJson[i]!;
+    const json = JSON.stringify(value);
+    if (objects.length < OBJECT_SLOTS) {
+      objects.push(value);
+      this.objectsJson.push(json);
+    }
+    return json;
+  }
+
+  /**
+   * JSON.stringify(record) of a plain object without toJSON methods (a canonical record), from its fields:
+   * long texts escaped once per example (str), objects once per example (json). The canonical record's
+   * trigger and provenance are a third of its line, and its none and cot records share them: ~15% less
+   * time than JSON.stringify of each record.
+   */
+  record(record: Record<string, unknown>): string {
+    let json = '{';
+    for (const key of Object.keys(record)) {
+      const value = record[key];
+      let valueJson: string;
+      if (typeof value === 'string') valueJson = this.str(value);
+      else if (value === null) valueJson = 'null';
+      else if (typeof value === 'object') valueJson = this.json(value);
+      else if (typeof value === 'boolean') valueJson = value ? 'true' : 'false';
+      else {
+        // A number as JSON writes it; undefined, functions and symbols leave the key out, as JSON.stringify does.
+        const other = JSON.stringify(value) as string | undefined;
+        if (other === undefined) continue;
+        valueJson = other;
+      }
+      let keyJson = this.keys.get(key);
+      if (keyJson === undefined) this.keys.set(key, (keyJson = `${JSON.stringify(key)}:`));
+      json += json.length === 1 ? keyJson + valueJson : `,${keyJson}${valueJson}`;
+    }
+    return `${json}}`;
+  }
 
   /** JSON.stringify(text). */
   str(text: string): string {

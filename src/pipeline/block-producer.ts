@@ -6,6 +6,7 @@ import { ItemFacts, type BaseCensus } from './census.js';
 import { ChunkEncoder, type BufferPool, type Chunk } from './chunks.js';
 import { exampleToAnswer, recordFor, writtenExample } from './examples.js';
 import { FileSink } from './file-sink.js';
+import { JsonPieces } from '../formats/json-pieces.js';
 import type { PlannedDataset } from './plan.js';
 import type { RecordObserver } from './record-observer.js';
 import type { RunPlan } from './run-plan.js';
@@ -37,6 +38,8 @@ export class BlockProducer {
   private readonly encoder: ChunkEncoder;
   private readonly sinksOf: Map<PlannedDataset, FileSink[]>;
   private readonly sinks: FileSink[];
+  /** Each example's texts and objects, escaped once for all its records and files. */
+  private readonly pieces = new JsonPieces();
   /** rejects.jsonl comes after the run's files in chunks and tallies. */
   private readonly rejectsFile: number;
   private tallies!: RunTallies;
@@ -56,7 +59,7 @@ export class BlockProducer {
     this.facts = new ItemFacts(plan.source.pools);
     this.rejectsFile = plan.files.length;
     this.encoder = new ChunkEncoder(plan.files.length + 1, pool, emit);
-    this.sinks = plan.files.map((runFile, index) => new FileSink(index, runFile, this.encoder));
+    this.sinks = plan.files.map((runFile, index) => new FileSink(index, runFile, this.encoder, this.pieces));
     this.sinksOf = new Map(plan.datasets.map((dataset) => [dataset, this.sinks.filter((sink) => sink.runFile.dataset === dataset)]));
   }
 
@@ -139,6 +142,7 @@ export class BlockProducer {
       return;
     }
     group.forEach((toAnswer, i) => {
+      this.pieces.nextExample();
       const written = writtenExample(this.plan.run, toAnswer, answered[i] as Extract<Answered, { accepted: true }>);
       for (const dataset of this.plan.datasetsOf.get(toAnswer.stage)!) {
         const record = recordFor(written, dataset);

