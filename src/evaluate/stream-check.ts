@@ -39,11 +39,19 @@ function factsOf(config: Record<string, unknown>): RunFacts {
  * catches their repeats, and holds no block's worth of strings. */
 const STREAM_MEMO_CHARS = 64_000;
 
+export interface StreamCheckOptions {
+  similarity?: number;
+  maxViolations?: number;
+  /** Where and when the texts of absorbed states go to disk (text-store.ts). */
+  spill?: SpillOptions;
+  batchBytes?: number;
+}
+
 export class StreamCheck implements RecordObserver<ChecksState> {
   private readonly checks: RecordChecks;
   private readonly sources = new Map<PlannedDataset, Source>();
 
-  constructor(config: Record<string, unknown>, options: { similarity?: number; maxViolations?: number; spill?: SpillOptions; batchBytes?: number } = {}) {
+  constructor(config: Record<string, unknown>, options: StreamCheckOptions = {}) {
     this.checks = new RecordChecks(factsOf(config), {
       similarity: options.similarity ?? DEFAULT_SIMILARITY,
       keep: options.maxViolations ?? 1000,

@@ -8,7 +8,7 @@ import type { StreamVerdict } from '../evaluate/stream-check.js';
 import { BlockProducer, blocksOf, interruption, type Block } from './block-producer.js';
 import { BufferPool, BUFFERS_PER_THREAD, CHUNK_BYTES } from './chunks.js';
 import { InvalidRowError } from './file-sink.js';
-import { limitHeapGrowth } from './heap-policy.js';
+import { LONE_HEAP_CHECK_CHARS, limitHeapGrowth } from './heap-policy.js';
 import { buildManifest, writeManifestAndCard } from './manifest.js';
 import { OutputFolder } from './output-folder.js';
 import { RunFiles } from './run-files.js';
@@ -99,7 +99,7 @@ export async function generate(resolved: ResolvedConfig, options: GenerateOption
   // The main thread produces blocks too (between writes): producers - 1 threads.
   const pool = producers > 1 ? new WorkerPool(resolved, shard, producers - 1, { count: BUFFERS_PER_THREAD, size: CHUNK_BYTES }) : undefined;
   try {
-    return await generateWith(pool, resolved, options, { shard, check, blockSize, started });
+    return await generateWith(pool, resolved, options, { shard, check, blockSize, started, loneHeap });
   } finally {
     await pool?.close();
     restoreHeap();
@@ -110,7 +110,7 @@ async function generateWith(
   pool: WorkerPool | undefined,
   resolved: ResolvedConfig,
   options: GenerateOptions,
-  { shard, check, blockSize, started }: { shard: { index: number; count: number }; check: boolean; blockSize: number; started: number },
+  { shard, check, blockSize, started, loneHeap }: { shard: { index: number; count: number }; check: boolean; blockSize: number; started: number; loneHeap: boolean },
 ): Promise<GenerateResult> {
   // Everything that can fail on the user's input is checked before the output folder is touched.
   const plan = await planRunOf(resolved, shard, { check }, options.onNote, pool?.checkPart);
@@ -145,7 +145,7 @@ async function generateWith(
     }
   }
 
-  const tallies = runTallies(plan);
+  const tallies = runTallies(plan, loneHeap ? { spill: { afterChars: LONE_HEAP_CHECK_CHARS } } : undefined);
   const progress = () => {
     const { records, byStage } = tallies.observers.stages;
     options.onProgress?.({ done: tallies.census.drawn, total: plan.end - plan.start, records, byStage });

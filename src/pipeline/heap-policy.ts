@@ -38,6 +38,12 @@ const SEMI_SPACE_MB = 4;
  * instead of 266 (105 ms instead of 259 with the sizes set on the command line), ~8% less wall time, for
  * ~18 MB more RSS (112 MB at peak). */
 const LONE_HEAP_SEMI_SPACE_MB = 16;
+/** Characters of prompt texts the check of a lone-heap run keeps in memory before it moves them to a
+ * temporary file (text-store.ts; 1,000,000 otherwise): ~10,000 prompts of ~1,000 characters. Writing a
+ * 10,000-prompt run's texts out and reading them back at its end cost ~70 ms of its ~1.9 s, and ~5 MB more
+ * peak RSS than keeping them. A run of two producers keeps the default: with 16,000,000 characters a
+ * 100,000-prompt run peaked at 170 MB (its test prompts never left the heap). */
+export const LONE_HEAP_CHECK_CHARS = 12_000_000;
 /** The old generation may grow this much (percent) past what survived the last full collection. */
 const OLD_GROWTH_PERCENT = 20;
 /** V8's defaults (Node 20): restored when no run is left. */

@@ -3,7 +3,7 @@ import type { CanonicalRecord } from '../schemas/record.js';
 import { BaseCensus, type CensusState } from './census.js';
 import type { RecordObserver } from './record-observer.js';
 import type { RunPlan } from './run-plan.js';
-import { StreamCheck } from '../evaluate/stream-check.js';
+import { StreamCheck, type StreamCheckOptions } from '../evaluate/stream-check.js';
 import { KnobTally } from './knob-tally.js';
 
 /*
@@ -117,23 +117,24 @@ export class StageCounts implements RecordObserver<{ records: number; byStage: R
  * from the plan in each thread and fresh for each block. To add one (e.g. the in-stream check): construct
  * it here under a name; generate() then has it, absorbed over the whole run, as `tallies.observers.NAME`.
  */
-export function recordObservers(plan: RunPlan) {
+export function recordObservers(plan: RunPlan, check?: StreamCheckOptions) {
   return {
     stages: new StageCounts(plan.stagesInRun.map((stage) => stage.name)),
     knobs: new KnobTally(),
-    ...(plan.check ? { check: new StreamCheck(plan.config as unknown as Record<string, unknown>) } : {}),
+    ...(plan.check ? { check: new StreamCheck(plan.config as unknown as Record<string, unknown>, check) } : {}),
   } satisfies Record<string, RecordObserver<unknown>>;
 }
 
 export type RecordObservers = ReturnType<typeof recordObservers>;
 
-/** Everything one block (or, absorbed, the whole run) counts. */
-export function runTallies(plan: RunPlan) {
+/** Everything one block (or, absorbed, the whole run) counts. `check`: how the run's own check keeps what
+ * it absorbs (a block's never spills). */
+export function runTallies(plan: RunPlan, check?: StreamCheckOptions) {
   return {
     census: new BaseCensus(),
     acceptance: new AcceptanceTally(),
     files: new FileCounts(plan.files.length + 1),
-    observers: recordObservers(plan),
+    observers: recordObservers(plan, check),
   };
 }
 
