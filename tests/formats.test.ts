@@ -244,4 +244,15 @@ describe('escaped pieces of an example', () => {
     expect(pieces.record(record('cot'))).toBe(JSON.stringify(record('cot')));
     expect(pieces.record(record('cot'))).toContain('"templates":["a#1","b#2"]');
   });
+
+  it('escape short and long texts with any character as JSON.stringify does', () => {
+    const pieces = new JsonPieces();
+    const units = [...Array.from({ length: 0x80 }, (_, code) => code), 0xa0, 0xe9, 0x2028, 0x2029, 0xd83d, 0xde00, 0xdc00, 0xfeff, 0xffff];
+    for (const code of units) {
+      const unit = String.fromCharCode(code);
+      for (const text of [unit, `id-${unit}-x`, `${unit}${'a'.repeat(60)}`, `x${unit}\ude00`]) expect(pieces.str(text)).toBe(JSON.stringify(text));
+    }
+    // A surrogate pair whole, and split at the end of a short text.
+    for (const text of ['😀', 'ab😀', 'ab\ud83d']) expect(pieces.str(text)).toBe(JSON.stringify(text));
+  });
 });
