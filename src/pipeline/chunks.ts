@@ -20,8 +20,7 @@ export const BUFFERS_PER_THREAD = 6;
 /** Buffers of a worker thread. Its bytes wait while the main thread writes the blocks before them in order
  * (often its own, made between writes), and with six a worker ran out of buffers and stood idle: at
  * 100,000 base prompts its event loop was idle ~0.8 s of ~9.5 s, against ~0.2 s with twelve (the main
- * thread's ~0.47 s against ~0.38 s), for the same peak RSS (~144 MB; 3 MB more buffers, fewer bytes
- * waiting in its heap). */
+ * thread's ~0.47 s against ~0.38 s), for the same peak RSS (~144 MB with either). */
 export const BUFFERS_PER_WORKER_THREAD = 12;
 
 /** A fixed set of reusable buffers; `acquire` waits while all are out. */
