@@ -1,3 +1,5 @@
+import { withRoom } from '../util/typed-arrays.js';
+
 /** Shingle width: three-word windows tell "same request, one word changed" from "same topic". */
 export const SHINGLE_WORDS = 3;
 
@@ -75,11 +77,7 @@ let lanes = new Int32Array(512);
 function endWord(h1: number, h2: number, count: number): number {
   const lane1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   const lane2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(lane1 ^ (lane1 >>> 13), 3266489909);
-  if (lanes.length < 2 * count + 2) {
-    const grown = new Int32Array(lanes.length * 2);
-    grown.set(lanes);
-    lanes = grown;
-  }
+  lanes = withRoom(lanes, 2 * count + 2);
   lanes[2 * count] = lane1;
   lanes[2 * count + 1] = lane2;
   return count + 1;

@@ -5,9 +5,8 @@ import type { CanonicalRecord } from '../schemas/record.js';
 import type { Manifest } from '../schemas/manifest.js';
 import type { CheckReport } from './check.js';
 import { DEFAULT_SIMILARITY, type InvariantResult } from './invariants.js';
-import { RecordChecks, Source, type ChecksState } from './record-checks.js';
+import { RecordChecks, Source, type ChecksOptions, type ChecksState } from './record-checks.js';
 import { runFactsOf, type RunFacts } from './run-facts.js';
-import type { SpillOptions } from './text-store.js';
 
 /**
  * `check`'s invariants on the records of a run as `generate` makes them, so that a run never reads its own
@@ -39,13 +38,8 @@ function factsOf(config: Record<string, unknown>): RunFacts {
  * catches their repeats, and holds no block's worth of strings. */
 const STREAM_MEMO_CHARS = 64_000;
 
-export interface StreamCheckOptions {
-  similarity?: number;
-  maxViolations?: number;
-  /** Where and when the texts of absorbed states go to disk (text-store.ts). */
-  spill?: SpillOptions;
-  batchBytes?: number;
-}
+/** The checker's options a run may set (ChecksOptions'), `keep` named as checkFolder's options name it. */
+export type StreamCheckOptions = Partial<Pick<ChecksOptions, 'similarity' | 'spill' | 'batchBytes'>> & { maxViolations?: number };
 
 export class StreamCheck implements RecordObserver<ChecksState> {
   private readonly checks: RecordChecks;

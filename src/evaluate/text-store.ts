@@ -22,7 +22,8 @@ export interface SpillOptions {
   dir?: string;
 }
 
-/** About 6,000 prompts: a block's worth stays in memory, a run's goes to disk. */
+/** About 6,000 prompts: a block's worth stays in memory, a run's goes to disk (a run with one producer
+ * keeps more: LONE_HEAP_CHECK_CHARS in pipeline/heap-policy.ts). */
 export const SPILL_CHARS = 1_000_000;
 
 /** Bytes written (and read back) at a time: a store keeps one such buffer, and `finish` reads the training
