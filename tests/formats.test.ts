@@ -245,6 +245,21 @@ describe('escaped pieces of an example', () => {
     expect(pieces.record(record('cot'))).toContain('"templates":["a#1","b#2"]');
   });
 
+  it('serialise records whose keys come in another order, or whose first value is left out, as JSON.stringify does', () => {
+    const pieces = new JsonPieces();
+    const records: Record<string, unknown>[] = [
+      { id: 'a', fires: true, slice: null },
+      { id: 'b', fires: false, slice: 'x' },
+      { fires: true, id: 'c', slice: null },
+      { id: undefined, fires: true, slice: null },
+      { id: 'd', fires: true },
+      { id: 'e', fires: true, slice: null, extra: 2 },
+      { id: 'f', fires: undefined, slice: null },
+      {},
+    ];
+    for (const record of records) expect(pieces.record(record)).toBe(JSON.stringify(record));
+  });
+
   it('escape short and long texts with any character as JSON.stringify does', () => {
     const pieces = new JsonPieces();
     const units = [...Array.from({ length: 0x80 }, (_, code) => code), 0xa0, 0xe9, 0x2028, 0x2029, 0xd83d, 0xde00, 0xdc00, 0xfeff, 0xffff];

@@ -25,8 +25,11 @@ export class JsonPieces {
   private next = 0;
   private readonly objects: object[] = [];
   private readonly objectsJson: string[] = [];
-  /** `"key":` by key. */
-  private readonly keys = new Map<string, string>();
+  /** The keys of the last record written, and their JSON: `"key":` and `,"key":`. A run's records share
+   * one order of keys; looking each key up in a map cost ~0.35 µs of a canonical line's ~5. */
+  private keys: readonly string[] = [];
+  private keysJson: string[] = [];
+  private keysJsonAfter: string[] = [];
 
   /** Forgets the objects of the example written before: an object is remembered only while the records
    * of one example are written, so a change to it afterwards can never be missed. */
@@ -55,9 +58,15 @@ export class JsonPieces {
    * 10,000-prompt run took ~9% less time than with JSON.stringify of each record.
    */
   record(record: Record<string, unknown>): string {
-    let json = '{';
-    for (const key of Object.keys(record)) {
-      const value = record[key];
+    const keys = Object.keys(record);
+    if (!sameKeys(keys, this.keys)) {
+      this.keys = keys;
+      this.keysJson = keys.map((key) => `${JSON.stringify(key)}:`);
+      this.keysJsonAfter = this.keysJson.map((json) => `,${json}`);
+    }
+    let json = '';
+    for (let k = 0; k < keys.length; k++) {
+      const value = record[keys[k]!];
       let valueJson: string;
       if (typeof value === 'string') valueJson = this.str(value);
       else if (value === null) valueJson = 'null';
@@ -69,11 +78,9 @@ export class JsonPieces {
         if (other === undefined) continue;
         valueJson = other;
       }
-      let keyJson = this.keys.get(key);
-      if (keyJson === undefined) this.keys.set(key, (keyJson = `${JSON.stringify(key)}:`));
-      json += json.length === 1 ? keyJson + valueJson : `,${keyJson}${valueJson}`;
+      json += (json === '' ? this.keysJson[k]! : this.keysJsonAfter[k]!) + valueJson;
     }
-    return `${json}}`;
+    return `{${json}}`;
   }
 
   /** JSON.stringify(text). */
@@ -103,6 +110,13 @@ export class JsonPieces {
     }
     return `${json}"`;
   }
+}
+
+/** Whether two lists of keys are the same (keys are interned strings: mostly a comparison of pointers). */
+function sameKeys(keys: readonly string[], known: readonly string[]): boolean {
+  if (keys.length !== known.length) return false;
+  for (let k = 0; k < keys.length; k++) if (keys[k] !== known[k]) return false;
+  return true;
 }
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
