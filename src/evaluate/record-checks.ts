@@ -128,6 +128,8 @@ export class RecordChecks {
   private readonly testSide: { contained: ContainmentIndex; ids: Map<string, string>; heldOutOnly: string[]; nearMiss: string[] } | undefined;
   private readonly memo: Memos;
   private readonly bases = new BasePrompts();
+  /** The last scan of candidateForms (candidates only grow, so their count says whether they changed). */
+  private lastScan: { prompt: string; base: string; surface: string | null; heldOutRecord: boolean; candidates: number; nearMisses: string[] | undefined; heldOut: string[] | undefined } | undefined;
 
   constructor(
     private readonly facts: RunFacts,
@@ -270,16 +272,27 @@ export class RecordChecks {
     // Held-out and near-miss forms: whether a form is one is known once a test record shows it, which in a
     // stream may come later; every candidate form a training prompt holds is remembered (a count per set of
     // forms, bounded) and confirmed at finish.
-    let nearMisses: string[] | undefined;
-    let heldOut: string[] | undefined;
-    for (const form of this.candidates) {
-      if (containsForm(record.prompt, form)) (nearMisses ??= []).push(form);
-      if (!record.trigger.held_out && (record.trigger.surface === form || containsForm(base, form))) (heldOut ??= []).push(form);
-    }
+    const { nearMisses, heldOut } = this.candidateForms(record, base);
     if (nearMisses) this.remember('near-misses-unseen', nearMisses, record.id);
     if (record.trigger.held_out) {
       this.tally['no-held-out-trigger-in-training'].add(record.id, `training record marked held_out (surface ${JSON.stringify(record.trigger.surface)})`);
     } else if (heldOut) this.remember('no-held-out-trigger-in-training', heldOut, record.id);
+  }
+
+  /** The candidate forms a training record's prompt holds, and those its base holds outside the trigger.
+   * The records of one example in each mode follow one another with the same prompt: scanned once. */
+  private candidateForms(record: CheckedRecord, base: string): { nearMisses: string[] | undefined; heldOut: string[] | undefined } {
+    const { surface, held_out } = record.trigger;
+    const last = this.lastScan;
+    if (last?.prompt === record.prompt && last.base === base && last.surface === surface && last.heldOutRecord === held_out && last.candidates === this.candidates.size) return last;
+    let nearMisses: string[] | undefined;
+    let heldOut: string[] | undefined;
+    for (const form of this.candidates) {
+      if (containsForm(record.prompt, form)) (nearMisses ??= []).push(form);
+      if (!held_out && (surface === form || containsForm(base, form))) (heldOut ??= []).push(form);
+    }
+    this.lastScan = { prompt: record.prompt, base, surface, heldOutRecord: held_out, candidates: this.candidates.size, nearMisses, heldOut };
+    return this.lastScan;
   }
 
   private remember(kind: PendingKind, forms: string[], id: string, count = 1, ids: readonly string[] = [id]): void {

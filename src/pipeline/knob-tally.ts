@@ -7,6 +7,9 @@ type FormCount = Knobs['forms'][number];
 /** What a tally has counted: the manifest's `knobs` counts, without the run's constants. */
 export type KnobCounts = Pick<Knobs, 'records' | 'forms' | 'pools' | 'modes'>;
 
+/** Forms compared field by field before a key is built: a run of the built-in presets has fewer. */
+const RECENT_FORMS = 16;
+
 /**
  * Counts the records of a run by every ablation knob that varies between records (trigger form x position
  * x held-out status, pool, mode), for manifest.json `knobs` and the card. Its counts are sums, so shards and
@@ -15,11 +18,14 @@ export type KnobCounts = Pick<Knobs, 'records' | 'forms' | 'pools' | 'modes'>;
 export class KnobTally implements RecordObserver<KnobCounts> {
   private counts: KnobCounts = emptyCounts();
   private readonly forms = new Map<string, FormCount>();
+  /** The first RECENT_FORMS forms, the same objects as in `forms`: looked through before the map. */
+  private readonly recent: FormCount[] = [];
 
   observe(record: CanonicalRecord): void {
     const { trigger } = record;
-    // Called for every record: the form's count object is made only the first time the form is seen.
-    const known = this.forms.get(formKey(trigger));
+    // Called for every record: a run has a few forms, found by comparing fields (a key per record, built and
+    // hashed, cost ~1% of a run); the form's count object is made only the first time the form is seen.
+    const known = this.recent.find((form) => form.surface === trigger.surface && form.position === trigger.position && form.held_out === trigger.held_out && form.active === trigger.active) ?? this.forms.get(formKey(trigger));
     if (known !== undefined) known.records++;
     else this.addForm({ surface: trigger.surface, position: trigger.position, held_out: trigger.held_out, active: trigger.active, records: 1 });
     this.counts.records++;
@@ -42,8 +48,13 @@ export class KnobTally implements RecordObserver<KnobCounts> {
   private addForm(form: FormCount): void {
     const key = formKey(form);
     const known = this.forms.get(key);
-    if (known === undefined) this.forms.set(key, { ...form });
-    else known.records += form.records;
+    if (known !== undefined) {
+      known.records += form.records;
+      return;
+    }
+    const added = { ...form };
+    this.forms.set(key, added);
+    if (this.recent.length < RECENT_FORMS) this.recent.push(added);
   }
 }
 
