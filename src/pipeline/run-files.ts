@@ -1,5 +1,6 @@
 import type { ManifestFile } from '../schemas/manifest.js';
 import type { Chunk } from './chunks.js';
+import type { HashThread } from './hash-thread.js';
 import { JsonlWriter } from './jsonl-writer.js';
 import type { OutputFolder } from './output-folder.js';
 import type { RunPlan } from './run-plan.js';
@@ -27,12 +28,14 @@ export class RunFiles {
     private readonly writers: (JsonlWriter | undefined)[],
   ) {}
 
-  static async open(folder: OutputFolder, plan: RunPlan, withRejects: boolean): Promise<RunFiles> {
+  /** `hashThread`: hashes the files (else each is hashed here as it is written). */
+  static async open(folder: OutputFolder, plan: RunPlan, withRejects: boolean, hashThread?: HashThread): Promise<RunFiles> {
     const writers: (JsonlWriter | undefined)[] = [];
     const files = new RunFiles(plan, writers);
     const stageBytes = stageBytesFor(plan.files.length + 1);
-    for (const { file } of plan.files) writers.push(await JsonlWriter.create(folder.temp(file.path), stageBytes));
-    writers.push(withRejects ? await JsonlWriter.create(folder.temp(REJECTS_FILE), stageBytes) : undefined);
+    const create = (path: string) => JsonlWriter.create(folder.temp(path), stageBytes, hashThread && { thread: hashThread, file: writers.length });
+    for (const { file } of plan.files) writers.push(await create(file.path));
+    writers.push(withRejects ? await create(REJECTS_FILE) : undefined);
     return files;
   }
 
