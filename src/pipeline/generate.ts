@@ -140,12 +140,15 @@ async function generateWith(
   const folder = new OutputFolder(options.out, options.force ?? false, options.onNote);
   folder.prepare();
 
-  // In-process, one producer writes every block; its chunks are queued for the disk and their buffers come
-  // back once written. With workers, the main thread only writes: it builds no producer (no validators).
+  // In-process, one producer writes every block; each chunk is written as it is emitted and its buffer goes
+  // back. With workers, the main thread only writes: it builds no producer (no validators).
   let files: RunFiles | undefined;
   const inProcess = () => {
     const pool = new BufferPool(BUFFERS_PER_THREAD, CHUNK_BYTES);
-    return new BlockProducer(plan, answers, pool, (chunk) => files!.enqueue(chunk, () => pool.release(chunk.buffer)), options.signal);
+    return new BlockProducer(plan, answers, pool, (chunk) => {
+      files!.write(chunk);
+      pool.release(chunk.buffer);
+    }, options.signal);
   };
   const producer = workers === 1 ? inProcess() : undefined;
 
@@ -170,7 +173,7 @@ async function generateWith(
     if (block.index === 0) faultPoint('first-block-written');
   };
   try {
-    files = await RunFiles.open(folder, plan, answers.backend !== 'template', hashThread);
+    files = RunFiles.open(folder, plan, answers.backend !== 'template', hashThread);
     faultPoint('files-open');
     // Pass 2: answers in plan order, block after block.
     if (producer !== undefined) {
@@ -199,7 +202,7 @@ async function generateWith(
     return { manifest, records, seconds: (performance.now() - started) / 1000, runReport: answers.runReport?.(), workers, check: verdict };
   } catch (error) {
     tallies.observers.check?.discard();
-    await files?.abandon();
+    files?.abandon();
     folder.discard();
     throw folder.explain(inFile(error, plan, tallies));
   }

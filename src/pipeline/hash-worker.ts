@@ -35,9 +35,12 @@ function receive(message: ToHashThread): void {
     files[message.file] = { path: message.path, fd: message.fd, hash: createHash('sha256'), hashed: 0 };
     return;
   }
+  if (message.type === 'written') {
+    for (const [file, end] of message.ends) catchUp(files[file]!, end);
+    return;
+  }
   const file = files[message.file]!;
   catchUp(file, message.end);
-  if (message.type === 'written') return;
   port.postMessage({ type: 'digest', file: message.file, sha256: file.hash.digest('hex') } satisfies FromHashThread);
 }
 

@@ -18,9 +18,8 @@ const stageBytesFor = (files: number) => Math.max(64 << 10, Math.min(512 << 10, 
  * the order they are given (block order), so every file's bytes land, and are hashed, in plan order.
  */
 export class RunFiles {
-  /** The first write that failed; later chunks are dropped and `failure` is thrown by the next call. */
+  /** The first write that failed: every later call throws it. */
   private failure: unknown;
-  private queue: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly plan: RunPlan,
@@ -28,59 +27,46 @@ export class RunFiles {
     private readonly writers: (JsonlWriter | undefined)[],
   ) {}
 
-  /** `hashThread`: hashes the files (else each is hashed here as it is written). */
-  static async open(folder: OutputFolder, plan: RunPlan, withRejects: boolean, hashThread?: HashThread): Promise<RunFiles> {
+  /** Creates the files. `hashThread`: hashes them (else each is hashed here as it is written). */
+  static open(folder: OutputFolder, plan: RunPlan, withRejects: boolean, hashThread?: HashThread): RunFiles {
     const writers: (JsonlWriter | undefined)[] = [];
-    const files = new RunFiles(plan, writers);
     const stageBytes = stageBytesFor(plan.files.length + 1);
-    const create = (path: string) => JsonlWriter.create(folder.temp(path), stageBytes, hashThread && { thread: hashThread, file: writers.length });
-    for (const { file } of plan.files) writers.push(await create(file.path));
-    writers.push(withRejects ? await create(REJECTS_FILE) : undefined);
-    return files;
+    const create = (path: string) => new JsonlWriter(folder.temp(path), stageBytes, hashThread && { thread: hashThread, file: writers.length });
+    try {
+      for (const { file } of plan.files) writers.push(create(file.path));
+      writers.push(withRejects ? create(REJECTS_FILE) : undefined);
+    } catch (error) {
+      // The files made so far are closed here: the caller has no RunFiles to abandon.
+      for (const writer of writers) writer?.abandon();
+      throw error;
+    }
+    return new RunFiles(plan, writers);
   }
 
-  /** Writes one chunk (each file's segments in one call, in order; different files in parallel). */
-  async write(chunk: Chunk): Promise<void> {
+  /** Writes one chunk: each segment to its file, in order. */
+  write(chunk: Chunk): void {
     if (this.failure !== undefined) throw this.failure;
     const { buffer, segments } = chunk;
-    const parts = new Map<number, Uint8Array[]>();
-    for (let i = 0; i < segments.length; i += 3) {
-      const file = segments[i]!;
-      if (this.writers[file] === undefined) throw new Error(`a chunk names file ${file}, which this run does not write`);
-      const bytes = new Uint8Array(buffer, segments[i + 1]!, segments[i + 2]! - segments[i + 1]!);
-      const list = parts.get(file);
-      if (list) list.push(bytes);
-      else parts.set(file, [bytes]);
-    }
-    const writes: Promise<void>[] = [];
-    for (const [file, list] of parts) writes.push(this.writers[file]!.write(list));
     try {
-      await Promise.all(writes);
+      for (let i = 0; i < segments.length; i += 3) {
+        const writer = this.writers[segments[i]!];
+        if (writer === undefined) throw new Error(`a chunk names file ${segments[i]}, which this run does not write`);
+        writer.write(new Uint8Array(buffer, segments[i + 1]!, segments[i + 2]! - segments[i + 1]!));
+      }
     } catch (error) {
-      this.failure ??= error;
+      this.failure = error;
       throw error;
     }
   }
 
-  /** Queues a chunk behind the ones queued before and calls `done` once it is written (or dropped after a
-   * failure). For the in-process path, where the producer does not wait for the disk, only for buffers. */
-  enqueue(chunk: Chunk, done: () => void): void {
-    if (this.failure !== undefined) throw this.failure;
-    this.queue = this.queue.then(() => this.write(chunk).catch(() => undefined)).finally(done);
-  }
-
-  /** Settles when every queued chunk is written; throws the first failed write. */
-  async drain(): Promise<void> {
-    await this.queue;
-    if (this.failure !== undefined) throw this.failure;
-  }
-
   /** Closes every file and describes each for the manifest, with the rows and labels the run counted. */
   async close(counts: readonly FileCount[]): Promise<{ files: ManifestFile[]; rejects: { path: string; records: number; sha256: string } | null }> {
-    await this.drain();
+    if (this.failure !== undefined) throw this.failure;
+    // Every file is closed at once; a hash thread still reading their last bytes settles the digests after.
+    const digests = await Promise.all(this.writers.map((writer) => writer?.close()));
     const files: ManifestFile[] = [];
     for (const [index, { dataset, file }] of this.plan.files.entries()) {
-      const sha256 = await this.writers[index]!.close();
+      const sha256 = digests[index]!;
       const count = counts[index]!;
       files.push({
         path: file.path,
@@ -96,12 +82,11 @@ export class RunFiles {
         slices: count.slices,
       });
     }
-    const rejects = this.writers[this.plan.files.length];
-    return { files, rejects: rejects === undefined ? null : { path: REJECTS_FILE, records: counts[this.plan.files.length]!.lines, sha256: await rejects.close() } };
+    const rejects = digests[this.plan.files.length];
+    return { files, rejects: rejects === undefined ? null : { path: REJECTS_FILE, records: counts[this.plan.files.length]!.lines, sha256: rejects } };
   }
 
-  async abandon(): Promise<void> {
-    await this.queue;
-    await Promise.all(this.writers.map((writer) => writer?.abandon()));
+  abandon(): void {
+    for (const writer of this.writers) writer?.abandon();
   }
 }

@@ -77,7 +77,7 @@ export class WorkerPool {
     count: number;
     local: (pool: BufferPool, post: (message: FromProducer) => void) => BlockProducer;
     items: ((start: number, end: number) => AsyncGenerator<{ index: number; item: BaseItem }>) | undefined;
-    write: (chunk: Chunk) => Promise<void>;
+    write: (chunk: Chunk) => void;
     absorb: (block: Block, state: TalliesState) => void;
     signal?: AbortSignal;
   }): Promise<void> {
@@ -108,7 +108,7 @@ export class WorkerPool {
         for (;;) {
           const message = await producer.next();
           if (message.type === 'chunk') {
-            await options.write(message);
+            options.write(message);
             if (signal?.aborted) throw interruption(signal);
             producer.send({ type: 'buffer', buffer: message.buffer }, [message.buffer]);
             continue;
