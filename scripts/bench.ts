@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 1000,10000,100000] [--workers-at 10000,100000] [--repeat 3] [--keep]`: the command users
+ * `npm run bench [-- --sizes 1000,10000,100000] [--workers-at 10000,100000] [--repeat N] [--keep]`: the command users
  * run, against the fastest plain writer.
  *
  * 1. Writes a prompts file of 100,000 distinct synthetic prompts with answers (JSONL), so no run repeats a
@@ -15,9 +15,10 @@
  *    the bare writer in another child: JSON.stringify of those sampled records, each line written into one
  *    1 MB Buffer that is written (writeSync) when full and reused, on one core, until it has written as many
  *    records as generate did. Same process tree, same disk.
- * Every measurement runs --repeat times (default 3), in rounds that run each measurement of a size once, the
- * bare writer last, so that the machine's drift falls on all of them alike; the table shows each one's run
- * of median wall time. Every child's CPU time (user + sys) and peak RSS come from its own
+ * Every measurement runs --repeat times (default 5 below 100,000 base prompts, 3 at 100,000), in rounds that
+ * run each measurement of a size once, the bare writer last, so that the machine's drift falls on all of
+ * them alike; the table shows each one's run of median wall time, and "vs bare" is the median over rounds of
+ * its records/s over the bare writer's in the same round. Every child's CPU time (user + sys) and peak RSS come from its own
  * process.resourceUsage() at exit (a preload), wall time from this process. The 1,000 run is there for
  * its peak RSS (memory should be flat).
  */
@@ -98,10 +99,12 @@ interface Measured {
   peakRssMb: number;
 }
 
-/** Runs of each measurement (--repeat; default 3): one run of a few seconds varies by 20-30% on a shared VM,
- * so the table keeps each measurement's run of median wall time. */
-const REPEAT = Number(option('--repeat') ?? 3);
-if (!(Number.isInteger(REPEAT) && REPEAT >= 1)) throw new Error('--repeat: a whole number of runs, 1 or more');
+/** Runs of each measurement (--repeat; default 5 below 100,000 base prompts, 3 at 100,000, whose rounds
+ * take ~30 s): one run of a few seconds varies by 20-30% on a shared VM, so the table keeps each
+ * measurement's run of median wall time, and the median of its per-round ratios to the bare writer. */
+const REPEAT = option('--repeat') === undefined ? undefined : Number(option('--repeat'));
+if (REPEAT !== undefined && !(Number.isInteger(REPEAT) && REPEAT >= 1)) throw new Error('--repeat: a whole number of runs, 1 or more');
+const repeatsAt = (size: number) => REPEAT ?? (size >= 100_000 ? 3 : 5);
 
 /** A child to run REPEAT times; `after` runs after each (e.g. reads and removes its output). */
 interface Measurement {
@@ -298,7 +301,8 @@ async function parent(): Promise<void> {
         rmSync(bareOut, { force: true });
       } };
       if (size >= 10_000) measurements.push(bare);
-      for (let round = 0; round < REPEAT; round++) for (const measurement of measurements) if (round > 0 || measurement !== defaultRun) await runOnce(measurement);
+      const rounds = repeatsAt(size);
+      for (let round = 0; round < rounds; round++) for (const measurement of measurements) if (round > 0 || measurement !== defaultRun) await runOnce(measurement);
       const sizeRows = measurements.map((measurement): Row => {
         const { stdout: _stdout, ...measured } = median(measurement.results);
         const meanBytes = measurement === bare ? bareBytes / written!.records : written!.bytes / written!.records;
@@ -306,9 +310,12 @@ async function parent(): Promise<void> {
       });
       rows.push(...sizeRows);
       if (size < 10_000) continue;
-      const bareRow = sizeRows.at(-1)!;
-      const bareRate = bareRow.records / bareRow.seconds;
-      for (const row of sizeRows) row.ratio = row.records / row.seconds / bareRate;
+      // Each round's run against the bare writer of the same round (the same records, so the ratio of their
+      // times), the median over rounds: the machine's drift between rounds falls out of it.
+      for (const [m, measurement] of measurements.entries()) {
+        const ratios = measurement.results.map((result, round) => bare.results[round]!.seconds / result.seconds);
+        sizeRows[m]!.ratio = [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length - 1) / 2)]!;
+      }
     }
   } finally {
     if (!argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
@@ -317,7 +324,8 @@ async function parent(): Promise<void> {
   console.log(table(rows));
   console.log('');
   console.log(`machine: ${cores} cores; records = lines of every JSONL file a run wrote (each format's lines count); time is wall-clock of the whole`);
-  console.log('command (start-up, writing, the check); CPU-s = user + sys of the child; vs bare = records/s over the bare writer\'s at that size.');
+  console.log('command (start-up, writing, the check); CPU-s = user + sys of the child; vs bare = records/s over the bare writer\'s in the same');
+  console.log('round, the median over rounds.');
   for (const size of sizes) {
     // The default run against the other choice of producers (the run from the whole prompts file aside).
     const generated = rows.filter((row) => row.base === size && (row.run === 'generate' || row.run.startsWith('generate --workers')));
