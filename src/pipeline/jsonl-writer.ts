@@ -31,12 +31,17 @@ export class JsonlWriter {
     stageBytes: number,
     private readonly hashedBy?: { thread: HashThread; file: number },
   ) {
-    this.fd = openSync(path, 'wx');
     this.hash = hashedBy === undefined ? createHash('sha256') : undefined;
     // Not zero-filled: a page of it costs memory only once bytes are written there (a small run's files
     // touch a page or two).
     this.staged = Buffer.allocUnsafeSlow(stageBytes);
-    hashedBy?.thread.open(hashedBy.file, path);
+    this.fd = openSync(path, 'wx');
+    try {
+      hashedBy?.thread.open(hashedBy.file, path);
+    } catch (error) {
+      this.abandon();
+      throw error;
+    }
   }
 
   /** Appends `bytes` (the caller may reuse them once this returns). Errors name the file. */
