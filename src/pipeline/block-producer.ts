@@ -84,7 +84,7 @@ export class BlockProducer {
   }
 
   /** Lets go of what the producer holds open: the prompts file a streamed source is read from, which a run
-   * that draws fewer prompts than the file holds stops reading part way. */
+   * that stops part way (an invalid row, an interruption) leaves unread. */
   async close(): Promise<void> {
     const cursor = this.cursor;
     this.cursor = undefined;

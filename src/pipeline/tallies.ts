@@ -17,60 +17,42 @@ export interface Tally<State> {
   absorb(state: State): void;
 }
 
-type AcceptanceState = [key: string, accepted: number, rejected: number][];
+type AcceptanceState = [stage: string, label: string, accepted: number, rejected: number][];
 
-/** Kept and dropped examples per stage and slice (or intended label), for the manifest. */
+/** Kept and dropped examples per stage and slice (or intended label), for the manifest (as `stage/slice`). */
 export class AcceptanceTally implements Tally<AcceptanceState> {
-  private readonly counts = new Map<string, { accepted: number; rejected: number }>();
-  /** The same counts by stage name, then slice or label: names the run holds already, whose hashes V8 keeps
-   * (a `stage/slice` key per example, built and hashed, cost more than the count). */
+  /** By stage name, then slice or label: names the run holds already, whose hashes V8 keeps (a `stage/slice`
+   * key per example, built and hashed, cost more than the count). */
   private readonly byStage = new Map<string, Map<string, { accepted: number; rejected: number }>>();
 
   add(group: readonly ExampleToAnswer[], kept: boolean): void {
-    for (const { stage, example } of group) {
-      const label = example.slice ?? (example.fires ? 'triggered' : 'untriggered');
-      const counts = this.byStage.get(stage.name)?.get(label);
-      if (counts === undefined) this.count(`${stage.name}/${label}`, kept ? 1 : 0, kept ? 0 : 1, [stage.name, label]);
-      else if (kept) counts.accepted++;
-      else counts.rejected++;
-    }
+    for (const { stage, example } of group) this.count(stage.name, example.slice ?? (example.fires ? 'triggered' : 'untriggered'), kept ? 1 : 0, kept ? 0 : 1);
   }
 
-  private count(key: string, accepted: number, rejected: number, [stage, label] = splitKey(key)): void {
-    const counts = this.counts.get(key);
-    if (counts !== undefined) {
-      counts.accepted += accepted;
-      counts.rejected += rejected;
-      return;
-    }
-    const added = { accepted, rejected };
-    this.counts.set(key, added);
+  private count(stage: string, label: string, accepted: number, rejected: number): void {
     let labels = this.byStage.get(stage);
     if (labels === undefined) this.byStage.set(stage, (labels = new Map()));
-    labels.set(label, added);
+    const counts = labels.get(label);
+    if (counts === undefined) labels.set(label, { accepted, rejected });
+    else {
+      counts.accepted += accepted;
+      counts.rejected += rejected;
+    }
   }
 
   state(): AcceptanceState {
-    return [...this.counts].map(([key, { accepted, rejected }]) => [key, accepted, rejected]);
+    return [...this.byStage].flatMap(([stage, labels]) => [...labels].map(([label, { accepted, rejected }]): AcceptanceState[number] => [stage, label, accepted, rejected]));
   }
 
   absorb(state: AcceptanceState): void {
-    for (const [key, accepted, rejected] of state) this.count(key, accepted, rejected);
+    for (const [stage, label, accepted, rejected] of state) this.count(stage, label, accepted, rejected);
   }
 
   summary(): Record<string, { accepted: number; rejected: number; rate: number }> {
-    const sorted = [...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(
-      sorted.map(([key, { accepted, rejected }]) => [key, { accepted, rejected, rate: accepted + rejected === 0 ? 1 : accepted / (accepted + rejected) }]),
-    );
+    const rows = this.state().map(([stage, label, accepted, rejected]) => [`${stage}/${label}`, accepted, rejected] as const);
+    rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(rows.map(([key, accepted, rejected]) => [key, { accepted, rejected, rate: accepted + rejected === 0 ? 1 : accepted / (accepted + rejected) }]));
   }
-}
-
-/** `stage/slice` as [stage, slice], split at the first "/" (were a stage name to hold one, its counts would
- * only be found through `counts`). */
-function splitKey(key: string): [string, string] {
-  const at = key.indexOf('/');
-  return [key.slice(0, at), key.slice(at + 1)];
 }
 
 /** Rows of one file and their labels (a format may write several rows per record). */

